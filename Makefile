@@ -1,0 +1,77 @@
+# Validated SageMaker ML platform as code. `make help` lists the targets.
+#   TARGET=local (default: the embedded local AWS on 127.0.0.1) or TARGET=aws (normal AWS credential chain)
+
+SHELL        := /bin/bash
+PYTHON       ?= python3.11
+VENV         := .venv
+CHECKOV_VENV := .venv-checkov
+PY           := $(VENV)/bin/python
+TARGET       ?= local
+HARNESS      := $(PY) -m harness
+MODULES      := $(sort $(dir $(wildcard modules/*/main.tf)))
+export TARGET
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down plan apply destroy output test lint fmt tf-fmt tf-validate tf-test pytest clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11+ is needed)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null || $(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## create .venv (harness) and .venv-checkov (checkov); idempotent
+
+up: $(VENV)/.installed ## start the embedded local AWS (EMULATOR_PORT, default 4566)
+	$(HARNESS) emulator start
+
+down: $(VENV)/.installed ## stop the embedded local AWS (its state is lost)
+	$(HARNESS) emulator stop
+
+plan: $(VENV)/.installed ## show what apply would change on TARGET
+	$(HARNESS) plan
+
+apply: $(VENV)/.installed ## converge the platform on TARGET (starts the emulator for TARGET=local)
+	$(HARNESS) apply
+
+destroy: $(VENV)/.installed ## remove every resource of the platform from TARGET
+	$(HARNESS) destroy
+
+output: $(VENV)/.installed ## print the platform's outputs as JSON
+	$(HARNESS) output
+
+lint: $(VENV)/.installed ## ruff (lint and format check)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: $(VENV)/.installed ## format Python and Terraform in place
+	$(VENV)/bin/ruff format .
+	terraform fmt -recursive
+
+tf-fmt: ## terraform fmt -check
+	terraform fmt -check -recursive -diff
+
+tf-validate: $(VENV)/.installed ## terraform validate of the root configuration (no backend, no credentials)
+	$(PY) -m harness.tfcheck validate terraform
+
+tf-test: $(VENV)/.installed ## terraform test in every module (mock provider)
+	$(PY) -m harness.tfcheck test $(MODULES)
+
+pytest: $(VENV)/.installed ## harness unit, emulator and integration tests
+	$(PY) -m pytest
+
+test: lint tf-fmt tf-validate tf-test pytest ## everything CI runs
+
+clean: ## remove caches and run folders (keeps state and evidence)
+	rm -rf .cache .run .pytest_cache .ruff_cache

@@ -1,0 +1,183 @@
+"""``python -m harness``: the command line. The one place where errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from harness import target as targets
+from harness.errors import ExitStatus, HarnessError
+from harness.platform import Layout, Platform
+
+
+@dataclasses.dataclass
+class Environment:
+    """What the CLI touches outside itself, passed in so tests can swap it."""
+
+    stdout: TextIO = dataclasses.field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = dataclasses.field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(os.environ))
+    layout: Layout = dataclasses.field(default_factory=Layout)
+
+    def progress(self, message: str) -> None:
+        print(f"==> {message}", file=self.stderr, flush=True)
+
+    def out(self, text: str) -> None:
+        print(text, file=self.stdout, flush=True)
+
+
+def _add_target(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--target",
+        choices=targets.TARGETS,
+        default=None,
+        help="local (embedded emulator, default) or aws; the TARGET environment variable sets it too",
+    )
+    p.add_argument(
+        "--var-file",
+        action="append",
+        type=Path,
+        default=None,
+        help="extra or replacement tfvars file (default: terraform/env/<target>.tfvars)",
+    )
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="set a root variable")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    emu = sub.add_parser("emulator", help="the embedded local AWS (moto server + local SageMaker runtime)")
+    emu.add_argument("action", choices=["start", "stop", "status", "env"])
+    emu.add_argument("--port", type=int, default=None, help="port (default: EMULATOR_PORT or 4566)")
+
+    for name, helptext in (
+        ("plan", "show what apply would change"),
+        ("apply", "converge the platform (starts the local emulator when needed)"),
+        ("destroy", "remove every resource of the platform"),
+        ("output", "print the root outputs as JSON"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        _add_target(p)
+    return parser
+
+
+def _parse_vars(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise HarnessError(f"--var {item!r} must look like NAME=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def _platform(args: argparse.Namespace, env: Environment, *, autostart: bool) -> Platform:
+    name = targets.target_name(env.environ, args.target)
+    target = targets.resolve(
+        name,
+        state_dir=env.layout.emulator_dir,
+        autostart=autostart,
+        environ=env.environ,
+        progress=env.progress,
+    )
+    var_files = None
+    if args.var_file:
+        var_files = [env.layout.var_file(name), *args.var_file]
+    return Platform(
+        target,
+        layout=env.layout,
+        variables=_parse_vars(args.var),
+        var_files=var_files,
+        progress=env.progress,
+    )
+
+
+def cmd_emulator(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness.emulator import control
+
+    state_dir = env.layout.emulator_dir
+    port = args.port or (int(env.environ["EMULATOR_PORT"]) if env.environ.get("EMULATOR_PORT") else None)
+    if args.action == "start":
+        info = control.start(port=port, state_dir=state_dir)
+        env.progress(
+            f"embedded local AWS answering at {info.endpoint_url} (pid {info.pid}, log {info.log_file})"
+        )
+        env.progress(
+            'aim the AWS CLI, boto3 and Terraform at it with: eval "$(python -m harness emulator env)"'
+        )
+    elif args.action == "stop":
+        control.stop(state_dir)
+        env.progress("embedded local AWS stopped")
+    elif args.action == "status":
+        st = control.status(state_dir)
+        env.out(json.dumps(dataclasses.asdict(st), default=str, indent=2))
+        return ExitStatus.OK if st.running and st.answering else ExitStatus.TARGET
+    elif args.action == "env":
+        st = control.status(state_dir)
+        if not (st.running and st.answering):
+            raise targets.TargetError("the embedded local AWS is not running", hint="start it with `make up`")
+        env.out(control.format_exports(control.env(control.info(state_dir))))
+    return ExitStatus.OK
+
+
+def cmd_plan(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    plat = _platform(args, env, autostart=False)
+    plan = plat.plan()
+    for rc in plan.pending:
+        env.out(f"  {'/'.join(rc.actions):<16} {rc.address}")
+    return ExitStatus.OK
+
+
+def cmd_apply(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    plat = _platform(args, env, autostart=True)
+    plat.apply()
+    return ExitStatus.OK
+
+
+def cmd_destroy(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    plat = _platform(args, env, autostart=False)
+    plat.destroy()
+    return ExitStatus.OK
+
+
+def cmd_output(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    plat = _platform(args, env, autostart=False)
+    env.out(json.dumps(plat.outputs(), indent=2, sort_keys=True))
+    return ExitStatus.OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
+    "emulator": cmd_emulator,
+    "plan": cmd_plan,
+    "apply": cmd_apply,
+    "destroy": cmd_destroy,
+    "output": cmd_output,
+}
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(COMMANDS[args.command](args, env))
+    except KeyboardInterrupt:
+        print("interrupted", file=env.stderr)
+        return int(ExitStatus.INTERRUPTED)
+    except HarnessError as exc:
+        print(f"error: {exc}", file=env.stderr)
+        return int(exc.exit_status)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

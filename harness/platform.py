@@ -1,0 +1,177 @@
+"""The platform's lifecycle: plan, apply and destroy of the root configuration on a target.
+
+This is where the harness decides *what* to run; ``harness.terraform`` is the one place that runs it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.target import Target
+from harness.terraform import ApplyResult, Plan, TerraformRunner, cli_config_env
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+Progress = Callable[[str], None]
+
+
+@dataclasses.dataclass
+class Layout:
+    """Where things live on disk; tests pass their own to stay out of the user's folders."""
+
+    root: Path = REPO_ROOT
+
+    @property
+    def terraform_dir(self) -> Path:
+        return self.root / "terraform"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / ".cache"
+
+    @property
+    def emulator_dir(self) -> Path:
+        return self.cache_dir / "emulator"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / ".run"
+
+    def state_dir(self, target: str) -> Path:
+        return self.terraform_dir / "state" / target
+
+    def var_file(self, target: str) -> Path:
+        return self.terraform_dir / "env" / f"{target}.tfvars"
+
+
+def new_run_dir(layout: Layout, command: str) -> Path:
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    run = layout.runs_dir / f"{stamp}-{command}"
+    run.mkdir(parents=True, exist_ok=True)
+    return run
+
+
+class Platform:
+    """The root configuration on one target."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        layout: Layout | None = None,
+        run_dir: Path | None = None,
+        variables: Mapping[str, Any] | None = None,
+        var_files: list[Path] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.target = target
+        self.layout = layout or Layout()
+        self.progress = progress or (lambda _msg: None)
+        self.run_dir = run_dir or new_run_dir(self.layout, "terraform")
+        state_dir = self.layout.state_dir(target.name)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.state_file = state_dir / "terraform.tfstate"
+        env = target.subprocess_env()
+        env.update(cli_config_env(self.layout.cache_dir))
+        files = var_files if var_files is not None else [self.layout.var_file(target.name)]
+        self.runner = TerraformRunner(
+            self.layout.terraform_dir,
+            run_dir=self.run_dir,
+            env=env,
+            var_files=[f for f in files if f.exists()],
+            variables=variables,
+            backend_config={"path": str(self.state_file)},
+            data_dir=self.layout.cache_dir / "terraform" / target.name,
+            progress=self.progress,
+        )
+
+    # -- stale state (the local emulator keeps no state across restarts) ---------------------------
+
+    @property
+    def _marker(self) -> Path:
+        return self.state_file.with_name("emulator.id")
+
+    def _emulator_id(self) -> str | None:
+        info = self.target.emulator
+        return getattr(info, "instance_id", None) if info is not None else None
+
+    def drop_stale_state(self) -> bool:
+        """If the state belongs to an emulator instance that is gone, set it aside. True if it did."""
+        if not self.target.is_local or not self.state_file.exists():
+            return False
+        current = self._emulator_id()
+        recorded = self._marker.read_text().strip() if self._marker.exists() else None
+        if current is None or recorded == current:
+            return False
+        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.state_file.with_name(f"terraform.tfstate.stale-{stamp}")
+        shutil.move(self.state_file, aside)
+        backup = self.state_file.with_name("terraform.tfstate.backup")
+        if backup.exists():
+            backup.unlink()
+        self.progress(
+            f"the state belonged to an emulator instance that has stopped ({recorded or 'unknown'}); "
+            f"set aside as {aside.name}, converging from scratch"
+        )
+        return True
+
+    def _record_emulator(self) -> None:
+        current = self._emulator_id()
+        if current is not None:
+            self._marker.write_text(current + "\n")
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def init(self) -> None:
+        self.progress(f"terraform init ({self.target.name})")
+        self.runner.init()
+
+    def plan(self, *, destroy: bool = False) -> Plan:
+        self.drop_stale_state()
+        self.init()
+        plan = self.runner.plan(destroy=destroy)
+        s = plan.summary()
+        self.progress(f"plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy")
+        return plan
+
+    def apply(self) -> ApplyResult:
+        plan = self.plan()
+        if not plan.has_changes:
+            self.progress("no changes: the platform matches the configuration")
+            self._record_emulator()
+            return ApplyResult(0, 0, 0.0, plan.summary())
+        self.progress(f"applying {plan.total_steps} changes")
+        try:
+            result = self.runner.apply(plan)
+        finally:
+            self._record_emulator()
+        self.progress(f"apply complete: {result.done}/{result.planned} in {result.seconds:.1f}s")
+        return result
+
+    def destroy(self) -> ApplyResult:
+        if self.drop_stale_state():
+            self.progress("nothing to destroy on this emulator instance")
+            return ApplyResult(0, 0, 0.0, {"add": 0, "change": 0, "destroy": 0})
+        plan = self.plan(destroy=True)
+        if not plan.total_steps:
+            self.progress("nothing to destroy")
+            return ApplyResult(0, 0, 0.0, plan.summary())
+        self.progress(f"destroying {plan.total_steps} resources")
+        result = self.runner.apply(plan)
+        self.progress(f"destroy complete: {result.done}/{result.planned} in {result.seconds:.1f}s")
+        return result
+
+    def outputs(self) -> dict[str, Any]:
+        self.runner.init()
+        return self.runner.output()
+
+    def state_serial(self) -> int | None:
+        if not self.state_file.exists():
+            return None
+        return json.loads(self.state_file.read_text()).get("serial")

@@ -1,0 +1,136 @@
+"""Where the platform lives: the embedded local AWS (default) or real AWS.
+
+The target is chosen the way AWS tools choose it: by environment. For ``local`` that environment
+aims Terraform, boto3 and the AWS CLI at the emulator (``AWS_ENDPOINT_URL``, its CA bundle,
+path-style S3, dummy keys); for ``aws`` nothing is added and the normal credential chain applies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from harness.errors import TargetError, UsageError
+
+TARGETS = ("local", "aws")
+DEFAULT_REGION = "eu-central-1"
+
+
+@dataclasses.dataclass
+class Target:
+    """A resolved target: its name, region and the environment that selects it."""
+
+    name: str
+    region: str
+    env: dict[str, str]
+    endpoint_url: str | None = None
+    emulator: Any = None  # harness.emulator.control.EmulatorInfo on the local target
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == "local"
+
+    def session(self) -> boto3.Session:
+        if self.is_local:
+            return boto3.Session(
+                aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+                region_name=self.region,
+            )
+        return boto3.Session(region_name=self.region)
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client aimed at this target (same settings the environment gives the AWS CLI)."""
+        config = botocore.config.Config(
+            retries={"max_attempts": int(self.env.get("AWS_MAX_ATTEMPTS", "5")), "mode": "standard"},
+            s3={"addressing_style": "path"} if self.is_local else None,
+        )
+        if self.is_local:
+            kwargs.setdefault("endpoint_url", self.endpoint_url)
+            kwargs.setdefault("verify", self.env.get("AWS_CA_BUNDLE"))
+        return self.session().client(service, config=config, **kwargs)
+
+    def subprocess_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The full environment for a child process (Terraform, AWS CLI) on this target."""
+        env = dict(os.environ if base is None else base)
+        if not self.is_local:
+            # Never let emulator settings leak into a real-AWS run.
+            for key in ("AWS_ENDPOINT_URL", "AWS_S3_USE_PATH_STYLE"):
+                env.pop(key, None)
+        env.update(self.env)
+        return env
+
+
+def target_name(environ: Mapping[str, str] | None = None, explicit: str | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    name = (explicit or environ.get("TARGET") or "local").strip().lower()
+    if name not in TARGETS:
+        raise UsageError(f"unknown target {name!r}: TARGET must be one of {', '.join(TARGETS)}")
+    return name
+
+
+def resolve(
+    name: str,
+    *,
+    state_dir: Path,
+    autostart: bool = False,
+    environ: Mapping[str, str] | None = None,
+    progress: Any = None,
+) -> Target:
+    """Resolve a target, starting the emulator if asked, or explain clearly why it is unreachable."""
+    environ = os.environ if environ is None else environ
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    if name == "local":
+        return _resolve_local(state_dir, autostart=autostart, environ=environ, progress=progress)
+    if name == "aws":
+        return _resolve_aws(region)
+    raise UsageError(f"unknown target {name!r}")
+
+
+def _resolve_local(state_dir: Path, *, autostart: bool, environ: Mapping[str, str], progress: Any) -> Target:
+    from harness.emulator import control
+
+    port = int(environ["EMULATOR_PORT"]) if environ.get("EMULATOR_PORT") else None
+    status = control.status(state_dir)
+    if status.running and status.answering:
+        info = control.info(state_dir)
+    elif autostart:
+        if progress:
+            progress("starting the embedded local AWS ...")
+        info = control.start(port=port, state_dir=state_dir)
+        if progress:
+            progress(f"embedded local AWS answering at {info.endpoint_url}")
+    else:
+        where = status.endpoint_url or f"https://127.0.0.1:{port or control.DEFAULT_PORT}"
+        raise TargetError(
+            f"the embedded local AWS is not running (expected at {where})",
+            hint="start it with `make up` (or `python -m harness emulator start`), "
+            "or use real AWS with TARGET=aws",
+        )
+    env = control.env(info)
+    return Target("local", env["AWS_REGION"], env, endpoint_url=env["AWS_ENDPOINT_URL"], emulator=info)
+
+
+def _resolve_aws(region: str) -> Target:
+    target = Target("aws", region, {})
+    try:
+        target.client("sts").get_caller_identity()
+    except botocore.exceptions.NoCredentialsError as exc:
+        raise TargetError(
+            "no AWS credentials found for TARGET=aws",
+            hint="configure the AWS credential chain (aws configure, AWS_PROFILE, SSO or instance role), "
+            "or run against the embedded local AWS with TARGET=local",
+        ) from exc
+    except (botocore.exceptions.ClientError, botocore.exceptions.EndpointConnectionError) as exc:
+        raise TargetError(
+            f"AWS rejected or did not answer the credential check: {exc}",
+            hint="check the credentials' validity and network access, or use TARGET=local",
+        ) from exc
+    return target

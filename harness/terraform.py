@@ -1,0 +1,522 @@
+"""The Terraform adapter: the one place in the project that runs Terraform.
+
+It drives the CLI through python-terraform (which builds the command lines and the temporary
+variable files) behind a face like tftest's: one error type that keeps stderr, plans read as
+structured data from ``terraform show -json``, and progress from Terraform's machine-readable UI
+(``-json``), so long applies report "resources done of planned total".
+
+python-terraform 0.10.1 (2019) has defects against Terraform >= 0.15 that are worked around here,
+each with a unit test in ``tests/unit/test_terraform.py``:
+
+* ``destroy()`` always passes ``-force`` (removed in 0.15): we pass ``force=None`` and
+  ``auto_approve``.
+* ``apply(auto_approve=True)`` is ignored (it only looks at ``skip_plan``): we apply saved plan files,
+  which need no approval, and pass ``skip_plan=True`` where no plan file is used.
+* ``cmd(synchronous=False)`` pops ``synchronous`` only after building the command line, so it leaks
+  into Terraform's arguments as ``-synchronous=false``; and it captures output instead of
+  streaming it. Our subclass overrides ``cmd`` to stream line by line into a log file and a callback.
+* ``plan(detailed_exitcode=...)`` exit code 2 means "changes present", not failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from python_terraform import IsFlagged, IsNotFlagged, Terraform
+
+from harness.errors import ExitStatus, HarnessError
+
+#: Where a machine image may carry an unpacked provider mirror (folder holding registry.terraform.io).
+MIRROR_CANDIDATES = (
+    "/opt/tf-plugins",
+    "/usr/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "~/.terraform.d/plugins",
+)
+
+Progress = Callable[[str], None]
+
+
+class TerraformError(HarnessError):
+    """A Terraform command failed. Keeps the command, exit code, stderr and the log path."""
+
+    exit_status = ExitStatus.TERRAFORM
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: list[str] | None = None,
+        returncode: int | None = None,
+        stderr: str = "",
+        diagnostics: list[dict[str, Any]] | None = None,
+        log_path: Path | None = None,
+    ) -> None:
+        self.command = command or []
+        self.returncode = returncode
+        self.stderr = stderr
+        self.diagnostics = diagnostics or []
+        self.log_path = log_path
+        details = [d for d in (_format_diagnostic(x) for x in self.diagnostics) if d]
+        if not details and stderr.strip():
+            details = [stderr.strip()[-4000:]]
+        text = message if not details else message + "\n" + "\n".join(details)
+        hint = f"full Terraform log: {log_path}" if log_path else None
+        super().__init__(text, hint=hint)
+
+
+def _format_diagnostic(diag: Mapping[str, Any]) -> str:
+    if diag.get("severity") != "error":
+        return ""
+    summary = diag.get("summary", "")
+    detail = diag.get("detail", "")
+    where = ""
+    rng = diag.get("range") or {}
+    if rng.get("filename"):
+        where = f" ({rng['filename']}:{rng.get('start', {}).get('line', '?')})"
+    snippet = diag.get("snippet") or {}
+    code = snippet.get("code", "").strip()
+    values = "; ".join(
+        v.get("traversal", "") + " " + v.get("statement", "") for v in snippet.get("values", [])
+    )
+    parts = [f"  Error: {summary}{where}"]
+    if code:
+        parts.append(f"    {code}")
+    if values:
+        parts.append(f"    {values}")
+    if detail:
+        parts.append("    " + detail.replace("\n", "\n    "))
+    return "\n".join(parts)
+
+
+def find_provider_mirror(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The unpacked provider mirror to use: ``TF_PROVIDER_MIRROR`` if set, else a known location."""
+    environ = os.environ if environ is None else environ
+    explicit = environ.get("TF_PROVIDER_MIRROR")
+    if explicit is not None:
+        return Path(explicit) if explicit and (Path(explicit) / "registry.terraform.io").is_dir() else None
+    for candidate in MIRROR_CANDIDATES:
+        path = Path(candidate).expanduser()
+        if (path / "registry.terraform.io").is_dir():
+            return path
+    return None
+
+
+def cli_config_env(cache_dir: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment entries that make ``terraform init`` find providers.
+
+    With a mirror: a CLI config pointing at it (no download). Without: the registry, keeping a
+    user's own ``TF_CLI_CONFIG_FILE`` when it exists.
+    """
+    environ = os.environ if environ is None else environ
+    mirror = find_provider_mirror(environ)
+    if mirror is None:
+        configured = environ.get("TF_CLI_CONFIG_FILE")
+        if configured and Path(configured).is_file():
+            return {"TF_CLI_CONFIG_FILE": configured}
+        return {"TF_CLI_CONFIG_FILE": ""}
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    rc = cache_dir / "terraform.rc"
+    text = (
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f'    path    = "{mirror}"\n'
+        '    include = ["registry.terraform.io/*/*"]\n'
+        "  }\n"
+        "}\n"
+    )
+    if not rc.exists() or rc.read_text() != text:
+        rc.write_text(text)
+    return {"TF_CLI_CONFIG_FILE": str(rc)}
+
+
+@dataclasses.dataclass
+class ResourceChange:
+    address: str
+    actions: tuple[str, ...]
+
+    @property
+    def steps(self) -> int:
+        """How many apply events this change produces (a replace is a delete and a create)."""
+        if self.actions in (("no-op",), ("read",)):
+            return 0
+        return len(self.actions)
+
+
+@dataclasses.dataclass
+class Plan:
+    """A saved plan, read as structured data from ``terraform show -json``."""
+
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def resource_changes(self) -> list[ResourceChange]:
+        return [
+            ResourceChange(rc["address"], tuple(rc["change"]["actions"]))
+            for rc in self.data.get("resource_changes", [])
+        ]
+
+    @property
+    def pending(self) -> list[ResourceChange]:
+        return [rc for rc in self.resource_changes if rc.steps]
+
+    @property
+    def total_steps(self) -> int:
+        return sum(rc.steps for rc in self.resource_changes)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.pending) or bool(self.output_changes)
+
+    @property
+    def output_changes(self) -> list[str]:
+        return [
+            name
+            for name, ch in (self.data.get("output_changes") or {}).items()
+            if tuple(ch.get("actions", ())) not in (("no-op",),)
+        ]
+
+    def summary(self) -> dict[str, int]:
+        counts = {"add": 0, "change": 0, "destroy": 0}
+        for rc in self.pending:
+            if "create" in rc.actions:
+                counts["add"] += 1
+            if "delete" in rc.actions:
+                counts["destroy"] += 1
+            if rc.actions == ("update",):
+                counts["change"] += 1
+        return counts
+
+    def resources(self, type_: str | None = None) -> list[dict[str, Any]]:
+        """Planned resources (all modules) from ``planned_values``, optionally of one type."""
+        out: list[dict[str, Any]] = []
+
+        def walk(module: Mapping[str, Any]) -> None:
+            for res in module.get("resources", []):
+                if type_ is None or res.get("type") == type_:
+                    out.append(res)
+            for child in module.get("child_modules", []):
+                walk(child)
+
+        walk(self.data.get("planned_values", {}).get("root_module", {}))
+        return out
+
+
+class _StreamingTerraform(Terraform):
+    """python-terraform with a ``cmd`` that streams output line by line and can be interrupted."""
+
+    def __init__(self, *args: Any, env: Mapping[str, str], log_file: Path, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._env = dict(env)
+        self._log_file = log_file
+        self.on_line: Callable[[str], None] | None = None
+        self.last_command: list[str] = []
+
+    def read_state_file(self, file_path: str | None = None) -> None:
+        """Not used: state is read through ``terraform show -json`` (works with any backend)."""
+        self.tfstate = None
+
+    def cmd(self, cmd: str, *args: Any, **kwargs: Any) -> tuple[int, str, str]:
+        # Pop our own options BEFORE the command line is built (python-terraform leaks them).
+        for leaked in ("synchronous", "capture_output", "raise_on_error"):
+            kwargs.pop(leaked, None)
+        command = self.generate_cmd_string(cmd, *args, **kwargs)
+        self.last_command = command
+        env = os.environ.copy() if self.is_env_vars_included else {}
+        env.update(self._env)
+        env = {k: v for k, v in env.items() if v != "" or k not in self._env}
+        if env.get("TF_CLI_CONFIG_FILE") == "":
+            env.pop("TF_CLI_CONFIG_FILE")
+        self._log_file.parent.mkdir(parents=True, exist_ok=True)
+        out_lines: list[str] = []
+        err_chunks: list[str] = []
+        with self._log_file.open("a", encoding="utf-8") as log:
+            log.write(f"\n$ {' '.join(command)}\n")
+            log.flush()
+            proc = subprocess.Popen(
+                command,
+                cwd=self.working_dir or None,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+                start_new_session=True,
+            )
+
+            def drain_err() -> None:
+                assert proc.stderr is not None
+                for line in proc.stderr:
+                    err_chunks.append(line)
+
+            t = threading.Thread(target=drain_err, daemon=True)
+            t.start()
+            try:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    out_lines.append(line)
+                    log.write(line)
+                    if self.on_line is not None:
+                        self.on_line(line)
+                proc.wait()
+            except BaseException:
+                # Ctrl-C or any error: let Terraform release its lock and stop cleanly.
+                _interrupt(proc)
+                raise
+            finally:
+                t.join(timeout=5)
+                if err_chunks:
+                    log.write("".join(err_chunks))
+        self.temp_var_files.clean_up()
+        return proc.returncode, "".join(out_lines), "".join(err_chunks)
+
+
+def _interrupt(proc: subprocess.Popen[str], grace: float = 30.0) -> None:
+    """Send SIGINT (Terraform's graceful stop), then SIGTERM/SIGKILL if it does not finish."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+class _ProgressPrinter:
+    """Turns Terraform's ``-json`` UI stream into "[ n/total] address action" lines."""
+
+    def __init__(self, total: int, emit: Progress | None) -> None:
+        self.total = total
+        self.done = 0
+        self.emit = emit
+        self.diagnostics: list[dict[str, Any]] = []
+        self.started = time.monotonic()
+
+    def __call__(self, line: str) -> None:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return
+        kind = msg.get("type")
+        if kind == "diagnostic":
+            self.diagnostics.append(msg.get("diagnostic", {}))
+            return
+        if kind == "planned_change" and self.total == 0:
+            return
+        if kind in ("apply_complete", "apply_errored"):
+            self.done += 1
+            hook = msg.get("hook", {})
+            addr = hook.get("resource", {}).get("addr", "?")
+            action = hook.get("action", "")
+            elapsed = hook.get("elapsed_seconds")
+            status = (
+                "failed"
+                if kind == "apply_errored"
+                else {"create": "created", "delete": "destroyed"}.get(
+                    action, action + "d" if action else "done"
+                )
+            )
+            width = len(str(max(self.total, self.done)))
+            extra = f" ({elapsed}s)" if elapsed is not None else ""
+            total = max(self.total, self.done)
+            if self.emit:
+                self.emit(f"[{self.done:>{width}}/{total}] {addr} {status}{extra}")
+
+
+@dataclasses.dataclass
+class ApplyResult:
+    planned: int
+    done: int
+    seconds: float
+    summary: dict[str, int]
+
+
+class TerraformRunner:
+    """Runs one Terraform root configuration.
+
+    ``env`` is added to the environment of every Terraform process (target selection, CLI config);
+    ``data_dir`` separates ``.terraform`` per target; ``backend_config`` goes to ``init``.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        run_dir: Path,
+        env: Mapping[str, str] | None = None,
+        var_files: Iterable[Path] = (),
+        variables: Mapping[str, Any] | None = None,
+        backend_config: Mapping[str, str] | None = None,
+        data_dir: Path | None = None,
+        progress: Progress | None = None,
+        terraform_bin: str | None = None,
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.run_dir = Path(run_dir)
+        self.log_path = self.run_dir / "terraform.log"
+        self.progress = progress
+        self.backend_config = dict(backend_config or {})
+        env = dict(env or {})
+        if data_dir is not None:
+            env["TF_DATA_DIR"] = str(data_dir)
+        env.setdefault("TF_IN_AUTOMATION", "1")
+        binary = terraform_bin or shutil.which("terraform")
+        if not binary:
+            raise HarnessError(
+                "terraform is not on PATH", hint="install Terraform >= 1.9 (https://developer.hashicorp.com)"
+            )
+        self._tf = _StreamingTerraform(
+            working_dir=str(self.workdir),
+            var_file=[str(p) for p in var_files] or None,
+            variables=dict(variables or {}),
+            terraform_bin_path=binary,
+            env=env,
+            log_file=self.log_path,
+        )
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _run(
+        self,
+        what: str,
+        cmd: str,
+        *args: Any,
+        ok: tuple[int, ...] = (0,),
+        on_line: Callable[[str], None] | None = None,
+        **opts: Any,
+    ) -> tuple[int, str, str]:
+        self._tf.on_line = on_line
+        try:
+            rc, out, err = self._tf.cmd(cmd, *args, **opts)
+        finally:
+            self._tf.on_line = None
+        if rc not in ok:
+            diagnostics = getattr(on_line, "diagnostics", None) or _diagnostics_from(out)
+            raise TerraformError(
+                f"terraform {what} failed (exit {rc})",
+                command=self._tf.last_command,
+                returncode=rc,
+                stderr=err,
+                diagnostics=diagnostics,
+                log_path=self.log_path,
+            )
+        return rc, out, err
+
+    def _with_vars(self, opts: dict[str, Any]) -> dict[str, Any]:
+        return self._tf._generate_default_options(opts)
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    def init(self, *, upgrade: bool = False, backend: bool = True) -> None:
+        opts: dict[str, Any] = {
+            "input": False,
+            "no_color": IsFlagged,
+            "backend": None if backend else False,
+            "backend_config": (self.backend_config or None) if backend else None,
+            "upgrade": IsFlagged if upgrade else IsNotFlagged,
+        }
+        self._run("init", "init", **opts)
+
+    def test(self) -> str:
+        """``terraform test`` (module tests with mock providers); returns its output."""
+        _, out, _ = self._run("test", "test", no_color=IsFlagged, on_line=self._echo)
+        return out
+
+    def _echo(self, line: str) -> None:
+        if self.progress:
+            self.progress(line.rstrip("\n"))
+
+    def validate(self) -> dict[str, Any]:
+        _, out, _ = self._run("validate", "validate", json=IsFlagged, no_color=IsFlagged, ok=(0, 1))
+        result = json.loads(out)
+        if not result.get("valid"):
+            raise TerraformError(
+                "terraform validate found errors",
+                diagnostics=result.get("diagnostics", []),
+                log_path=self.log_path,
+            )
+        return result
+
+    def plan(self, *, destroy: bool = False, out: Path | None = None, refresh: bool = True) -> Plan:
+        """Plan into a file and read it back as JSON. Variable validation fails here."""
+        out = out or self.run_dir / ("destroy.tfplan" if destroy else "apply.tfplan")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        collector = _ProgressPrinter(0, None)
+        opts = self._with_vars(
+            {
+                "out": str(out),
+                "json": IsFlagged,
+                "destroy": IsFlagged if destroy else IsNotFlagged,
+                "refresh": None if refresh else False,
+                "detailed_exitcode": IsFlagged,
+                "lock_timeout": "60s",
+            }
+        )
+        self._run("plan", "plan", ok=(0, 2), on_line=collector, **opts)
+        return Plan(out, self.show(out))
+
+    def show(self, plan_file: Path | None = None) -> dict[str, Any]:
+        args = [str(plan_file)] if plan_file else []
+        _, out, _ = self._run("show", "show", *args, json=IsFlagged, no_color=IsFlagged)
+        return json.loads(out) if out.strip() else {}
+
+    def apply(self, plan: Plan | None = None) -> ApplyResult:
+        """Apply a saved plan (no approval prompt), printing progress against its total."""
+        plan = plan or self.plan()
+        printer = _ProgressPrinter(plan.total_steps, self.progress)
+        start = time.monotonic()
+        if plan.total_steps == 0 and not plan.output_changes:
+            return ApplyResult(0, 0, 0.0, plan.summary())
+        opts = {"json": IsFlagged, "input": False, "no_color": IsFlagged, "lock_timeout": "60s"}
+        self._run("apply", "apply", str(plan.path), on_line=printer, **opts)
+        return ApplyResult(plan.total_steps, printer.done, time.monotonic() - start, plan.summary())
+
+    def destroy(self) -> ApplyResult:
+        """Plan a destroy, then apply it with progress (never ``-force``)."""
+        plan = self.plan(destroy=True)
+        return self.apply(plan)
+
+    def output(self) -> dict[str, Any]:
+        """``terraform output -json`` as plain values."""
+        _, out, _ = self._run("output", "output", json=IsFlagged, no_color=IsFlagged)
+        raw = json.loads(out) if out.strip() else {}
+        return {name: item.get("value") for name, item in raw.items()}
+
+    def state(self) -> dict[str, Any]:
+        """The current state as ``terraform show -json`` prints it ({} when there is none)."""
+        return self.show()
+
+    def state_serial(self) -> int | None:
+        """The state's serial number (``terraform state pull``), or None when there is no state."""
+        _, out, _ = self._run("state pull", "state pull")
+        if not out.strip():
+            return None
+        return json.loads(out).get("serial")
+
+
+def _diagnostics_from(out: str) -> list[dict[str, Any]]:
+    diags = []
+    for line in out.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(msg, dict) and msg.get("type") == "diagnostic":
+            diags.append(msg.get("diagnostic", {}))
+    return diags

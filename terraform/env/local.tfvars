@@ -1,0 +1,9 @@
+# The embedded local AWS (moto server + local SageMaker runtime). Disposable: buckets may be emptied on
+# destroy, and evidence is locked in GOVERNANCE mode for a day so that `make destroy` leaves nothing.
+environment                = "local"
+name_prefix                = "gxp-ml"
+region                     = "eu-central-1"
+object_lock_mode           = "GOVERNANCE"
+object_lock_retention_days = 1
+force_destroy_buckets      = true
+log_retention_days         = 365

@@ -1,0 +1,142 @@
+# Root configuration: composes the platform's modules. Target-neutral: the same code serves the
+# embedded emulator and real AWS (the environment picks the endpoint).
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
+# The regional SageMaker XGBoost framework image (the provider's own region -> registry table; no API call).
+data "aws_sagemaker_prebuilt_ecr_image" "xgboost" {
+  repository_name = "sagemaker-xgboost"
+  image_tag       = local.xgboost_version
+}
+
+locals {
+  account_id      = data.aws_caller_identity.current.account_id
+  xgboost_version = "1.7-1"
+
+  tags = merge(
+    {
+      Project     = "sagemaker-gxp-platform"
+      Environment = var.environment
+      ManagedBy   = "terraform"
+      GxP         = "true"
+    },
+    var.tags,
+  )
+
+  azs = length(var.availability_zones) > 0 ? var.availability_zones : slice(data.aws_availability_zones.available.names, 0, 2)
+
+  data_lake_bucket_name  = coalesce(var.data_lake_bucket_name, "${var.name_prefix}-datalake-${local.account_id}")
+  evidence_bucket_name   = coalesce(var.evidence_bucket_name, "${var.name_prefix}-evidence-${local.account_id}")
+  access_log_bucket_name = coalesce(var.access_log_bucket_name, "${var.name_prefix}-access-logs-${local.account_id}")
+
+  trail_name               = "${var.name_prefix}-trail"
+  trail_arn                = "arn:${data.aws_partition.current.partition}:cloudtrail:${var.region}:${local.account_id}:trail/${local.trail_name}"
+  model_package_group_name = "${var.name_prefix}-dropout-models"
+
+  image_repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${var.region}:${data.aws_sagemaker_prebuilt_ecr_image.xgboost.registry_id}:repository/sagemaker-xgboost"
+  inference_image_uri  = coalesce(var.inference_image_uri, data.aws_sagemaker_prebuilt_ecr_image.xgboost.registry_path)
+}
+
+module "kms" {
+  source = "../modules/kms"
+
+  name_prefix             = var.name_prefix
+  enable_key_rotation     = var.enable_key_rotation
+  deletion_window_in_days = var.kms_deletion_window_in_days
+  # Key policies delegate to IAM in this account (the account root principal); the roles' own
+  # policies name the keys. Naming the roles here too would make a dependency cycle.
+  tags = local.tags
+}
+
+module "network" {
+  source = "../modules/network"
+
+  name_prefix             = var.name_prefix
+  vpc_cidr                = var.vpc_cidr
+  availability_zones      = local.azs
+  flow_log_retention_days = var.log_retention_days
+  flow_log_kms_key_arn    = module.kms.logs_key_arn
+  tags                    = local.tags
+}
+
+module "storage" {
+  source = "../modules/storage"
+
+  data_lake_bucket_name      = local.data_lake_bucket_name
+  evidence_bucket_name       = local.evidence_bucket_name
+  access_log_bucket_name     = local.access_log_bucket_name
+  kms_key_arn                = module.kms.data_key_arn
+  object_lock_mode           = var.object_lock_mode
+  object_lock_retention_days = var.object_lock_retention_days
+  force_destroy              = var.force_destroy_buckets
+  cloudtrail_trail_arn       = local.trail_arn
+  tags                       = local.tags
+}
+
+module "iam" {
+  source = "../modules/iam"
+
+  name_prefix                     = var.name_prefix
+  data_bucket_arn                 = "arn:${data.aws_partition.current.partition}:s3:::${local.data_lake_bucket_name}"
+  evidence_bucket_arn             = "arn:${data.aws_partition.current.partition}:s3:::${local.evidence_bucket_name}"
+  kms_key_arns                    = [module.kms.data_key_arn, module.kms.volume_key_arn, module.kms.model_key_arn, module.kms.logs_key_arn]
+  vpc_id                          = module.network.vpc_id
+  subnet_ids                      = module.network.private_subnet_ids
+  security_group_ids              = [module.network.sagemaker_security_group_id]
+  sagemaker_image_repository_arns = [local.image_repository_arn]
+  model_package_group_name        = local.model_package_group_name
+  tags                            = local.tags
+}
+
+module "observability" {
+  source = "../modules/observability"
+
+  name_prefix         = var.name_prefix
+  logs_kms_key_arn    = module.kms.logs_key_arn
+  log_retention_days  = var.log_retention_days
+  endpoint_name       = var.endpoint_name
+  variant_name        = var.variant_name
+  trail_name          = local.trail_name
+  trail_bucket_name   = module.storage.evidence_bucket_id
+  trail_s3_key_prefix = "cloudtrail"
+  trail_kms_key_arn   = module.kms.logs_key_arn
+  tags                = local.tags
+}
+
+module "sagemaker" {
+  source = "../modules/sagemaker"
+
+  name_prefix          = var.name_prefix
+  model_name           = var.model_name
+  endpoint_config_name = var.endpoint_config_name
+  endpoint_name        = var.endpoint_name
+  variant_name         = var.variant_name
+  model_artifact_url   = var.model_artifact_url
+  image_uri            = local.inference_image_uri
+  model_environment    = var.model_environment
+  execution_role_arn   = module.iam.execution_role_arn
+  subnet_ids           = module.network.private_subnet_ids
+  security_group_ids   = [module.network.sagemaker_security_group_id]
+  endpoint_kms_key_arn = module.kms.model_key_arn
+  data_capture = {
+    enabled             = true
+    destination_s3_uri  = "s3://${module.storage.data_lake_bucket_id}/data-capture"
+    kms_key_arn         = module.kms.data_key_arn
+    sampling_percentage = var.data_capture_sampling_percentage
+  }
+  instance_type            = var.endpoint_instance_type
+  initial_instance_count   = var.endpoint_instance_count
+  model_package_group_name = local.model_package_group_name
+  enable_notebook          = var.enable_notebook
+  notebook_kms_key_arn     = module.kms.volume_key_arn
+  enable_autoscaling       = var.enable_autoscaling
+  tags                     = local.tags
+
+  # The endpoint's log group must exist (with KMS and retention) before the endpoint writes to it.
+  depends_on = [module.observability]
+}

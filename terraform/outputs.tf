@@ -1,0 +1,126 @@
+# Read by the harness with `terraform output -json`.
+
+output "region" {
+  description = "Region of the platform."
+  value       = var.region
+}
+
+output "account_id" {
+  description = "Account the platform lives in."
+  value       = local.account_id
+}
+
+output "name_prefix" {
+  description = "Prefix of every resource name."
+  value       = var.name_prefix
+}
+
+output "kms_key_arns" {
+  description = "Customer-managed keys by purpose (data, volume, model, logs, signing)."
+  value       = module.kms.key_arns
+}
+
+output "signing_key_id" {
+  description = "Asymmetric KMS key that signs evidence manifests."
+  value       = module.kms.signing_key_id
+}
+
+output "data_lake_bucket" {
+  description = "Data lake bucket: training data under processed/ml/, models under models/."
+  value       = module.storage.data_lake_bucket_id
+}
+
+output "evidence_bucket" {
+  description = "Evidence bucket with Object Lock."
+  value       = module.storage.evidence_bucket_id
+}
+
+output "access_log_bucket" {
+  description = "S3 server access log bucket."
+  value       = module.storage.access_log_bucket_id
+}
+
+output "execution_role_arn" {
+  description = "SageMaker execution role."
+  value       = module.iam.execution_role_arn
+}
+
+output "auditor_role_arn" {
+  description = "Read-only auditor role."
+  value       = module.iam.auditor_role_arn
+}
+
+output "validation_role_arn" {
+  description = "Role the qualification harness uses."
+  value       = module.iam.validation_role_arn
+}
+
+output "vpc_id" {
+  description = "Platform VPC."
+  value       = module.network.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "Private subnets for SageMaker jobs and endpoints."
+  value       = module.network.private_subnet_ids
+}
+
+output "sagemaker_security_group_id" {
+  description = "Security group of SageMaker jobs and endpoints."
+  value       = module.network.sagemaker_security_group_id
+}
+
+output "training_image_uri" {
+  description = "SageMaker XGBoost framework image for training in this region."
+  value       = data.aws_sagemaker_prebuilt_ecr_image.xgboost.registry_path
+}
+
+output "inference_image_uri" {
+  description = "Inference image of the model."
+  value       = local.inference_image_uri
+}
+
+output "model_package_group_name" {
+  description = "Model registry group."
+  value       = module.sagemaker.model_package_group_name
+}
+
+output "model_name" {
+  description = "SageMaker model (null until a model artifact is given)."
+  value       = module.sagemaker.model_name
+}
+
+output "endpoint_config_name" {
+  description = "Endpoint configuration (null until a model artifact is given)."
+  value       = module.sagemaker.endpoint_config_name
+}
+
+output "endpoint_name" {
+  description = "Endpoint (null until a model artifact is given)."
+  value       = module.sagemaker.endpoint_name
+}
+
+output "variant_name" {
+  description = "Production variant."
+  value       = var.variant_name
+}
+
+output "training_log_group" {
+  description = "Log group of training jobs."
+  value       = module.observability.training_log_group_name
+}
+
+output "endpoint_log_group" {
+  description = "Log group of the endpoint."
+  value       = module.observability.endpoint_log_group_name
+}
+
+output "trail_arn" {
+  description = "CloudTrail trail."
+  value       = module.observability.trail_arn
+}
+
+output "data_capture_s3_uri" {
+  description = "Where the endpoint's data capture lands."
+  value       = "s3://${module.storage.data_lake_bucket_id}/data-capture"
+}

@@ -1,0 +1,307 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (lowercase letters, digits and hyphens, 3-24 characters)."
+  type        = string
+  default     = "gxp-ml"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-24 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the platform."
+  type        = string
+  default     = "eu-central-1"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as eu-central-1."
+  }
+}
+
+variable "environment" {
+  description = "Environment label written into tags (e.g. local, dev, validation, prod)."
+  type        = string
+  default     = "local"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,15}$", var.environment))
+    error_message = "environment must be 1-16 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags applied to every resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+# --- KMS -------------------------------------------------------------------------------------------
+
+variable "enable_key_rotation" {
+  description = "Yearly rotation of the customer-managed keys. GxP policy: must stay true."
+  type        = bool
+  default     = true
+  nullable    = false
+
+  validation {
+    condition     = var.enable_key_rotation
+    error_message = "enable_key_rotation must be true: customer-managed keys for data at rest must rotate."
+  }
+}
+
+variable "kms_deletion_window_in_days" {
+  description = "Waiting period before a scheduled key deletion (7-30 days)."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.kms_deletion_window_in_days >= 7 && var.kms_deletion_window_in_days <= 30
+    error_message = "kms_deletion_window_in_days must be between 7 and 30."
+  }
+}
+
+# --- Network ---------------------------------------------------------------------------------------
+
+variable "vpc_cidr" {
+  description = "CIDR block of the platform VPC."
+  type        = string
+  default     = "10.42.0.0/16"
+  nullable    = false
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 24
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block of /24 or larger."
+  }
+}
+
+variable "availability_zones" {
+  description = "Availability zones for the private subnets (at least two). Empty: the region's first two."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(var.availability_zones) == 0 || length(distinct(var.availability_zones)) >= 2
+    error_message = "availability_zones must name at least two distinct zones (or be empty for the region's first two)."
+  }
+}
+
+# --- Storage ---------------------------------------------------------------------------------------
+
+variable "data_lake_bucket_name" {
+  description = "Name of the data lake bucket (training data under processed/ml/, models under models/). Null: <name_prefix>-datalake-<account>."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.data_lake_bucket_name == null || (
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.data_lake_bucket_name)) &&
+      !can(regex("\\.\\.|^\\d+\\.\\d+\\.\\d+\\.\\d+$|^xn--|-s3alias$", var.data_lake_bucket_name))
+    )
+    error_message = "data_lake_bucket_name must be a valid S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit."
+  }
+}
+
+variable "evidence_bucket_name" {
+  description = "Name of the evidence bucket (Object Lock). Null: <name_prefix>-evidence-<account>."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.evidence_bucket_name == null || (
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.evidence_bucket_name)) &&
+      !can(regex("\\.\\.|^\\d+\\.\\d+\\.\\d+\\.\\d+$|^xn--|-s3alias$", var.evidence_bucket_name))
+    )
+    error_message = "evidence_bucket_name must be a valid S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit."
+  }
+}
+
+variable "access_log_bucket_name" {
+  description = "Name of the S3 server access log bucket. Null: <name_prefix>-access-logs-<account>."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.access_log_bucket_name == null || (
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket_name)) &&
+      !can(regex("\\.\\.|^\\d+\\.\\d+\\.\\d+\\.\\d+$|^xn--|-s3alias$", var.access_log_bucket_name))
+    )
+    error_message = "access_log_bucket_name must be a valid S3 bucket name: 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit."
+  }
+}
+
+variable "object_lock_mode" {
+  description = "Default Object Lock mode of the evidence bucket: COMPLIANCE (nobody can shorten it) or GOVERNANCE."
+  type        = string
+  default     = "COMPLIANCE"
+  nullable    = false
+
+  validation {
+    condition     = contains(["COMPLIANCE", "GOVERNANCE"], var.object_lock_mode)
+    error_message = "object_lock_mode must be COMPLIANCE or GOVERNANCE."
+  }
+}
+
+variable "object_lock_retention_days" {
+  description = "Default Object Lock retention of evidence, in days."
+  type        = number
+  default     = 3650
+  nullable    = false
+
+  validation {
+    condition     = var.object_lock_retention_days >= 1 && var.object_lock_retention_days <= 36500 && floor(var.object_lock_retention_days) == var.object_lock_retention_days
+    error_message = "object_lock_retention_days must be a whole number between 1 and 36500."
+  }
+}
+
+variable "force_destroy_buckets" {
+  description = "Let destroy empty the buckets (including GOVERNANCE-locked evidence). For disposable environments only."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+# --- Logs ------------------------------------------------------------------------------------------
+
+variable "log_retention_days" {
+  description = "Retention of every CloudWatch log group, in days. GxP policy: at least one year."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = var.log_retention_days >= 365 && contains([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be at least 365 and one of CloudWatch's values: 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+# --- SageMaker -------------------------------------------------------------------------------------
+
+variable "model_name" {
+  description = "SageMaker model name."
+  type        = string
+  default     = "dropout-model"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.model_name))
+    error_message = "model_name must be 1-63 letters, digits or hyphens."
+  }
+}
+
+variable "endpoint_config_name" {
+  description = "SageMaker endpoint configuration name."
+  type        = string
+  default     = "dropout-config"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.endpoint_config_name))
+    error_message = "endpoint_config_name must be 1-63 letters, digits or hyphens."
+  }
+}
+
+variable "endpoint_name" {
+  description = "SageMaker endpoint name."
+  type        = string
+  default     = "dropout-inference"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.endpoint_name))
+    error_message = "endpoint_name must be 1-63 letters, digits or hyphens."
+  }
+}
+
+variable "variant_name" {
+  description = "Production variant name."
+  type        = string
+  default     = "AllTraffic"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.variant_name))
+    error_message = "variant_name must be 1-63 letters, digits or hyphens."
+  }
+}
+
+variable "model_artifact_url" {
+  description = "S3 URL of the trained model.tar.gz. Null: the platform is applied without model, endpoint configuration and endpoint."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.model_artifact_url == null || can(regex("^s3://[a-z0-9][a-z0-9.-]+[a-z0-9]/.+\\.tar\\.gz$", var.model_artifact_url))
+    error_message = "model_artifact_url must be an s3://bucket/key.tar.gz URL or null."
+  }
+}
+
+variable "inference_image_uri" {
+  description = "Inference container image. Null: the regional SageMaker XGBoost framework image (see locals)."
+  type        = string
+  default     = null
+}
+
+variable "model_environment" {
+  description = "Environment of the inference container (script mode: SAGEMAKER_PROGRAM, SAGEMAKER_SUBMIT_DIRECTORY)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "endpoint_instance_type" {
+  description = "Instance type of the endpoint's production variant."
+  type        = string
+  default     = "ml.m5.large"
+  nullable    = false
+
+  validation {
+    condition     = contains(["ml.t2.medium", "ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", "ml.c5.large", "ml.c5.xlarge", "ml.c5.2xlarge"], var.endpoint_instance_type)
+    error_message = "endpoint_instance_type must be one of: ml.t2.medium, ml.m5.large, ml.m5.xlarge, ml.m5.2xlarge, ml.c5.large, ml.c5.xlarge, ml.c5.2xlarge."
+  }
+}
+
+variable "endpoint_instance_count" {
+  description = "Initial instance count of the production variant (1-10)."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.endpoint_instance_count >= 1 && var.endpoint_instance_count <= 10 && floor(var.endpoint_instance_count) == var.endpoint_instance_count
+    error_message = "endpoint_instance_count must be a whole number between 1 and 10."
+  }
+}
+
+variable "data_capture_sampling_percentage" {
+  description = "Share of endpoint requests captured to S3 (1-100)."
+  type        = number
+  default     = 100
+  nullable    = false
+
+  validation {
+    condition     = var.data_capture_sampling_percentage >= 1 && var.data_capture_sampling_percentage <= 100
+    error_message = "data_capture_sampling_percentage must be between 1 and 100."
+  }
+}
+
+variable "enable_notebook" {
+  description = "Create a SageMaker notebook instance (KMS, private subnet, no direct internet, no root)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "enable_autoscaling" {
+  description = "Register the endpoint variant with Application Auto Scaling (real AWS)."
+  type        = bool
+  default     = false
+  nullable    = false
+}

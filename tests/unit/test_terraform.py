@@ -1,0 +1,212 @@
+"""The Terraform adapter: python-terraform's defects worked around, progress, errors, CLI config."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.terraform import (
+    Plan,
+    TerraformError,
+    TerraformRunner,
+    cli_config_env,
+    find_provider_mirror,
+)
+
+PLAN_JSON = {
+    "format_version": "1.2",
+    "resource_changes": [
+        {"address": "aws_kms_key.a", "change": {"actions": ["create"]}},
+        {"address": "aws_s3_bucket.b", "change": {"actions": ["delete", "create"]}},
+        {"address": "aws_iam_role.c", "change": {"actions": ["no-op"]}},
+        {"address": "aws_vpc.d", "change": {"actions": ["update"]}},
+    ],
+}
+
+
+def _apply_events() -> str:
+    lines = []
+    for addr, action in (
+        ("aws_kms_key.a", "create"),
+        ("aws_s3_bucket.b", "delete"),
+        ("aws_s3_bucket.b", "create"),
+        ("aws_vpc.d", "update"),
+    ):
+        hook = {"resource": {"addr": addr}, "action": action, "elapsed_seconds": 1}
+        lines.append(json.dumps({"type": "apply_complete", "hook": hook}))
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def fake_tf(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in terraform binary that records its argv and answers like Terraform would."""
+    log = tmp_path / "argv.log"
+    plan_json = tmp_path / "plan.json"
+    plan_json.write_text(json.dumps(PLAN_JSON))
+    events = tmp_path / "events.jsonl"
+    events.write_text(_apply_events() + "\n")
+    diag = tmp_path / "diag.json"
+    message = {"severity": "error", "summary": "Invalid value for variable"}
+    message["detail"] = "log_retention_days must be at least 365"
+    diag.write_text(json.dumps({"type": "diagnostic", "diagnostic": message}) + "\n")
+    script = tmp_path / "terraform"
+    script.write_text(
+        textwrap.dedent(
+            f"""\
+            #!/bin/sh
+            echo "$@" >> {log}
+            case "$1" in
+              show) cat {plan_json} ;;
+              plan) echo '{{"type":"change_summary"}}'; exit 2 ;;
+              apply) cat {events} ;;
+              output) echo '{{"bucket": {{"value": "b-1", "type": "string", "sensitive": false}}}}' ;;
+              slow) echo first; sleep 1; echo second ;;
+              fail) cat {diag}; echo oops >&2; exit 1 ;;
+            esac
+            exit 0
+            """
+        )
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script, log
+
+
+def _runner(tmp_path: Path, binary: Path, progress=None) -> TerraformRunner:
+    return TerraformRunner(
+        tmp_path,
+        run_dir=tmp_path / "run",
+        terraform_bin=str(binary),
+        variables={"region": "eu-central-1"},
+        progress=progress,
+    )
+
+
+def test_destroy_never_passes_force(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
+    binary, log = fake_tf
+    _runner(tmp_path, binary).destroy()
+    calls = log.read_text().splitlines()
+    assert any(c.startswith("plan ") and "-destroy" in c.split() for c in calls)
+    assert all("-force" not in c.split() for c in calls)
+    assert any(c.startswith("apply ") and c.rstrip().endswith("destroy.tfplan") for c in calls)
+
+
+def test_apply_uses_saved_plan_so_no_prompt(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
+    binary, log = fake_tf
+    lines: list[str] = []
+    result = _runner(tmp_path, binary, progress=lines.append).apply()
+    apply_call = next(c for c in log.read_text().splitlines() if c.startswith("apply "))
+    assert apply_call.rstrip().endswith("apply.tfplan")
+    assert "-input=false" in apply_call.split()
+    # progress: one line per apply event against the planned total (a replace counts twice)
+    assert result.planned == 4 and result.done == 4
+    assert lines[0].startswith("[1/4] aws_kms_key.a created")
+    assert lines[-1].startswith("[4/4] aws_vpc.d")
+
+
+def test_synchronous_and_capture_options_do_not_leak(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
+    binary, log = fake_tf
+    runner = _runner(tmp_path, binary)
+    runner._tf.cmd("version", synchronous=False, capture_output=True, raise_on_error=True)
+    call = log.read_text().splitlines()[-1]
+    assert "-synchronous" not in call and "-capture-output" not in call and "-raise-on-error" not in call
+
+
+def test_output_is_streamed_while_running(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
+    binary, _ = fake_tf
+    runner = _runner(tmp_path, binary)
+    seen: list[tuple[str, float]] = []
+    start = time.monotonic()
+    runner._run("slow", "slow", on_line=lambda line: seen.append((line.strip(), time.monotonic() - start)))
+    assert [s for s, _ in seen] == ["first", "second"]
+    assert seen[0][1] < seen[1][1] - 0.5, "the first line must arrive before the command ends"
+    assert "first" in (tmp_path / "run" / "terraform.log").read_text()
+
+
+def test_plan_exit_code_2_means_changes_not_failure(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
+    binary, log = fake_tf
+    plan = _runner(tmp_path, binary).plan()
+    assert isinstance(plan, Plan)
+    assert plan.summary() == {"add": 2, "change": 1, "destroy": 1}
+    assert "-detailed-exitcode" in log.read_text()
+
+
+def test_variables_reach_terraform_as_var_file(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
+    binary, log = fake_tf
+    _runner(tmp_path, binary).plan()
+    plan_call = next(c for c in log.read_text().splitlines() if c.startswith("plan "))
+    assert any(a.startswith("-var-file=") for a in plan_call.split())
+
+
+def test_error_keeps_stderr_and_diagnostics(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
+    binary, _ = fake_tf
+    runner = _runner(tmp_path, binary)
+    with pytest.raises(TerraformError) as info:
+        runner._run("fail", "fail")
+    err = info.value
+    assert err.returncode == 1
+    assert "oops" in err.stderr
+    assert "log_retention_days must be at least 365" in str(err)
+    assert err.log_path == tmp_path / "run" / "terraform.log"
+
+
+def test_output_values(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
+    binary, _ = fake_tf
+    assert _runner(tmp_path, binary).output() == {"bucket": "b-1"}
+
+
+def test_mirror_detection_and_override(tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io").mkdir(parents=True)
+    assert find_provider_mirror({"TF_PROVIDER_MIRROR": str(mirror)}) == mirror
+    assert find_provider_mirror({"TF_PROVIDER_MIRROR": str(tmp_path / "nope")}) is None
+    env = cli_config_env(tmp_path / "cache", {"TF_PROVIDER_MIRROR": str(mirror)})
+    rc = Path(env["TF_CLI_CONFIG_FILE"]).read_text()
+    assert f'path    = "{mirror}"' in rc and "filesystem_mirror" in rc
+
+
+def test_no_mirror_falls_back_to_registry(tmp_path: Path) -> None:
+    # an explicitly empty override means "no mirror": the registry, and a missing user config is dropped
+    env = cli_config_env(tmp_path, {"TF_PROVIDER_MIRROR": "", "TF_CLI_CONFIG_FILE": "/nonexistent/rc"})
+    assert env == {"TF_CLI_CONFIG_FILE": ""}
+    user_rc = tmp_path / "user.rc"
+    user_rc.write_text("")
+    env = cli_config_env(tmp_path, {"TF_PROVIDER_MIRROR": "", "TF_CLI_CONFIG_FILE": str(user_rc)})
+    assert env == {"TF_CLI_CONFIG_FILE": str(user_rc)}
+
+
+@pytest.mark.skipif(
+    not any(os.access(os.path.join(p, "terraform"), os.X_OK) for p in os.environ["PATH"].split(":")),
+    reason="terraform not on PATH",
+)
+def test_real_terraform_variable_validation_names_the_variable(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        textwrap.dedent(
+            """\
+            variable "log_retention_days" {
+              type = number
+              validation {
+                condition     = var.log_retention_days >= 365
+                error_message = "log_retention_days must be at least 365."
+              }
+            }
+            resource "terraform_data" "x" { input = var.log_retention_days }
+            """
+        )
+    )
+    runner = TerraformRunner(
+        tmp_path,
+        run_dir=tmp_path / "run",
+        variables={"log_retention_days": 30},
+        data_dir=tmp_path / ".tfdata",
+    )
+    runner.init(backend=False)
+    with pytest.raises(TerraformError) as info:
+        runner.plan()
+    assert "log_retention_days must be at least 365" in str(info.value)
+    assert not (tmp_path / "terraform.tfstate").exists()
