@@ -23,9 +23,15 @@ Progress = Callable[[str], None]
 
 @dataclasses.dataclass
 class Layout:
-    """Where things live on disk; tests pass their own to stay out of the user's folders."""
+    """Where things live on disk. ``root`` holds the code; ``work`` the state, caches and run folders
+    (the same folder for users; tests pass a temporary ``work`` to stay out of the user's folders)."""
 
     root: Path = REPO_ROOT
+    work: Path | None = None
+
+    @property
+    def work_dir(self) -> Path:
+        return self.work or self.root
 
     @property
     def terraform_dir(self) -> Path:
@@ -33,7 +39,7 @@ class Layout:
 
     @property
     def cache_dir(self) -> Path:
-        return self.root / ".cache"
+        return self.work_dir / ".cache"
 
     @property
     def emulator_dir(self) -> Path:
@@ -41,10 +47,10 @@ class Layout:
 
     @property
     def runs_dir(self) -> Path:
-        return self.root / ".run"
+        return self.work_dir / ".run"
 
     def state_dir(self, target: str) -> Path:
-        return self.terraform_dir / "state" / target
+        return self.work_dir / "terraform" / "state" / target
 
     def var_file(self, target: str) -> Path:
         return self.terraform_dir / "env" / f"{target}.tfvars"

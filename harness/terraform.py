@@ -149,7 +149,7 @@ class ResourceChange:
     @property
     def steps(self) -> int:
         """How many apply events this change produces (a replace is a delete and a create)."""
-        if self.actions in (("no-op",), ("read",)):
+        if self.actions == ("no-op",):
             return 0
         return len(self.actions)
 
@@ -328,7 +328,7 @@ class _ProgressPrinter:
             status = (
                 "failed"
                 if kind == "apply_errored"
-                else {"create": "created", "delete": "destroyed"}.get(
+                else {"create": "created", "delete": "destroyed", "read": "read", "update": "updated"}.get(
                     action, action + "d" if action else "done"
                 )
             )

@@ -48,6 +48,7 @@ module "kms" {
   name_prefix             = var.name_prefix
   enable_key_rotation     = var.enable_key_rotation
   deletion_window_in_days = var.kms_deletion_window_in_days
+  cloudtrail_trail_arns   = [local.trail_arn]
   # Key policies delegate to IAM in this account (the account root principal); the roles' own
   # policies name the keys. Naming the roles here too would make a dependency cycle.
   tags = local.tags
@@ -106,6 +107,9 @@ module "observability" {
   trail_s3_key_prefix = "cloudtrail"
   trail_kms_key_arn   = module.kms.logs_key_arn
   tags                = local.tags
+
+  # CreateTrail checks the evidence bucket's policy: module.storage.evidence_bucket_id is only known
+  # once that policy is in place, so the trail waits for it without a module-wide depends_on.
 }
 
 module "sagemaker" {
@@ -125,7 +129,7 @@ module "sagemaker" {
   endpoint_kms_key_arn = module.kms.model_key_arn
   data_capture = {
     enabled             = true
-    destination_s3_uri  = "s3://${module.storage.data_lake_bucket_id}/data-capture"
+    destination_s3_uri  = module.storage.data_lake_prefix_uris.data_capture
     kms_key_arn         = module.kms.data_key_arn
     sampling_percentage = var.data_capture_sampling_percentage
   }

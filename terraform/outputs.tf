@@ -122,5 +122,5 @@ output "trail_arn" {
 
 output "data_capture_s3_uri" {
   description = "Where the endpoint's data capture lands."
-  value       = "s3://${module.storage.data_lake_bucket_id}/data-capture"
+  value       = module.storage.data_lake_prefix_uris.data_capture
 }

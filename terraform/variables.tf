@@ -263,8 +263,8 @@ variable "endpoint_instance_type" {
   nullable    = false
 
   validation {
-    condition     = contains(["ml.t2.medium", "ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", "ml.c5.large", "ml.c5.xlarge", "ml.c5.2xlarge"], var.endpoint_instance_type)
-    error_message = "endpoint_instance_type must be one of: ml.t2.medium, ml.m5.large, ml.m5.xlarge, ml.m5.2xlarge, ml.c5.large, ml.c5.xlarge, ml.c5.2xlarge."
+    condition     = contains(["ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", "ml.c5.large", "ml.c5.xlarge", "ml.c5.2xlarge"], var.endpoint_instance_type)
+    error_message = "endpoint_instance_type must be one of: ml.m5.large, ml.m5.xlarge, ml.m5.2xlarge, ml.c5.large, ml.c5.xlarge, ml.c5.2xlarge."
   }
 }
 

@@ -54,6 +54,15 @@ class EmulatorInfo:
     def log_file(self) -> Path:
         return self.state_dir / LOG_FILE
 
+    @property
+    def instance_id(self) -> str:
+        """Identifies this emulator process; a restarted emulator (empty state) has another one."""
+        try:
+            started = (self.state_dir / PID_FILE).stat().st_mtime_ns
+        except OSError:
+            started = 0
+        return f"{self.pid}:{self.port}:{started}"
+
 
 @dataclass(frozen=True)
 class EmulatorStatus:
@@ -130,6 +139,14 @@ def status(state_dir: Path) -> EmulatorStatus:
         endpoint_url=f"https://{HOST}:{port}" if running and port else None,
         state_dir=state_dir,
     )
+
+
+def info(state_dir: Path) -> EmulatorInfo:
+    """The running emulator of ``state_dir``; EmulatorError when none runs."""
+    st = status(state_dir)
+    if not (st.running and st.port and st.pid):
+        raise EmulatorError(f"no emulator is running for {state_dir}", hint="start it with `make up`")
+    return EmulatorInfo(port=st.port, pid=st.pid, state_dir=Path(state_dir))
 
 
 def _log_tail(path: Path, lines: int = 20) -> str:

@@ -1,5 +1,7 @@
 """The one error type the emulator raises."""
 
+from harness.errors import TargetError
 
-class EmulatorError(Exception):
+
+class EmulatorError(TargetError):
     """Starting, stopping or reaching the local AWS emulator failed."""

@@ -9,6 +9,7 @@ anything else is served as plain HTTP. ``wsgi.url_scheme`` tells the application
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -94,10 +95,8 @@ class DualProtocolServer(ThreadedWSGIServer):
             self.RequestHandlerClass(conn, client_address, self)
         finally:
             if conn is not request:
-                try:
+                with contextlib.suppress(OSError):
                     conn.close()
-                except OSError:
-                    pass
 
     def wrap_if_tls(self, sock: socket.socket) -> socket.socket | None:
         """Peek at the first byte; wrap in TLS when it opens a handshake. None: drop the connection."""
@@ -119,10 +118,8 @@ class DualProtocolServer(ThreadedWSGIServer):
 
     def shutdown_request(self, request: Any) -> None:
         # The TLS wrapper detaches the original socket; closing a detached socket is a no-op.
-        try:
+        with contextlib.suppress(OSError):
             request.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
         self.close_request(request)
 
 

@@ -70,7 +70,7 @@ def ground_truth() -> dict[str, object]:
         "distributions": {
             "age": f"round(Normal({AGE_MEAN:g}, {AGE_SD:g})) clipped to [{AGE_MIN}, {AGE_MAX}]",
             "prior_dropout": f"Bernoulli({PRIOR_DROPOUT_PROBABILITY:g})",
-            "missed_visit_rate": "round(Beta(%g, %g), 3)" % MISSED_VISIT_BETA,
+            "missed_visit_rate": "round(Beta({:g}, {:g}), 3)".format(*MISSED_VISIT_BETA),
         },
     }
 
@@ -149,7 +149,7 @@ def split_sizes(n: int, splits: Sequence[tuple[str, float]] = DEFAULT_SPLITS) ->
     sizes: dict[str, int] = {}
     taken = 0
     for name, fraction in splits[:-1]:
-        sizes[name] = int(round(n * fraction))
+        sizes[name] = round(n * fraction)
         taken += sizes[name]
     sizes[splits[-1][0]] = n - taken
     if any(size < 1 for size in sizes.values()):

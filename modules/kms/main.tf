@@ -88,9 +88,9 @@ locals {
 data "aws_iam_policy_document" "key" {
   for_each = toset(local.purposes)
 
-  # checkov:skip=CKV_AWS_109:key policy - Resource "*" is the key itself; kms:PutKeyPolicy is limited to account/administrators
-  # checkov:skip=CKV_AWS_111:key policy - Resource "*" is the key itself, write actions are limited to named principals
-  # checkov:skip=CKV_AWS_356:key policy - Resource "*" is the only valid resource in a key policy (it means this key)
+  #checkov:skip=CKV_AWS_109:key policy - Resource "*" is the key itself; kms:PutKeyPolicy is limited to account/administrators
+  #checkov:skip=CKV_AWS_111:key policy - Resource "*" is the key itself, write actions are limited to named principals
+  #checkov:skip=CKV_AWS_356:key policy - Resource "*" is the only valid resource in a key policy (it means this key)
   statement {
     sid       = "AccountIamDelegation"
     effect    = "Allow"

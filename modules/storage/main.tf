@@ -177,7 +177,6 @@ resource "aws_s3_bucket_policy" "access_log" {
 resource "aws_s3_bucket" "data_lake" {
   #checkov:skip=CKV_AWS_144:single-region platform by design; durability comes from S3 and versioning, see README
   #checkov:skip=CKV2_AWS_62:no event-driven consumer; object access is audited through server access logs
-  #checkov:skip=CKV_AWS_143:data lake holds working data that pipelines rewrite; immutability is the evidence bucket's role
   bucket        = var.data_lake_bucket_name
   force_destroy = var.force_destroy
 

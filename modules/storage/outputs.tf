@@ -1,6 +1,12 @@
 output "data_lake_bucket_id" {
-  description = "Name (id) of the data lake bucket."
+  description = "Name (id) of the data lake bucket, available once its encryption, policy and public access block are in place."
   value       = aws_s3_bucket.data_lake.id
+
+  depends_on = [
+    aws_s3_bucket_server_side_encryption_configuration.data_lake,
+    aws_s3_bucket_public_access_block.data_lake,
+    aws_s3_bucket_policy.data_lake,
+  ]
 }
 
 output "data_lake_bucket_arn" {
@@ -9,8 +15,16 @@ output "data_lake_bucket_arn" {
 }
 
 output "evidence_bucket_id" {
-  description = "Name (id) of the Object Lock evidence bucket."
+  description = "Name (id) of the Object Lock evidence bucket, available once its Object Lock, encryption and policy (incl. CloudTrail statements) are in place."
   value       = aws_s3_bucket.evidence.id
+
+  # A trail created before the bucket policy fails (InsufficientS3BucketPolicyException).
+  depends_on = [
+    aws_s3_bucket_object_lock_configuration.evidence,
+    aws_s3_bucket_server_side_encryption_configuration.evidence,
+    aws_s3_bucket_public_access_block.evidence,
+    aws_s3_bucket_policy.evidence,
+  ]
 }
 
 output "evidence_bucket_arn" {
@@ -19,8 +33,10 @@ output "evidence_bucket_arn" {
 }
 
 output "access_log_bucket_id" {
-  description = "Name (id) of the S3 server access log bucket."
+  description = "Name (id) of the S3 server access log bucket, available once its policy is in place."
   value       = aws_s3_bucket.access_log.id
+
+  depends_on = [aws_s3_bucket_policy.access_log]
 }
 
 output "access_log_bucket_arn" {

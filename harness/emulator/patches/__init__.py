@@ -7,21 +7,39 @@ controls; each has an idempotent ``apply()`` and a test under ``tests/emulator``
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 
 # module name -> one-line description (the README lists these)
-FIXES: dict[str, str] = {}
+FIXES: dict[str, str] = {
+    "sagemaker_model": "CreateModel keeps EnableNetworkIsolation; DescribeModel omits an empty VpcConfig",
+    "sagemaker_model_package_group": "DeleteModelPackageGroup and the group policy calls implemented",
+    "cloudtrail_arn": "DeleteTrail accepts the trail ARN (and reports unknown trails); LookupEvents answers",
+    "s3_policy_conditions": "bucket policy conditions see the request (aws:SecureTransport, SSE headers)",
+    "s3_object_retention": "PutObjectRetention cannot shorten/downgrade COMPLIANCE; GetObjectRetention works",
+    "kms_sign": "Sign/Verify honour MessageType=DIGEST; RSASSA-PSS salt length = digest length",
+    "s3_logging_permissions": "PutBucketLogging accepts target-bucket policies with Resource/Action lists",
+    "sagemaker_runtime_endpoint": "InvokeEndpoint on an unknown endpoint: ValidationError, not canned data",
+}
+
+DISABLE_ENV = "EMULATOR_DISABLE_FIXES"
 
 _lock = threading.Lock()
 _applied = False
 
 
 def apply_all() -> None:
-    """Apply every fix (idempotent)."""
+    """Apply every fix (idempotent).
+
+    ``EMULATOR_DISABLE_FIXES=name,...`` leaves fixes out: only for showing that a fix's test fails
+    without it.
+    """
     global _applied
     with _lock:
         if _applied:
             return
+        disabled = {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
         for name in FIXES:
-            importlib.import_module(f"{__name__}.{name}").apply()
+            if name not in disabled:
+                importlib.import_module(f"{__name__}.{name}").apply()
         _applied = True

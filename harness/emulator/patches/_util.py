@@ -1,4 +1,4 @@
-"""Helpers that make monkey patches idempotent and reversible."""
+"""Idempotent monkey patching for the fixes."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ _MARK = "__harness_emulator_original__"
 
 def replace(owner: Any, name: str, factory: Callable[[Any], Any]) -> None:
     """Set ``owner.name`` to ``factory(original)`` unless it is already patched (idempotent)."""
-    current = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
-    if current is not None and hasattr(_func(current), _MARK):
+    own = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
+    if own is not None and hasattr(_func(own), _MARK):
         return
-    original = current
+    # The original may be inherited (e.g. from a mixin); the patch then shadows it on ``owner``.
+    original = own if own is not None else getattr(owner, name, None)
     new = factory(original)
     setattr(_func(new), _MARK, original)
     setattr(owner, name, new)
@@ -30,4 +31,6 @@ def is_patched(owner: Any, name: str) -> bool:
 
 
 def _func(obj: Any) -> Any:
+    if isinstance(obj, property):
+        return obj.fget
     return obj.__func__ if isinstance(obj, (classmethod, staticmethod)) else obj

@@ -1,4 +1,4 @@
-# Output shapes, with known key ARNs and ids from overrides.
+# Output shapes, with known key ARNs and ids from overrides applied at plan.
 
 mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
@@ -8,7 +8,8 @@ mock_provider "aws" {
   }
 
   override_resource {
-    target = aws_kms_key.this
+    target          = aws_kms_key.this
+    override_during = plan
     values = {
       arn    = "arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111"
       key_id = "11111111-1111-1111-1111-111111111111"
@@ -16,7 +17,8 @@ mock_provider "aws" {
   }
 
   override_resource {
-    target = aws_kms_key.signing
+    target          = aws_kms_key.signing
+    override_during = plan
     values = {
       arn    = "arn:aws:kms:eu-central-1:123456789012:key/22222222-2222-2222-2222-222222222222"
       key_id = "22222222-2222-2222-2222-222222222222"
@@ -50,7 +52,7 @@ variables {
 }
 
 run "outputs_carry_key_arns" {
-  command = apply
+  command = plan
 
   assert {
     condition     = output.data_key_arn == "arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111"

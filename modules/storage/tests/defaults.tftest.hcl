@@ -212,13 +212,22 @@ run "evidence_noncurrent_expiration_not_below_retention" {
   }
 }
 
-run "creates_no_objects" {
+run "data_capture_prefix_under_models" {
   command = plan
 
-  # Terraform-managed objects in an Object Lock bucket drift and cannot be removed:
-  # the module declares buckets and their configuration only.
+  # The execution role may write only under processed/ml/ and models/.
   assert {
     condition     = output.data_lake_prefix_uris.data_capture == "s3://gxp-test-data-lake/models/data-capture"
     error_message = "Data capture must land under the models/ prefix of the data lake."
+  }
+
+  assert {
+    condition     = output.data_lake_prefix_uris.processed_ml == "s3://gxp-test-data-lake/processed/ml/" && output.data_lake_prefix_uris.models == "s3://gxp-test-data-lake/models/"
+    error_message = "data_lake_prefix_uris must name the processed/ml/ and models/ prefixes."
+  }
+
+  assert {
+    condition     = output.data_lake_bucket_arn == "arn:aws:s3:::gxp-test-data-lake" && output.evidence_bucket_arn == "arn:aws:s3:::gxp-test-evidence" && output.access_log_bucket_arn == "arn:aws:s3:::gxp-test-access-logs"
+    error_message = "Bucket ARN outputs must be known at plan and well-formed."
   }
 }

@@ -1,0 +1,136 @@
+# Planned roles, names, tags and attachments with default inputs.
+
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+override_data {
+  target = data.aws_caller_identity.current
+  values = {
+    account_id = "123456789012"
+    arn        = "arn:aws:iam::123456789012:user/terraform"
+  }
+}
+
+override_data {
+  target = data.aws_region.current
+  values = {
+    name = "eu-central-1"
+  }
+}
+
+override_data {
+  target = data.aws_partition.current
+  values = {
+    partition = "aws"
+  }
+}
+
+variables {
+  name_prefix              = "gxp-ml"
+  data_bucket_arn          = "arn:aws:s3:::gxp-ml-data-lake"
+  evidence_bucket_arn      = "arn:aws:s3:::gxp-ml-evidence"
+  kms_key_arns             = ["arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111"]
+  vpc_id                   = "vpc-0123456789abcdef0"
+  subnet_ids               = ["subnet-0aaaaaaaaaaaaaaaa"]
+  security_group_ids       = ["sg-0cccccccccccccccc"]
+  model_package_group_name = "dropout-models"
+  tags = {
+    Project = "gxp-ml"
+  }
+}
+
+run "role_names" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.execution.name == "gxp-ml-sagemaker-execution"
+    error_message = "The execution role must be named <name_prefix>-sagemaker-execution."
+  }
+
+  assert {
+    condition     = aws_iam_role.auditor.name == "gxp-ml-auditor"
+    error_message = "The auditor role must be named <name_prefix>-auditor."
+  }
+
+  assert {
+    condition     = aws_iam_role.validation.name == "gxp-ml-validation"
+    error_message = "The validation role must be named <name_prefix>-validation."
+  }
+
+  assert {
+    condition     = aws_iam_policy.read_only.name == "gxp-ml-platform-read-only"
+    error_message = "The read-only policy must be named <name_prefix>-platform-read-only."
+  }
+
+  assert {
+    condition     = output.execution_role_name == "gxp-ml-sagemaker-execution" && output.auditor_role_name == "gxp-ml-auditor" && output.validation_role_name == "gxp-ml-validation"
+    error_message = "Role name outputs must match the planned names."
+  }
+}
+
+run "session_boundary_and_tags" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.execution.max_session_duration == 3600 && aws_iam_role.auditor.max_session_duration == 3600 && aws_iam_role.validation.max_session_duration == 3600
+    error_message = "max_session_duration must default to one hour on every role."
+  }
+
+  assert {
+    condition     = aws_iam_role.execution.permissions_boundary == null
+    error_message = "No permissions boundary by default."
+  }
+
+  assert {
+    condition     = alltrue([for r in [aws_iam_role.execution, aws_iam_role.auditor, aws_iam_role.validation] : r.tags["Project"] == "gxp-ml" && r.tags["Name"] == r.name])
+    error_message = "Every role must carry the given tags and its Name."
+  }
+
+  assert {
+    condition     = aws_iam_policy.read_only.tags["Project"] == "gxp-ml"
+    error_message = "The read-only policy must carry the given tags."
+  }
+}
+
+run "no_managed_full_access" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role_policy_attachment.auditor_read_only.role == "gxp-ml-auditor" && aws_iam_role_policy_attachment.validation_read_only.role == "gxp-ml-validation"
+    error_message = "Only the read-only policy is attached, to the auditor and validation roles."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy.execution.name == "gxp-ml-sagemaker-execution" && aws_iam_role_policy.validation.name == "gxp-ml-validation"
+    error_message = "Execution and validation permissions must be inline policies named after their roles."
+  }
+
+  assert {
+    condition     = output.image_repository_arns == tolist(["arn:aws:ecr:eu-central-1:492215442770:repository/sagemaker-xgboost"])
+    error_message = "The default image repository must be the regional SageMaker XGBoost repository."
+  }
+}
+
+run "custom_session_and_boundary" {
+  command = plan
+
+  variables {
+    max_session_duration     = 7200
+    permissions_boundary_arn = "arn:aws:iam::123456789012:policy/gxp-boundary"
+  }
+
+  assert {
+    condition     = aws_iam_role.auditor.max_session_duration == 7200 && aws_iam_role.validation.max_session_duration == 7200
+    error_message = "max_session_duration must reach the auditor and validation roles."
+  }
+
+  assert {
+    condition     = alltrue([for r in [aws_iam_role.execution, aws_iam_role.auditor, aws_iam_role.validation] : r.permissions_boundary == "arn:aws:iam::123456789012:policy/gxp-boundary"])
+    error_message = "permissions_boundary_arn must reach every role."
+  }
+}

@@ -1,0 +1,39 @@
+"""Shared fixtures: an embedded local AWS on a free port, started and stopped by the tests themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import target as targets
+from harness.platform import Layout
+
+
+@pytest.fixture(scope="session")
+def emulator_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emulator")
+
+
+@pytest.fixture(scope="session")
+def emulator(emulator_dir: Path) -> Iterator[object]:
+    """A running emulator for the whole session (its own port, CA and state folder)."""
+    from harness.emulator import control
+
+    info = control.start(port=control.free_port(), state_dir=emulator_dir)
+    try:
+        yield info
+    finally:
+        control.stop(emulator_dir)
+
+
+@pytest.fixture(scope="session")
+def local_target(emulator: object, emulator_dir: Path) -> targets.Target:
+    return targets.resolve("local", state_dir=emulator_dir, environ={})
+
+
+@pytest.fixture(scope="session")
+def work_layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """The repository's Terraform code with state, caches and run folders in a temporary folder."""
+    return Layout(work=tmp_path_factory.mktemp("work"))

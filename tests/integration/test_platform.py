@@ -1,0 +1,245 @@
+"""The platform on the embedded local AWS: apply, inspect the live resources, re-plan, restart, destroy.
+
+Every assertion reads the live system through boto3, never Terraform state.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.platform import Layout, Platform
+from harness.target import Target
+from harness.terraform import TerraformError
+
+pytestmark = pytest.mark.integration
+
+PREFIX = "gxp-ml"
+
+
+def _policy_statements(doc: Any) -> list[dict[str, Any]]:
+    if isinstance(doc, str):
+        doc = json.loads(doc)
+    statements = doc.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _project_buckets(target: Target) -> list[str]:
+    names = [b["Name"] for b in target.client("s3").list_buckets().get("Buckets", [])]
+    return [n for n in names if n.startswith(PREFIX + "-")]
+
+
+def _project_roles(target: Target) -> list[str]:
+    roles = target.client("iam").list_roles()["Roles"]
+    return [r["RoleName"] for r in roles if r["RoleName"].startswith(PREFIX)]
+
+
+@pytest.fixture(scope="module")
+def platform(local_target: Target, work_layout: Layout) -> Platform:
+    lines: list[str] = []
+    plat = Platform(local_target, layout=work_layout, progress=lines.append)
+    plat.progress_lines = lines  # type: ignore[attr-defined]
+    return plat
+
+
+def test_bad_variable_fails_at_plan_and_creates_nothing(local_target: Target, work_layout: Layout) -> None:
+    bad = Platform(local_target, layout=work_layout, variables={"log_retention_days": 30})
+    with pytest.raises(TerraformError) as info:
+        bad.plan()
+    assert "log_retention_days" in str(info.value)
+    assert _project_buckets(local_target) == []
+    bad_type = Platform(
+        local_target, layout=work_layout, variables={"endpoint_instance_type": "ml.p4d.24xlarge"}
+    )
+    with pytest.raises(TerraformError) as info:
+        bad_type.plan()
+    assert "endpoint_instance_type" in str(info.value)
+
+
+def test_apply_converges_with_progress(platform: Platform) -> None:
+    result = platform.apply()
+    assert result.planned > 40
+    assert result.done == result.planned
+    lines = platform.progress_lines  # type: ignore[attr-defined]
+    assert any(line.startswith(f"[{result.planned}/{result.planned}]") for line in lines)
+
+
+def test_kms_keys_rotate_and_policies_have_no_star_principal(
+    platform: Platform, local_target: Target
+) -> None:
+    kms = local_target.client("kms")
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
+    ours = {name: key for name, key in aliases.items() if name.startswith(f"alias/{PREFIX}-")}
+    assert len(ours) >= 5, ours
+    symmetric = 0
+    for key_id in ours.values():
+        meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        assert meta["KeyState"] == "Enabled"
+        assert meta["KeyManager"] == "CUSTOMER"
+        if meta["KeySpec"] == "SYMMETRIC_DEFAULT":
+            symmetric += 1
+            assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+        else:
+            assert meta["KeySpec"] == "RSA_2048" and meta["KeyUsage"] == "SIGN_VERIFY"
+        policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+        for st in _policy_statements(policy):
+            principal = st.get("Principal")
+            assert principal != "*" and "*" not in _as_list((principal or {}).get("AWS", [])), st
+    assert symmetric >= 4
+
+
+def test_buckets_encrypted_versioned_private_tls_only(platform: Platform, local_target: Target) -> None:
+    s3 = local_target.client("s3")
+    outputs = platform.outputs()
+    data_key = outputs["kms_key_arns"]["data"]
+    for bucket in (outputs["data_lake_bucket"], outputs["evidence_bucket"], outputs["access_log_bucket"]):
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+        pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert all(
+            pab[k]
+            for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        )
+        rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        sse = rule["ApplyServerSideEncryptionByDefault"]
+        if bucket != outputs["access_log_bucket"]:
+            assert sse["SSEAlgorithm"] == "aws:kms"
+            assert sse["KMSMasterKeyID"] == data_key
+            assert (
+                s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetBucket"]
+                == outputs["access_log_bucket"]
+            )
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        assert any(
+            st["Effect"] == "Deny"
+            and st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False)
+            for st in _policy_statements(policy)
+        )
+    lock = s3.get_object_lock_configuration(Bucket=outputs["evidence_bucket"])["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    assert lock["Rule"]["DefaultRetention"]["Mode"] in ("GOVERNANCE", "COMPLIANCE")
+
+
+def test_plain_http_is_denied_by_the_tls_only_policy(platform: Platform, local_target: Target) -> None:
+    bucket = platform.outputs()["data_lake_bucket"]
+    https = local_target.client("s3")
+    https.put_object(Bucket=bucket, Key="processed/ml/tls-probe.csv", Body=b"1,2,3,4\n")
+    http = local_target.client("s3", endpoint_url=local_target.endpoint_url.replace("https://", "http://"))
+    with pytest.raises(Exception) as info:
+        http.get_object(Bucket=bucket, Key="processed/ml/tls-probe.csv")
+    assert "AccessDenied" in str(info.value)
+    https.delete_object(Bucket=bucket, Key="processed/ml/tls-probe.csv")
+
+
+def test_execution_role_trusts_only_sagemaker_and_grants_no_star_action(
+    platform: Platform, local_target: Target
+) -> None:
+    iam = local_target.client("iam")
+    name = platform.outputs()["execution_role_arn"].split("/")[-1]
+    role = iam.get_role(RoleName=name)["Role"]
+    trust = _policy_statements(role["AssumeRolePolicyDocument"])
+    assert [st["Principal"] for st in trust] == [{"Service": "sagemaker.amazonaws.com"}]
+    documents = [
+        iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"]
+        for p in iam.list_role_policies(RoleName=name)["PolicyNames"]
+    ]
+    for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+        pol = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+        version = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=pol["DefaultVersionId"])
+        documents.append(version["PolicyVersion"]["Document"])
+        assert "FullAccess" not in attached["PolicyName"]
+    assert documents
+    for doc in documents:
+        for st in _policy_statements(doc):
+            for action in _as_list(st.get("Action", [])):
+                assert action != "*" and not action.endswith(":*"), st
+
+
+def test_network_is_private_with_endpoints(platform: Platform, local_target: Target) -> None:
+    ec2 = local_target.client("ec2")
+    outputs = platform.outputs()
+    vpc_id = outputs["vpc_id"]
+    subnets = ec2.describe_subnets(SubnetIds=outputs["private_subnet_ids"])["Subnets"]
+    assert len({s["AvailabilityZone"] for s in subnets}) >= 2
+    assert not any(s["MapPublicIpOnLaunch"] for s in subnets)
+    igws = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
+    assert igws["InternetGateways"] == []
+    nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"]
+    assert [n for n in nats if n["State"] != "deleted"] == []
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
+    services = {e["ServiceName"].split(".", 3)[-1] for e in endpoints}
+    expected = {"s3", "sagemaker.api", "sagemaker.runtime", "logs", "sts", "kms", "ecr.api", "ecr.dkr"}
+    assert expected <= services, services
+    flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])["FlowLogs"]
+    assert flow_logs
+
+
+def test_log_groups_encrypted_with_retention(platform: Platform, local_target: Target) -> None:
+    logs = local_target.client("logs")
+    groups = logs.describe_log_groups(logGroupNamePrefix="/aws/sagemaker/")["logGroups"]
+    names = {g["logGroupName"] for g in groups}
+    assert {"/aws/sagemaker/TrainingJobs", "/aws/sagemaker/Endpoints/dropout-inference"} <= names
+    for group in groups:
+        assert group.get("kmsKeyId"), group
+        assert group.get("retentionInDays", 0) >= 365
+
+
+def test_trail_validates_log_files(platform: Platform, local_target: Target) -> None:
+    ct = local_target.client("cloudtrail")
+    trail_arn = platform.outputs()["trail_arn"]
+    trail = ct.get_trail(Name=trail_arn)["Trail"]
+    assert trail["LogFileValidationEnabled"] is True
+    assert trail["IsMultiRegionTrail"] is True
+    assert trail.get("KmsKeyId")
+    assert ct.get_trail_status(Name=trail_arn)["IsLogging"] is True
+
+
+def test_second_apply_and_plan_change_nothing(platform: Platform) -> None:
+    plan = platform.plan()
+    assert plan.pending == [], [f"{rc.address}: {rc.actions}" for rc in plan.pending]
+    again = platform.apply()
+    assert again.planned == 0
+
+
+def test_restarted_emulator_converges_again(
+    platform: Platform, local_target: Target, emulator_dir: Path, work_layout: Layout
+) -> None:
+    from harness import target as targets
+    from harness.emulator import control
+
+    port = local_target.emulator.port
+    control.stop(emulator_dir)
+    control.start(port=port, state_dir=emulator_dir)
+    fresh = targets.resolve("local", state_dir=emulator_dir, environ={})
+    assert _project_buckets(fresh) == []  # the emulator lost its state
+    again = Platform(fresh, layout=work_layout)
+    result = again.apply()
+    assert result.planned > 40 and result.done == result.planned
+    assert len(_project_buckets(fresh)) == 3
+
+
+def test_destroy_leaves_nothing(work_layout: Layout, emulator_dir: Path) -> None:
+    from harness import target as targets
+
+    target = targets.resolve("local", state_dir=emulator_dir, environ={})
+    Platform(target, layout=work_layout).destroy()
+    assert _project_buckets(target) == []
+    assert _project_roles(target) == []
+    kms = target.client("kms")
+    for key in kms.list_keys()["Keys"]:
+        meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        assert meta["KeyState"] in ("PendingDeletion",), meta
+    ec2 = target.client("ec2")
+    vpcs = [v for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
+    assert vpcs == []
+    logs = target.client("logs")
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/sagemaker/")["logGroups"] == []
+    assert target.client("cloudtrail").describe_trails()["trailList"] == []
+    sm = target.client("sagemaker")
+    assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
