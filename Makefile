@@ -12,7 +12,8 @@ MODULES      := $(sort $(dir $(wildcard modules/*/main.tf)))
 export TARGET
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down plan apply destroy output test lint fmt tf-fmt tf-validate tf-test pytest clean
+FEATURES     ?= 72,1,0.85
+.PHONY: help setup up down plan apply destroy output train deploy invoke scan test lint fmt tf-fmt tf-validate tf-test pytest clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,6 +51,18 @@ destroy: $(VENV)/.installed ## remove every resource of the platform from TARGET
 
 output: $(VENV)/.installed ## print the platform's outputs as JSON
 	$(HARNESS) output
+
+train: $(VENV)/.installed ## generate data, train the dropout model, register it (model registry + lineage)
+	$(HARNESS) train
+
+deploy: $(VENV)/.installed ## serve the latest approved model package on the endpoint (waits for InService)
+	$(HARNESS) deploy
+
+invoke: $(VENV)/.installed ## score one subject: make invoke FEATURES=72,1,0.85
+	$(HARNESS) invoke --features "$(FEATURES)"
+
+scan: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## checkov gate over the code and the plan (results in .run/)
+	$(HARNESS) scan
 
 lint: $(VENV)/.installed ## ruff (lint and format check)
 	$(VENV)/bin/ruff check .

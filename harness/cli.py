@@ -65,7 +65,31 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=helptext)
         _add_target(p)
+    p = sub.add_parser("train", help="generate data, run the training job, register the model package")
+    _add_target(p)
+    p.add_argument("--rows", type=int, default=5000, help="synthetic subjects to generate (default 5000)")
+    p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+
+    p = sub.add_parser("deploy", help="serve the latest approved model package on the endpoint")
+    _add_target(p)
+
+    p = sub.add_parser("invoke", help="score one subject on the endpoint")
+    _add_target(p)
+    p.add_argument("--features", required=True, help="comma-separated features, e.g. 72,1,0.85")
+    p.add_argument("--endpoint", default=None, help="endpoint name (default: the platform's)")
+
+    p = sub.add_parser("scan", help="checkov over terraform/, modules/ and (with a target) the plan")
+    _add_target(p)
+    p.add_argument("--no-plan", action="store_true", help="scan the code only, not the plan JSON")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default .run/<time>-scan)")
     return parser
+
+
+def _parse_features(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise HarnessError(f"--features must be comma-separated numbers, got {text!r}") from exc
 
 
 def _parse_vars(items: Sequence[str]) -> dict[str, Any]:
@@ -156,12 +180,96 @@ def cmd_output(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.OK
 
 
+def _applied_outputs(plat: Platform) -> dict[str, Any]:
+    outputs = plat.outputs()
+    if not outputs.get("data_lake_bucket"):
+        raise HarnessError(
+            f"the platform is not applied on target {plat.target.name}", hint="run `make apply` first"
+        )
+    return outputs
+
+
+def cmd_train(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import workflow
+
+    plat = _platform(args, env, autostart=False)
+    outputs = _applied_outputs(plat)
+    run = workflow.train(
+        plat.target, outputs, layout=env.layout, progress=env.progress, rows=args.rows, seed=args.seed
+    )
+    (plat.run_dir / "training.json").write_text(json.dumps(run.to_dict(), indent=2))
+    env.out(json.dumps(run.to_dict(), indent=2))
+    env.progress(f"trained in {run.seconds:.1f}s; record: {plat.run_dir / 'training.json'}")
+    return ExitStatus.OK
+
+
+def cmd_deploy(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import workflow
+
+    plat = _platform(args, env, autostart=False)
+    outputs = _applied_outputs(plat)
+    package = workflow.latest_approved_package(plat.target, outputs["model_package_group_name"])
+    release = workflow.write_release(env.layout, plat.target, package)
+    env.progress(f"releasing {package['ModelPackageArn']} ({release})")
+    plat = _platform(args, env, autostart=False)  # picks up the release file
+    plat.apply()
+    outputs = plat.outputs()
+    desc = plat.target.client("sagemaker").describe_endpoint(EndpointName=outputs["endpoint_name"])
+    env.progress(f"endpoint {desc['EndpointName']} {desc['EndpointStatus']}")
+    if desc["EndpointStatus"] != "InService":
+        raise HarnessError(
+            f"endpoint {desc['EndpointName']} is {desc['EndpointStatus']}: {desc.get('FailureReason')}"
+        )
+    return ExitStatus.OK
+
+
+def cmd_invoke(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import workflow
+
+    name = targets.target_name(env.environ, args.target)
+    target = targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ)
+    endpoint = args.endpoint
+    if endpoint is None:
+        endpoint = Platform(target, layout=env.layout).outputs().get("endpoint_name")
+        if not endpoint:
+            raise HarnessError("no endpoint is deployed", hint="run `make train deploy` first")
+    env.out(json.dumps(workflow.invoke(target, endpoint, _parse_features(args.features))))
+    return ExitStatus.OK
+
+
+def cmd_scan(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness.platform import new_run_dir
+    from harness.validation import checkov
+
+    out = args.out or new_run_dir(env.layout, "scan")
+    plan_json = None
+    if not args.no_plan:
+        plat = _platform(args, env, autostart=False)
+        plan = plat.plan()
+        plan_json = out / "tfplan.json"
+        out.mkdir(parents=True, exist_ok=True)
+        plan_json.write_text(json.dumps(plan.data))
+    result = checkov.scan(env.layout.root, out, plan_json=plan_json, progress=env.progress)
+    totals = result.totals()
+    env.progress(
+        f"checkov {result.checkov_version}: passed {totals['passed']}, failed {totals['failed']}, "
+        f"skipped {totals['skipped']} (results in {out})"
+    )
+    if not result.ok:
+        raise HarnessError("the checkov gate failed: see the FAILED lines above")
+    return ExitStatus.OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "emulator": cmd_emulator,
     "plan": cmd_plan,
     "apply": cmd_apply,
     "destroy": cmd_destroy,
     "output": cmd_output,
+    "train": cmd_train,
+    "deploy": cmd_deploy,
+    "invoke": cmd_invoke,
+    "scan": cmd_scan,
 }
 
 

@@ -55,6 +55,10 @@ class Layout:
     def var_file(self, target: str) -> Path:
         return self.terraform_dir / "env" / f"{target}.tfvars"
 
+    def release_file(self, target: str) -> Path:
+        """The model release the endpoint serves: written by ``deploy``, read by every plan/apply."""
+        return self.state_dir(target) / "release.tfvars.json"
+
 
 def new_run_dir(layout: Layout, command: str) -> Path:
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
@@ -85,7 +89,10 @@ class Platform:
         self.state_file = state_dir / "terraform.tfstate"
         env = target.subprocess_env()
         env.update(cli_config_env(self.layout.cache_dir))
-        files = var_files if var_files is not None else [self.layout.var_file(target.name)]
+        files = list(var_files) if var_files is not None else [self.layout.var_file(target.name)]
+        release = self.layout.release_file(target.name)
+        if release.exists() and release not in files:
+            files.append(release)
         self.runner = TerraformRunner(
             self.layout.terraform_dir,
             run_dir=self.run_dir,
@@ -139,7 +146,9 @@ class Platform:
         self.runner.init()
 
     def plan(self, *, destroy: bool = False) -> Plan:
-        self.drop_stale_state()
+        if self.drop_stale_state():
+            self._retire_release()
+            self.runner.drop_var_file(self.layout.release_file(self.target.name))
         self.init()
         plan = self.runner.plan(destroy=destroy)
         s = plan.summary()
@@ -162,6 +171,7 @@ class Platform:
 
     def destroy(self) -> ApplyResult:
         if self.drop_stale_state():
+            self._retire_release()
             self.progress("nothing to destroy on this emulator instance")
             return ApplyResult(0, 0, 0.0, {"add": 0, "change": 0, "destroy": 0})
         plan = self.plan(destroy=True)
@@ -170,8 +180,14 @@ class Platform:
             return ApplyResult(0, 0, 0.0, plan.summary())
         self.progress(f"destroying {plan.total_steps} resources")
         result = self.runner.apply(plan)
+        self._retire_release()
         self.progress(f"destroy complete: {result.done}/{result.planned} in {result.seconds:.1f}s")
         return result
+
+    def _retire_release(self) -> None:
+        release = self.layout.release_file(self.target.name)
+        if release.exists():
+            release.rename(release.with_name(release.name + ".destroyed"))
 
     def outputs(self) -> dict[str, Any]:
         self.runner.init()

@@ -390,6 +390,11 @@ class TerraformRunner:
             log_file=self.log_path,
         )
 
+    def drop_var_file(self, path: Path) -> None:
+        """Stop passing a var file (e.g. a release that no longer exists on a fresh target)."""
+        files = self._tf.var_file or []
+        self._tf.var_file = [f for f in files if Path(f) != Path(path)] or None
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _run(

@@ -4,10 +4,6 @@
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
-data "aws_availability_zones" "available" {
-  state = "available"
-}
-
 # The regional SageMaker XGBoost framework image (the provider's own region -> registry table; no API call).
 data "aws_sagemaker_prebuilt_ecr_image" "xgboost" {
   repository_name = "sagemaker-xgboost"
@@ -28,7 +24,8 @@ locals {
     var.tags,
   )
 
-  azs = length(var.availability_zones) > 0 ? var.availability_zones : slice(data.aws_availability_zones.available.names, 0, 2)
+  # Zones a and b exist in every region; an explicit list pins others (no zone lookup: the set is closed).
+  azs = length(var.availability_zones) > 0 ? var.availability_zones : ["${var.region}a", "${var.region}b"]
 
   data_lake_bucket_name  = coalesce(var.data_lake_bucket_name, "${var.name_prefix}-datalake-${local.account_id}")
   evidence_bucket_name   = coalesce(var.evidence_bucket_name, "${var.name_prefix}-evidence-${local.account_id}")

@@ -82,14 +82,14 @@ variable "vpc_cidr" {
 }
 
 variable "availability_zones" {
-  description = "Availability zones for the private subnets (at least two). Empty: the region's first two."
+  description = "Availability zones for the private subnets (at least two). Empty: <region>a and <region>b."
   type        = list(string)
   default     = []
   nullable    = false
 
   validation {
     condition     = length(var.availability_zones) == 0 || length(distinct(var.availability_zones)) >= 2
-    error_message = "availability_zones must name at least two distinct zones (or be empty for the region's first two)."
+    error_message = "availability_zones must name at least two distinct zones (or be empty for <region>a and <region>b)."
   }
 }
 

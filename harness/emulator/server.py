@@ -127,10 +127,12 @@ def build_app() -> Router:
     """moto's dispatcher (all services) behind the front router, with the fidelity fixes applied."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from . import patches
+    from . import patches, runtime
 
     patches.apply_all()
-    return Router(DomainDispatcherApplication(create_backend_app))
+    router = Router(DomainDispatcherApplication(create_backend_app))
+    runtime.install(router)  # the local SageMaker data plane (training, hosting, InvokeEndpoint)
+    return router
 
 
 def make_server(port: int, state_dir: Path, app: Any | None = None, host: str = HOST) -> DualProtocolServer:

@@ -31,6 +31,10 @@ Per-round metrics are printed the way SageMaker's XGBoost prints them, tab separ
 (``[3]<TAB>train-logloss:0.41234<TAB>validation-auc:0.80123``). CloudWatch shows the tabs as ``#011``,
 which is what ``METRIC_DEFINITIONS`` match.
 
+Script mode (``sagemaker_submit_directory`` in ``hyperparameters.json``): after training, this code is
+also written to ``<model>/code`` (``ship_inference_code``), so the ``model.tar.gz`` SageMaker makes of
+the model folder serves with ``SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code``, in AWS and locally.
+
 Exit status: 0 trained; 1 bad input (data, channel, hyperparameter); 2 unexpected error. On 1 and 2 the
 reason (at most 1024 characters, naming file and line where possible) goes to the failure file, which
 SageMaker turns into the job's ``FailureReason``.
@@ -576,6 +580,32 @@ def write_failure(path: Path, reason: str) -> str:
     return text
 
 
+def _script_mode(paths: Paths) -> bool:
+    """True when SageMaker runs this as a script-mode program (``sagemaker_submit_directory`` is set)."""
+    try:
+        raw = json.loads(paths.hyperparameters_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(raw, dict) and bool(raw.get("sagemaker_submit_directory"))
+
+
+def ship_inference_code(model_dir: Path) -> Path:
+    """Write this code (``package.source_files()``) to ``<model_dir>/code``.
+
+    SageMaker tars the model folder as it is, so in script mode the artifact then serves with
+    ``SAGEMAKER_PROGRAM=inference.py`` and ``SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code``, the
+    same in AWS and locally, without a repack step.
+    """
+    from .package import source_files
+
+    code_dir = model_dir / "code"
+    for name, data in source_files().items():
+        path = code_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return code_dir
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Entry point: returns an ``ExitStatus`` value; never raises for bad input."""
     argv = sys.argv[1:] if argv is None else argv
@@ -587,6 +617,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         hyperparameters = load_hyperparameters(paths, argv)
         train(paths, hyperparameters, out=out)
+        if _script_mode(paths):
+            out(f"Script mode: inference code copied to {ship_inference_code(paths.model_dir)}")
     except TrainingError as exc:
         reason = write_failure(paths.failure_file, f"ClientError: {exc}")
         print(reason, file=sys.stderr, flush=True)

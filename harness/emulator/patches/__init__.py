@@ -20,6 +20,8 @@ FIXES: dict[str, str] = {
     "kms_sign": "Sign/Verify honour MessageType=DIGEST; RSASSA-PSS salt length = digest length",
     "s3_logging_permissions": "PutBucketLogging accepts target-bucket policies with Resource/Action lists",
     "sagemaker_runtime_endpoint": "InvokeEndpoint on an unknown endpoint: ValidationError, not canned data",
+    "kms_rotation_period": "EnableKeyRotation keeps RotationPeriodInDays; GetKeyRotationStatus returns it",
+    "ec2_security_group_rule_description": "rules referencing a group or prefix list keep their Description",
 }
 
 DISABLE_ENV = "EMULATOR_DISABLE_FIXES"

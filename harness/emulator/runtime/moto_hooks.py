@@ -1,0 +1,148 @@
+"""Hooks into moto's SageMaker backend that hand training jobs and endpoints to the runtime.
+
+moto: CreateTrainingJob records a job that is ``Completed`` at once with no artifact and replaces the
+caller's MetricDefinitions with a canned one; StopTrainingJob and UpdateEndpoint do not exist;
+CreateEndpoint is ``InService`` at once and DeleteEndpoint only forgets the record.
+Here: CreateTrainingJob starts a ``training.TrainingRun`` (InProgress until it ends) and keeps the
+MetricDefinitions; StopTrainingJob stops it; CreateEndpoint / UpdateEndpoint start an
+``hosting.EndpointHost`` (Creating / Updating until the model servers answer /ping);
+DeleteEndpoint stops the endpoint's model servers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from . import hosting, state, training
+
+_MARK = "__harness_runtime_original__"
+
+
+def _replace(owner: Any, name: str, factory: Any) -> None:
+    current = owner.__dict__.get(name)
+    if current is not None and hasattr(current, _MARK):
+        return
+    new = factory(current)
+    setattr(new, _MARK, current)
+    setattr(owner, name, new)
+
+
+def _validation(message: str) -> Exception:
+    from moto.sagemaker.exceptions import ValidationError
+
+    return ValidationError(message=message)
+
+
+def apply() -> None:
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.sagemaker.models import SageMakerModelBackend
+    from moto.sagemaker.responses import SageMakerResponse
+
+    def create_training_job_factory(original: Any) -> Any:
+        def create_training_job(self: Any, **kwargs: Any) -> Any:
+            name = kwargs["training_job_name"]
+            if name in self.training_jobs:
+                raise _validation(
+                    f"Training job names must be unique within an AWS account and region, "
+                    f"and a training job with this name already exists ({name})"
+                )
+            spec = kwargs.get("algorithm_specification") or {}
+            definitions = spec.get("MetricDefinitions")
+            job = original(self, **kwargs)
+            if definitions is None:
+                job.algorithm_specification.pop("MetricDefinitions", None)
+            else:
+                job.algorithm_specification["MetricDefinitions"] = definitions
+            now = dt.datetime.now(dt.UTC)
+            job.training_job_status = "InProgress"
+            job.secondary_status = "Starting"
+            job.failure_reason = None
+            job.model_artifacts = None
+            job.training_start_time = None
+            job.training_end_time = None
+            job.training_time_in_seconds = None
+            job.billable_time_in_seconds = None
+            job.final_metric_data_list = None
+            job.secondary_status_transitions = [
+                {
+                    "Status": "Starting",
+                    "StartTime": now,
+                    "StatusMessage": "Preparing the instances for training",
+                }
+            ]
+            job.creation_time = job.last_modified_time = now
+            training.launch(self.account_id, self.region_name, job)
+            return job
+
+        return create_training_job
+
+    _replace(SageMakerModelBackend, "create_training_job", create_training_job_factory)
+
+    def stop_training_job(self: Any, training_job_name: str) -> None:
+        job = self.training_jobs.get(training_job_name)
+        if job is None:
+            raise _validation(f"Could not find training job '{training_job_name}'.")
+        run = state.training_runs.get((self.account_id, self.region_name, training_job_name))
+        if job.training_job_status != "InProgress" or run is None:
+            raise _validation(
+                f"The request was rejected because the training job is in status {job.training_job_status}."
+            )
+        run.stop()
+
+    _replace(SageMakerModelBackend, "stop_training_job", lambda _orig: stop_training_job)
+
+    def stop_training_job_response(self: Any) -> Any:
+        self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))
+        return EmptyResult()
+
+    _replace(SageMakerResponse, "stop_training_job", lambda _orig: stop_training_job_response)
+
+    # ------------------------------------------------------------------------------------- hosting
+
+    def create_endpoint_factory(original: Any) -> Any:
+        def create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str, tags: Any) -> Any:
+            if endpoint_name in self.endpoints:
+                raise _validation(
+                    f'Cannot create already existing endpoint "{self.endpoints[endpoint_name].arn}".'
+                )
+            endpoint = original(
+                self, endpoint_name=endpoint_name, endpoint_config_name=endpoint_config_name, tags=tags
+            )
+            endpoint.endpoint_status = "Creating"
+            endpoint.failure_reason = None
+            hosting.launch(self, endpoint)
+            return endpoint
+
+        return create_endpoint
+
+    _replace(SageMakerModelBackend, "create_endpoint", create_endpoint_factory)
+
+    def update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
+        endpoint = self.endpoints.get(endpoint_name)
+        if endpoint is None:
+            raise _validation(f"Could not find endpoint '{endpoint_name}'.")
+        if endpoint.endpoint_status not in ("InService", "Failed"):
+            raise _validation(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        config = self.describe_endpoint_config(endpoint_config_name)  # ValidationError when unknown
+        hosting.update(self, endpoint, config)
+        return endpoint
+
+    _replace(SageMakerModelBackend, "update_endpoint", lambda _orig: update_endpoint)
+
+    def update_endpoint_response(self: Any) -> Any:
+        endpoint = self.sagemaker_backend.update_endpoint(
+            self._get_param("EndpointName"), self._get_param("EndpointConfigName")
+        )
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+    _replace(SageMakerResponse, "update_endpoint", lambda _orig: update_endpoint_response)
+
+    def delete_endpoint_factory(original: Any) -> Any:
+        def delete_endpoint(self: Any, endpoint_name: str) -> None:
+            original(self, endpoint_name)
+            hosting.remove(self.account_id, self.region_name, endpoint_name)
+
+        return delete_endpoint
+
+    _replace(SageMakerModelBackend, "delete_endpoint", delete_endpoint_factory)

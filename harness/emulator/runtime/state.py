@@ -1,0 +1,99 @@
+"""The runtime's state: training runs and hosted endpoints per (account, region), and every child process.
+
+Children stay in the emulator's process group, so ``control.stop`` (SIGTERM to the group) reaches them
+too; ``shutdown()`` (atexit) terminates whatever is left and removes the temporary folders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from .backends import LOGS
+
+_lock = threading.RLock()
+_children: dict[int, subprocess.Popen[bytes]] = {}
+training_runs: dict[tuple[str, str, str], Any] = {}
+"""(account, region, job name) -> training.TrainingRun"""
+endpoints: dict[tuple[str, str, str], Any] = {}
+"""(account, region, endpoint name) -> hosting.EndpointHost (the one serving)"""
+pending: dict[tuple[str, str, str], Any] = {}
+"""(account, region, endpoint name) -> hosting.EndpointHost being created or updated"""
+
+_root: Path | None = None
+
+
+def work_root() -> Path:
+    """Temporary folder for job layouts and unpacked models (removed at shutdown)."""
+    global _root
+    with _lock:
+        if _root is None:
+            _root = Path(tempfile.mkdtemp(prefix="emulator-runtime-"))
+        return _root
+
+
+def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Start a child in the emulator's process group and remember it."""
+    proc = subprocess.Popen(args, **kwargs)
+    with _lock:
+        _children[proc.pid] = proc
+    return proc
+
+
+def terminate(proc: subprocess.Popen[bytes], grace: float = 3.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; reaps the child."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=grace)
+    forget(proc)
+
+
+def forget(proc: subprocess.Popen[bytes]) -> None:
+    with _lock:
+        _children.pop(proc.pid, None)
+
+
+def live_children() -> list[int]:
+    with _lock:
+        return [pid for pid, proc in _children.items() if proc.poll() is None]
+
+
+_shut = False
+
+
+def shutdown() -> None:
+    """Stop every endpoint and training process, flush logs, remove temporary folders (idempotent)."""
+    global _shut
+    with _lock:
+        if _shut:
+            return
+        _shut = True
+        hosts = list(endpoints.values()) + list(pending.values())
+        runs = list(training_runs.values())
+    for host in hosts:
+        with contextlib.suppress(Exception):
+            host.stop()
+    for run in runs:
+        with contextlib.suppress(Exception):
+            run.kill()
+    with _lock:
+        procs = list(_children.values())
+    for proc in procs:
+        terminate(proc, grace=2.0)
+    LOGS.close()
+    if _root is not None and os.environ.get("EMULATOR_RUNTIME_KEEP_FILES") != "1":
+        shutil.rmtree(_root, ignore_errors=True)

@@ -1,0 +1,417 @@
+"""Training jobs that really train: the SageMaker XGBoost framework container in script mode, locally.
+
+One ``TrainingRun`` per CreateTrainingJob, in a background thread:
+
+1. Starting -> Downloading: every channel's objects under its ``S3Prefix`` are copied from moto's S3
+   into ``<job>/input/data/<channel>``; ``input/config/hyperparameters.json`` (the strings as given),
+   ``inputdataconfig.json`` and ``resourceconfig.json`` are written.
+2. Training: ``sagemaker_submit_directory`` (an ``s3://`` sourcedir.tar.gz, or a path inside the
+   container layout such as ``/opt/ml/input/data/code/sourcedir.tar.gz``) is unpacked to
+   ``<job>/code`` and ``sagemaker_program`` runs there as a separate process (``sys.executable``),
+   with the ``SM_*`` variables of the training toolkit pointing into ``<job>`` and the other
+   hyperparameters as ``--name value`` arguments. stdout/stderr become log events of
+   ``/aws/sagemaker/TrainingJobs`` stream ``<job>/algo-1-<epoch>``; the job's MetricDefinitions
+   are matched against stdout lines (tabs shown as ``#011``, as in CloudWatch).
+3. Uploading -> Completed: ``<job>/model`` is tarred (deterministic) to
+   ``<S3OutputPath>/<job>/output/model.tar.gz`` (SSE-KMS with OutputDataConfig.KmsKeyId), output data
+   to ``output/output.tar.gz``. A non-zero exit -> Failed, FailureReason = first 1024 characters of
+   ``<job>/output/failure``. MaxRuntimeInSeconds exceeded -> the process is killed, Stopped with
+   SecondaryStatus MaxRuntimeExceeded; StopTrainingJob -> Stopping -> Stopped. The model folder is
+   uploaded on a stop too when the program left something in it, as SageMaker does.
+
+Not emulated: the built-in algorithm mode (no ``sagemaker_program``: the job fails and says so),
+``ManifestFile``/``AugmentedManifestFile`` data sources, Pipe/FastFile input, several instances.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from . import state
+from .archives import tar_folder, unpack
+from .backends import LOGS, S3Error, S3Uri, get_object, list_objects, put_object
+
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+MAX_FAILURE_CHARS = 1024
+CONTAINER_ROOT = "/opt/ml/"
+
+
+class JobError(Exception):
+    """Fails the job with this message as FailureReason."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _decode(value: str) -> Any:
+    """Script-mode hyperparameters are JSON-encoded by the SDK; plain strings pass through."""
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
+class TrainingRun:
+    def __init__(self, account: str, region: str, job: Any) -> None:
+        self.account, self.region, self.job = account, region, job
+        self.name: str = job.training_job_name
+        self.root = state.work_root() / "training" / f"{self.name}-{uuid.uuid4().hex[:8]}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stop_requested = threading.Event()
+        self.stream = ""
+        self.metric_values: dict[str, tuple[float, dt.datetime]] = {}
+        self.metric_defs = [
+            (d["Name"], re.compile(d["Regex"]))
+            for d in (job.algorithm_specification or {}).get("MetricDefinitions") or []
+            if d.get("Name") and d.get("Regex")
+        ]
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self._run, name=f"training-{self.name}", daemon=True)
+
+    # ------------------------------------------------------------------------------------ status
+
+    def _set(self, **attrs: Any) -> None:
+        for key, value in attrs.items():
+            setattr(self.job, key, value)
+        self.job.last_modified_time = _now()
+
+    def _transition(self, status: str, message: str) -> None:
+        now = _now()
+        transitions = [dict(t) for t in self.job.secondary_status_transitions or []]
+        if transitions and "EndTime" not in transitions[-1]:
+            transitions[-1]["EndTime"] = now
+        item = {"Status": status, "StartTime": now, "StatusMessage": message}
+        if status in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded"):
+            item["EndTime"] = now
+        transitions.append(item)
+        self._set(secondary_status=status, secondary_status_transitions=transitions)
+
+    def log(self, line: str) -> None:
+        if self.stream:
+            LOGS.write(self.account, self.region, LOG_GROUP, self.stream, line)
+
+    # ------------------------------------------------------------------------------------- control
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        """StopTrainingJob."""
+        self._set(training_job_status="Stopping")
+        self._transition("Stopping", "Stopping the training job")
+        self.stop_requested.set()
+        self.kill()
+
+    def kill(self) -> None:
+        self.stop_requested.set()
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+
+    @property
+    def deadline(self) -> float | None:
+        limit = (self.job.stopping_condition or {}).get("MaxRuntimeInSeconds")
+        return self.started + float(limit) if limit else None
+
+    # ----------------------------------------------------------------------------------------- run
+
+    def _run(self) -> None:
+        start = _now()
+        self.stream = f"{self.name}/algo-1-{int(start.timestamp())}"
+        self._set(training_start_time=start)
+        outcome, reason = "Failed", ""
+        try:
+            self._transition("Downloading", "Downloading input data")
+            self._layout()
+            program, code_dir = self._script()
+            self._transition("Training", "Training image download completed. Training in progress.")
+            outcome, reason = self._execute(program, code_dir)
+            if outcome == "Completed" or (outcome == "Stopped" and any((self.root / "model").iterdir())):
+                self._transition("Uploading", "Uploading generated training model")
+                self._upload()
+        except JobError as exc:
+            outcome, reason = "Failed", str(exc)
+        except Exception as exc:  # a defect here must still end the job
+            outcome, reason = "Failed", f"InternalServerError: {type(exc).__name__}: {exc}"
+        self._finish(outcome, reason)
+
+    def _finish(self, outcome: str, reason: str) -> None:
+        end = _now()
+        secondary = "MaxRuntimeExceeded" if outcome == "Stopped" and self._timed_out else outcome
+        messages = {
+            "Completed": "Training job completed",
+            "Failed": "Training job failed",
+            "Stopped": "Training job stopped",
+            "MaxRuntimeExceeded": "Training job exceeded MaxRuntimeInSeconds provided",
+        }
+        self._transition(secondary, messages[secondary])
+        seconds = max(1, int((end - self.job.training_start_time).total_seconds()))
+        attrs: dict[str, Any] = {
+            "training_end_time": end,
+            "training_time_in_seconds": seconds,
+            "billable_time_in_seconds": seconds,
+            "final_metric_data_list": [
+                {"MetricName": name, "Value": value, "Timestamp": when}
+                for name, (value, when) in self.metric_values.items()
+            ],
+        }
+        if outcome == "Failed":
+            attrs["failure_reason"] = reason[:MAX_FAILURE_CHARS] or "AlgorithmError: unknown error"
+        if outcome == "Completed" or self._uploaded:
+            attrs["model_artifacts"] = {"S3ModelArtifacts": str(self._artifact_uri)}
+        attrs["training_job_status"] = outcome
+        self._set(**attrs)
+        if reason:
+            self.log(reason)
+        LOGS.flush()
+        if os.environ.get("EMULATOR_RUNTIME_KEEP_FILES") != "1":
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    _timed_out = False
+    _uploaded = False
+
+    @property
+    def _artifact_uri(self) -> S3Uri:
+        return S3Uri.parse(self.job.output_data_config["S3OutputPath"]).join(
+            self.name, "output", "model.tar.gz"
+        )
+
+    def _layout(self) -> None:
+        for sub in ("input/config", "input/data", "model", "output/data", "code"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        declared: dict[str, Any] = {}
+        for channel in self.job.input_data_config or []:
+            name = channel["ChannelName"]
+            source = (channel.get("DataSource") or {}).get("S3DataSource")
+            if not source:
+                raise JobError(f"ClientError: channel {name}: only S3DataSource is supported locally")
+            if source.get("S3DataType", "S3Prefix") != "S3Prefix":
+                raise JobError(
+                    f"ClientError: channel {name}: S3DataType {source['S3DataType']} is not supported"
+                )
+            self._download(name, source["S3Uri"])
+            declared[name] = {
+                "ContentType": channel.get("ContentType"),
+                "TrainingInputMode": channel.get("InputMode")
+                or self.job.algorithm_specification.get("TrainingInputMode", "File"),
+                "S3DistributionType": source.get("S3DistributionType", "FullyReplicated"),
+                "RecordWrapperType": channel.get("RecordWrapperType", "None"),
+            }
+            declared[name] = {k: v for k, v in declared[name].items() if v is not None}
+        config = self.root / "input" / "config"
+        (config / "hyperparameters.json").write_text(json.dumps(self.job.hyper_parameters or {}))
+        (config / "inputdataconfig.json").write_text(json.dumps(declared))
+        instance_type = (self.job.resource_config or {}).get("InstanceType", "ml.m5.xlarge")
+        (config / "resourceconfig.json").write_text(
+            json.dumps(
+                {
+                    "current_host": "algo-1",
+                    "current_instance_type": instance_type,
+                    "current_group_name": "homogeneousCluster",
+                    "hosts": ["algo-1"],
+                    "instance_groups": [
+                        {
+                            "instance_group_name": "homogeneousCluster",
+                            "instance_type": instance_type,
+                            "hosts": ["algo-1"],
+                        }
+                    ],
+                    "network_interface_name": "eth0",
+                }
+            )
+        )
+
+    def _download(self, channel: str, uri: str) -> None:
+        prefix = S3Uri.parse(uri)
+        try:
+            objects = list_objects(self.account, prefix)
+        except S3Error:
+            objects = []
+        if not objects:
+            raise JobError(
+                f'ClientError: No S3 objects found under S3 URL "{uri}" given in input data source. Please '
+                f"ensure that the bucket exists in the selected region ({self.region}), that objects exist "
+                f'under that S3 prefix, and that the role "{self.job.role_arn}" has "s3:ListBucket" '
+                f'permissions on bucket "{prefix.bucket}".'
+            )
+        target = self.root / "input" / "data" / channel
+        for key, data in objects:
+            relative = key[len(prefix.key) :].lstrip("/") or key.rsplit("/", 1)[-1]
+            path = (target / relative).resolve()
+            if target.resolve() not in path.parents:
+                raise JobError(f"ClientError: S3 key {key} cannot be placed under channel {channel}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        self.log(f"Downloaded {len(objects)} object(s) for channel {channel} from {uri}")
+
+    def _script(self) -> tuple[str, Path]:
+        hp = self.job.hyper_parameters or {}
+        program = _decode(hp.get("sagemaker_program", ""))
+        submit = _decode(hp.get("sagemaker_submit_directory", ""))
+        if not program or not submit:
+            raise JobError(
+                "AlgorithmError: the local runtime emulates the XGBoost framework container in script mode "
+                "only: set the sagemaker_program and sagemaker_submit_directory hyperparameters"
+            )
+        if str(submit).startswith("s3://"):
+            try:
+                archive = get_object(self.account, S3Uri.parse(submit))
+            except S3Error as exc:
+                raise JobError(
+                    f"ClientError: cannot download sagemaker_submit_directory {submit}: {exc}"
+                ) from None
+        elif str(submit).startswith(CONTAINER_ROOT):
+            path = self.root / str(submit)[len(CONTAINER_ROOT) :]
+            if not path.is_file():
+                raise JobError(
+                    f"ClientError: sagemaker_submit_directory {submit} does not exist in the container"
+                )
+            archive = path.read_bytes()
+        else:
+            raise JobError(f"ClientError: unsupported sagemaker_submit_directory {submit!r}")
+        code_dir = self.root / "code"
+        try:
+            unpack(archive, code_dir)
+        except Exception as exc:
+            raise JobError(f"ClientError: cannot unpack {submit}: {exc}") from None
+        if not (code_dir / program).is_file():
+            raise JobError(f"ClientError: sagemaker_program {program} not found in {submit}")
+        return str(program), code_dir
+
+    def _environment(self, code_dir: Path) -> dict[str, str]:
+        hp = {k: _decode(v) for k, v in (self.job.hyper_parameters or {}).items()}
+        user_hp = {k: v for k, v in hp.items() if not k.startswith("sagemaker_")}
+        channels = [c["ChannelName"] for c in self.job.input_data_config or []]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SM_", "PYTHONPATH", "AWS_"))}
+        root = self.root
+        env.update(
+            {
+                "PYTHONPATH": str(code_dir),
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "SM_PREFIX": str(root),
+                "SM_MODEL_DIR": str(root / "model"),
+                "SM_INPUT_DIR": str(root / "input"),
+                "SM_INPUT_CONFIG_DIR": str(root / "input" / "config"),
+                "SM_INPUT_DATA_CONFIG": (root / "input" / "config" / "inputdataconfig.json").read_text(),
+                "SM_OUTPUT_DIR": str(root / "output"),
+                "SM_OUTPUT_DATA_DIR": str(root / "output" / "data"),
+                "SM_FAILURE_FILE": str(root / "output" / "failure"),
+                "SM_MODULE_DIR": str(code_dir),
+                "SM_USER_ENTRY_POINT": str(hp.get("sagemaker_program")),
+                "SM_HPS": json.dumps(user_hp),
+                "SM_CHANNELS": json.dumps(channels),
+                "SM_CURRENT_HOST": "algo-1",
+                "SM_HOSTS": json.dumps(["algo-1"]),
+                "SM_NUM_CPUS": str(os.cpu_count() or 1),
+                "SM_NUM_GPUS": "0",
+                "TRAINING_JOB_NAME": self.name,
+            }
+        )
+        for name in channels:
+            env[f"SM_CHANNEL_{name.upper()}"] = str(root / "input" / "data" / name)
+        for key, value in user_hp.items():
+            env[f"SM_HP_{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+        return env
+
+    def _arguments(self) -> list[str]:
+        args = []
+        for key, raw in sorted((self.job.hyper_parameters or {}).items()):
+            if key.startswith("sagemaker_"):
+                continue
+            value = _decode(raw)
+            args += [f"--{key}", value if isinstance(value, str) else json.dumps(value)]
+        return args
+
+    def _execute(self, program: str, code_dir: Path) -> tuple[str, str]:
+        if self.stop_requested.is_set():
+            return "Stopped", ""
+        command = [sys.executable, program, *self._arguments()]
+        self.log(f"Invoking script: {' '.join(command[1:])}")
+        self.proc = state.spawn(
+            command,
+            cwd=str(code_dir),
+            env=self._environment(code_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        readers = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, True), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, False), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        try:
+            while True:
+                deadline = self.deadline
+                wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
+                try:
+                    code = self.proc.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        self._timed_out = True
+                        self.proc.kill()
+        finally:
+            for reader in readers:
+                reader.join(timeout=5)
+            state.forget(self.proc)
+        if self._timed_out:
+            return "Stopped", ""
+        if self.stop_requested.is_set():
+            return "Stopped", ""
+        if code == 0:
+            return "Completed", ""
+        failure = self.root / "output" / "failure"
+        if failure.is_file():
+            reason = failure.read_text(encoding="utf-8", errors="replace")[:MAX_FAILURE_CHARS]
+        else:
+            command = " ".join(str(a) for a in self.proc.args)
+            reason = f'AlgorithmError: ExecuteUserScriptError: Command "{command}" exit code {code}'
+        return "Failed", reason
+
+    def _pump(self, pipe: Any, stdout: bool) -> None:
+        for raw in iter(pipe.readline, b""):
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            self.log(line)
+            if stdout and self.metric_defs:
+                shown = line.replace("\t", "#011")
+                for name, regex in self.metric_defs:
+                    match = regex.search(shown)
+                    if match and match.groups():
+                        with contextlib.suppress(TypeError, ValueError):
+                            self.metric_values[name] = (float(match.group(1)), _now())
+        pipe.close()
+
+    def _upload(self) -> None:
+        kms = (self.job.output_data_config or {}).get("KmsKeyId") or None
+        put_object(self.account, self._artifact_uri, tar_folder(self.root / "model"), kms)
+        self._uploaded = True
+        output = S3Uri.parse(self.job.output_data_config["S3OutputPath"]).join(
+            self.name, "output", "output.tar.gz"
+        )
+        put_object(self.account, output, tar_folder(self.root / "output" / "data"), kms)
+        self.log(f"Uploaded model artifact to {self._artifact_uri}")
+
+
+def launch(account: str, region: str, job: Any) -> TrainingRun:
+    run = TrainingRun(account, region, job)
+    with state._lock:
+        state.training_runs[(account, region, run.name)] = run
+    run.start()
+    return run

@@ -1,0 +1,187 @@
+"""The checkov gate: policy scans of the Terraform code and of the plan, run from checkov's own venv.
+
+checkov pins its own boto3 (and much else), so it lives in ``.venv-checkov`` and is run as a command.
+Any failed check fails the gate; suppressions are only inline (``#checkov:skip=ID:reason``) and the
+reason of each is carried into the results so auditors read why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+Progress = Callable[[str], None]
+
+
+class ScanError(HarnessError):
+    """checkov could not run (not installed, crashed, unreadable output)."""
+
+
+@dataclasses.dataclass
+class Finding:
+    check_id: str
+    check_name: str
+    resource: str
+    file: str
+    lines: list[int]
+    reason: str | None = None  # the suppression comment of a skipped check
+
+
+@dataclasses.dataclass
+class ScanSummary:
+    name: str
+    target: str
+    framework: str
+    passed: int
+    failed: int
+    skipped: int
+    parsing_errors: int
+    failures: list[Finding]
+    skips: list[Finding]
+    output_dir: str
+
+
+@dataclasses.dataclass
+class ScanResult:
+    scans: list[ScanSummary]
+    checkov_version: str
+
+    @property
+    def ok(self) -> bool:
+        return all(s.failed == 0 and s.parsing_errors == 0 for s in self.scans)
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "passed": sum(s.passed for s in self.scans),
+            "failed": sum(s.failed for s in self.scans),
+            "skipped": sum(s.skipped for s in self.scans),
+            "parsing_errors": sum(s.parsing_errors for s in self.scans),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checkov_version": self.checkov_version,
+            "totals": self.totals(),
+            "scans": [dataclasses.asdict(s) for s in self.scans],
+        }
+
+
+def find_checkov(repo_root: Path) -> str:
+    """checkov from the project's own environment, else from PATH."""
+    candidate = repo_root / ".venv-checkov" / "bin" / "checkov"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("checkov")
+    if found:
+        return found
+    raise ScanError("checkov is not installed", hint="run `make setup` (it creates .venv-checkov)")
+
+
+def _findings(items: Sequence[dict[str, Any]], *, skipped: bool) -> list[Finding]:
+    out = []
+    for item in items:
+        out.append(
+            Finding(
+                check_id=item.get("check_id", ""),
+                check_name=item.get("check_name", ""),
+                resource=item.get("resource", ""),
+                file=item.get("file_path", ""),
+                lines=list(item.get("file_line_range") or []),
+                reason=(item.get("check_result") or {}).get("suppress_comment") if skipped else None,
+            )
+        )
+    return out
+
+
+def _run(
+    binary: str, name: str, args: list[str], out_dir: Path, cwd: Path, target: str, framework: str
+) -> tuple[ScanSummary, str]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update({"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"})
+    command = [
+        binary,
+        *args,
+        "--skip-download",
+        "-o",
+        "json",
+        "-o",
+        "junitxml",
+        "--output-file-path",
+        str(out_dir),
+    ]
+    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    (out_dir / "checkov.log").write_text(f"$ {' '.join(command)}\n{proc.stdout}\n{proc.stderr}")
+    results_file = out_dir / "results_json.json"
+    if proc.returncode not in (0, 1) or not results_file.exists():
+        raise ScanError(
+            f"checkov failed on {target} (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}",
+            hint=f"see {out_dir / 'checkov.log'}",
+        )
+    data = json.loads(results_file.read_text())
+    reports = data if isinstance(data, list) else [data]
+    passed = failed = skipped = parsing = 0
+    failures: list[Finding] = []
+    skips: list[Finding] = []
+    version = ""
+    for report in reports:
+        summary = report.get("summary", {})
+        passed += summary.get("passed", 0)
+        failed += summary.get("failed", 0)
+        skipped += summary.get("skipped", 0)
+        parsing += summary.get("parsing_errors", 0)
+        version = summary.get("checkov_version", version)
+        results = report.get("results", {})
+        failures += _findings(results.get("failed_checks", []), skipped=False)
+        skips += _findings(results.get("skipped_checks", []), skipped=True)
+    summary_obj = ScanSummary(
+        name, target, framework, passed, failed, skipped, parsing, failures, skips, str(out_dir)
+    )
+    return summary_obj, version
+
+
+def scan(
+    repo_root: Path,
+    out_dir: Path,
+    *,
+    plan_json: Path | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan the root configuration (with its modules), every module on its own, and the plan JSON."""
+    binary = find_checkov(repo_root)
+    say = progress or (lambda _m: None)
+    jobs: list[tuple[str, list[str], str, str]] = [
+        ("terraform", ["-d", "terraform", "--framework", "terraform"], "terraform/", "terraform"),
+        ("modules", ["-d", "modules", "--framework", "terraform"], "modules/", "terraform"),
+    ]
+    if plan_json is not None:
+        jobs.append(
+            (
+                "plan",
+                ["-f", str(plan_json), "--framework", "terraform_plan"],
+                plan_json.name,
+                "terraform_plan",
+            )
+        )
+    scans: list[ScanSummary] = []
+    version = ""
+    for index, (name, args, target, framework) in enumerate(jobs, 1):
+        say(f"[{index}/{len(jobs)}] checkov {framework} {target}")
+        summary, version = _run(binary, name, args, out_dir / name, repo_root, target, framework)
+        say(f"      passed {summary.passed}, failed {summary.failed}, skipped {summary.skipped}")
+        for f in summary.failures:
+            where = f"{f.file}:{'-'.join(map(str, f.lines))}"
+            say(f"      FAILED {f.check_id} {f.resource} ({where}) {f.check_name}")
+        scans.append(summary)
+    result = ScanResult(scans, version)
+    (out_dir / "summary.json").write_text(json.dumps(result.to_dict(), indent=2))
+    return result

@@ -1,0 +1,440 @@
+"""The seed's workflow on a target: data -> training job -> model registry -> endpoint -> invocation.
+
+Everything here goes through the AWS APIs of the target (boto3), so the same code drives real
+SageMaker and the embedded local runtime. The model code itself (``harness.ml``) ships to the
+training container as ``sourcedir.tar.gz``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import io
+import json
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.ml import dataset, package
+from harness.ml.train import METRIC_DEFINITIONS, roc_auc
+from harness.platform import Layout
+from harness.target import Target
+
+Progress = Callable[[str], None]
+
+#: Acceptance criterion of the model (holdout ROC AUC); the synthetic ground truth allows ~0.83.
+AUC_THRESHOLD = 0.75
+DATA_PREFIX = "processed/ml"
+MODEL_PREFIX = "models/dropout_xgb"
+CODE_CHANNEL_PATH = "/opt/ml/input/data/code/sourcedir.tar.gz"
+SERVING_SUBMIT_DIR = "/opt/ml/model/code"
+EXPERIMENT = "dropout-model"
+DEFAULT_HYPERPARAMETERS = {"num_round": "100", "max_depth": "3", "eta": "0.1", "seed": "42"}
+
+
+class WorkflowError(HarnessError):
+    """A training, registration, deployment or invocation step failed."""
+
+
+@dataclasses.dataclass
+class TrainingRun:
+    job_name: str
+    status: str
+    failure_reason: str | None
+    artifact_url: str | None
+    artifact_sha256: str | None
+    metrics: dict[str, float]
+    holdout_auc: float | None
+    model_package_arn: str | None
+    approval: str | None
+    dataset: dict[str, Any]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _s3_split(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise WorkflowError(f"not an S3 URI: {uri}")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+def _utc_stamp() -> str:
+    return _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+def prepare_data(
+    target: Target, bucket: str, data_dir: Path, *, rows: int, seed: int, progress: Progress
+) -> dict[str, Any]:
+    """Generate the synthetic splits (if missing) and upload them with SHA-256 checksums."""
+    manifest_path = data_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    if not manifest or manifest.get("rows") != rows or manifest.get("seed") != seed:
+        progress(f"generating {rows} synthetic subjects (seed {seed}) into {data_dir}")
+        dataset.write_splits(data_dir, rows, seed)
+        manifest = json.loads(manifest_path.read_text())
+    s3 = target.client("s3")
+    uploaded: dict[str, Any] = {}
+    for name, split in manifest["splits"].items():
+        path = data_dir / split["path"]
+        key = f"{DATA_PREFIX}/{name}/{path.name}"
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ChecksumAlgorithm="SHA256")
+        uploaded[name] = {
+            "uri": f"s3://{bucket}/{key}",
+            "sha256": split["sha256"],
+            "rows": split["rows"],
+            "local_path": str(path),
+        }
+        progress(
+            f"uploaded {name}: {split['rows']} rows -> s3://{bucket}/{key} (sha256 {split['sha256'][:12]}…)"
+        )
+    return {"seed": seed, "rows": rows, "splits": uploaded}
+
+
+# -- training ------------------------------------------------------------------------------------
+
+
+def training_job_request(
+    name: str, outputs: Mapping[str, Any], code_uri: str, hyperparameters: Mapping[str, str]
+) -> dict[str, Any]:
+    """The seed's CreateTrainingJob plus the governance settings (VPC, isolation, KMS, encryption)."""
+    bucket = outputs["data_lake_bucket"]
+
+    def channel(channel_name: str, uri: str, content_type: str | None) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "ChannelName": channel_name,
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": uri,
+                    "S3DataDistributionType": "FullyReplicated",
+                }
+            },
+            "InputMode": "File",
+        }
+        if content_type:
+            spec["ContentType"] = content_type
+        return spec
+
+    return {
+        "TrainingJobName": name,
+        "RoleArn": outputs["execution_role_arn"],
+        "AlgorithmSpecification": {
+            "TrainingImage": outputs["training_image_uri"],
+            "TrainingInputMode": "File",
+            "MetricDefinitions": list(METRIC_DEFINITIONS),
+        },
+        "HyperParameters": {**package.training_hyperparameters(CODE_CHANNEL_PATH), **hyperparameters},
+        "InputDataConfig": [
+            channel("train", f"s3://{bucket}/{DATA_PREFIX}/train/", "text/csv"),
+            channel("validation", f"s3://{bucket}/{DATA_PREFIX}/validation/", "text/csv"),
+            channel("code", code_uri, None),
+        ],
+        "OutputDataConfig": {
+            "S3OutputPath": f"s3://{bucket}/{MODEL_PREFIX}",
+            "KmsKeyId": outputs["kms_key_arns"]["model"],
+        },
+        "ResourceConfig": {
+            "InstanceType": "ml.m5.xlarge",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 30,
+            "VolumeKmsKeyId": outputs["kms_key_arns"]["volume"],
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        "VpcConfig": {
+            "SecurityGroupIds": [outputs["sagemaker_security_group_id"]],
+            "Subnets": list(outputs["private_subnet_ids"]),
+        },
+        "EnableNetworkIsolation": True,
+        "EnableInterContainerTrafficEncryption": True,
+        "Tags": [{"Key": "Project", "Value": "sagemaker-gxp-platform"}],
+    }
+
+
+def _upload_code(target: Target, bucket: str, progress: Progress) -> tuple[str, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = package.build_sourcedir(Path(tmp) / "sourcedir.tar.gz")
+        data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"{MODEL_PREFIX}/code/{digest[:16]}/sourcedir.tar.gz"
+    target.client("s3").put_object(Bucket=bucket, Key=key, Body=data, ChecksumAlgorithm="SHA256")
+    progress(f"uploaded training code -> s3://{bucket}/{key} (sha256 {digest[:12]}…)")
+    return f"s3://{bucket}/{key}", digest
+
+
+def wait_for_training(
+    target: Target, name: str, progress: Progress, *, timeout: float = 900, poll: float = 1.0
+) -> dict[str, Any]:
+    """Poll DescribeTrainingJob, echoing status transitions and per-round metrics from the log."""
+    sm = target.client("sagemaker")
+    logs = target.client("logs")
+    seen_status: set[str] = set()
+    next_token: str | None = None
+    deadline = time.monotonic() + timeout
+    while True:
+        desc = sm.describe_training_job(TrainingJobName=name)
+        for transition in desc.get("SecondaryStatusTransitions", []):
+            key = transition.get("Status", "")
+            if key not in seen_status:
+                seen_status.add(key)
+                progress(f"training {name}: {key} - {transition.get('StatusMessage', '')}".rstrip(" -"))
+        try:
+            kwargs: dict[str, Any] = {
+                "logGroupName": "/aws/sagemaker/TrainingJobs",
+                "logStreamNamePrefix": name + "/",
+            }
+            if next_token:
+                kwargs["nextToken"] = next_token
+            page = logs.filter_log_events(**kwargs)
+            for event in page.get("events", []):
+                message = event["message"].replace("#011", "  ").strip()
+                if message.startswith("["):
+                    progress(f"  {message}")
+            next_token = page.get("nextToken") or next_token
+        except logs.exceptions.ResourceNotFoundException:
+            pass
+        status = desc["TrainingJobStatus"]
+        if status in ("Completed", "Failed", "Stopped"):
+            return desc
+        if time.monotonic() > deadline:
+            raise WorkflowError(f"training job {name} still {status} after {timeout:.0f}s")
+        time.sleep(poll)
+
+
+def _download(target: Target, uri: str) -> bytes:
+    bucket, key = _s3_split(uri)
+    return target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def load_booster(artifact: bytes) -> Any:
+    """The XGBoost booster inside a model.tar.gz (for scoring outside the endpoint)."""
+    import xgboost as xgb
+
+    with tarfile.open(fileobj=io.BytesIO(artifact), mode="r:gz") as tar:
+        member = tar.extractfile("xgboost-model")
+        if member is None:
+            raise WorkflowError("model.tar.gz has no xgboost-model")
+        raw = bytearray(member.read())
+    booster = xgb.Booster()
+    booster.load_model(raw)
+    return booster
+
+
+def holdout_auc(booster: Any, csv_path: Path) -> float:
+    import xgboost as xgb
+
+    data = np.loadtxt(csv_path, delimiter=",", ndmin=2)
+    scores = booster.predict(xgb.DMatrix(data[:, 1:]))
+    return float(roc_auc(data[:, 0], scores))
+
+
+def register_model(
+    target: Target,
+    outputs: Mapping[str, Any],
+    *,
+    job_name: str,
+    artifact_url: str,
+    artifact_sha256: str,
+    metrics: Mapping[str, float],
+    holdout: float,
+    data: Mapping[str, Any],
+) -> tuple[str, str]:
+    """A model package in the registry group, Approved only when it meets the acceptance criterion."""
+    sm = target.client("sagemaker")
+    approval = "Approved" if holdout >= AUC_THRESHOLD else "Rejected"
+    bucket, _ = _s3_split(artifact_url)
+    metrics_doc = {
+        "training_job": job_name,
+        "holdout_auc": holdout,
+        "threshold": AUC_THRESHOLD,
+        "final_metrics": dict(metrics),
+        "dataset": {k: {"uri": v["uri"], "sha256": v["sha256"]} for k, v in data["splits"].items()},
+        "artifact_sha256": artifact_sha256,
+    }
+    metrics_key = f"{MODEL_PREFIX}/{job_name}/evaluation/metrics.json"
+    target.client("s3").put_object(
+        Bucket=bucket,
+        Key=metrics_key,
+        Body=json.dumps(metrics_doc, indent=2).encode(),
+        ChecksumAlgorithm="SHA256",
+    )
+    response = sm.create_model_package(
+        ModelPackageGroupName=outputs["model_package_group_name"],
+        ModelPackageDescription=f"XGBoost dropout-risk model from {job_name} (holdout AUC {holdout:.3f})",
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": outputs["inference_image_uri"],
+                    "ModelDataUrl": artifact_url,
+                    "Environment": package.container_environment(SERVING_SUBMIT_DIR),
+                }
+            ],
+            "SupportedContentTypes": ["application/json", "text/csv"],
+            "SupportedResponseMIMETypes": ["application/json", "text/csv"],
+            "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large"],
+        },
+        ModelApprovalStatus=approval,
+        ModelMetrics={
+            "ModelQuality": {
+                "Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{bucket}/{metrics_key}"}
+            }
+        },
+        CustomerMetadataProperties={
+            "training_job": job_name,
+            "holdout_auc": f"{holdout:.6f}",
+            "auc_threshold": str(AUC_THRESHOLD),
+            "artifact_sha256": artifact_sha256,
+            "train_sha256": data["splits"]["train"]["sha256"],
+        },
+    )
+    return response["ModelPackageArn"], approval
+
+
+def record_lineage(target: Target, run: TrainingRun) -> None:
+    """SageMaker Experiments: experiment -> trial (the job) -> a component with inputs and outputs."""
+    sm = target.client("sagemaker")
+    try:
+        sm.create_experiment(ExperimentName=EXPERIMENT, Description="Dropout-risk model lineage")
+    except sm.exceptions.ClientError as exc:
+        if "already exists" not in str(exc).lower() and "ResourceInUse" not in str(exc):
+            raise
+    sm.create_trial(TrialName=run.job_name, ExperimentName=EXPERIMENT)
+    component = f"{run.job_name}-lineage"
+    sm.create_trial_component(
+        TrialComponentName=component,
+        DisplayName="dataset -> training job -> artifact -> model package",
+        Status={"PrimaryStatus": "Completed"},
+        Parameters={
+            "holdout_auc": {"NumberValue": float(run.holdout_auc or 0.0)},
+            "model_package_arn": {"StringValue": run.model_package_arn or ""},
+        },
+        InputArtifacts={
+            name: {"Value": info["uri"], "MediaType": "text/csv"}
+            for name, info in run.dataset["splits"].items()
+        },
+        OutputArtifacts={"model": {"Value": run.artifact_url or "", "MediaType": "application/x-tar"}},
+    )
+    sm.associate_trial_component(TrialComponentName=component, TrialName=run.job_name)
+
+
+def train(
+    target: Target,
+    outputs: Mapping[str, Any],
+    *,
+    layout: Layout,
+    progress: Progress,
+    rows: int = 5000,
+    seed: int = 42,
+    hyperparameters: Mapping[str, str] | None = None,
+    job_name: str | None = None,
+) -> TrainingRun:
+    """Generate and upload data, train, check the holdout AUC, register the model, record lineage."""
+    start = time.monotonic()
+    bucket = outputs["data_lake_bucket"]
+    data = prepare_data(target, bucket, layout.cache_dir / "data", rows=rows, seed=seed, progress=progress)
+    code_uri, _ = _upload_code(target, bucket, progress)
+    name = job_name or f"dropout-model-train-{_utc_stamp()}"
+    request = training_job_request(
+        name, outputs, code_uri, {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
+    )
+    target.client("sagemaker").create_training_job(**request)
+    progress(f"training job {name} created")
+    desc = wait_for_training(target, name, progress)
+    status = desc["TrainingJobStatus"]
+    metrics = {m["MetricName"]: float(m["Value"]) for m in desc.get("FinalMetricDataList", [])}
+    run = TrainingRun(
+        job_name=name,
+        status=status,
+        failure_reason=desc.get("FailureReason"),
+        artifact_url=None,
+        artifact_sha256=None,
+        metrics=metrics,
+        holdout_auc=None,
+        model_package_arn=None,
+        approval=None,
+        dataset=data,
+        seconds=0.0,
+    )
+    if status != "Completed":
+        run.seconds = time.monotonic() - start
+        raise WorkflowError(f"training job {name} {status}: {run.failure_reason or 'no reason given'}")
+    run.artifact_url = desc["ModelArtifacts"]["S3ModelArtifacts"]
+    artifact = _download(target, run.artifact_url)
+    run.artifact_sha256 = hashlib.sha256(artifact).hexdigest()
+    run.holdout_auc = holdout_auc(load_booster(artifact), Path(data["splits"]["test"]["local_path"]))
+    progress(
+        f"artifact {run.artifact_url} (sha256 {run.artifact_sha256[:12]}…), "
+        f"holdout AUC {run.holdout_auc:.3f} (criterion >= {AUC_THRESHOLD})"
+    )
+    run.model_package_arn, run.approval = register_model(
+        target,
+        outputs,
+        job_name=name,
+        artifact_url=run.artifact_url,
+        artifact_sha256=run.artifact_sha256,
+        metrics=metrics,
+        holdout=run.holdout_auc,
+        data=data,
+    )
+    progress(f"model package {run.model_package_arn} {run.approval}")
+    record_lineage(target, run)
+    run.seconds = time.monotonic() - start
+    return run
+
+
+# -- deployment and invocation -------------------------------------------------------------------
+
+
+def latest_approved_package(target: Target, group: str) -> dict[str, Any]:
+    sm = target.client("sagemaker")
+    summaries = sm.list_model_packages(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="Approved",
+        SortBy="CreationTime",
+        SortOrder="Descending",
+    )["ModelPackageSummaryList"]
+    if not summaries:
+        raise WorkflowError(f"no approved model package in {group}", hint="train one first: `make train`")
+    return sm.describe_model_package(ModelPackageName=summaries[0]["ModelPackageArn"])
+
+
+def write_release(layout: Layout, target: Target, package_desc: Mapping[str, Any]) -> Path:
+    """Pin the endpoint to a model package: its artifact and container environment become tfvars."""
+    container = package_desc["InferenceSpecification"]["Containers"][0]
+    release = {
+        "model_artifact_url": container["ModelDataUrl"],
+        "model_environment": container.get("Environment", {}),
+    }
+    path = layout.release_file(target.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(release, indent=2) + "\n")
+    return path
+
+
+def invoke(
+    target: Target, endpoint: str, features: Sequence[float], *, content_type: str = "application/json"
+) -> dict[str, Any]:
+    """The seed's InvokeEndpoint: ``{"features": [...]}`` -> ``{"risk_score": p}``."""
+    runtime = target.client("sagemaker-runtime")
+    body = json.dumps({"features": list(features)})
+    try:
+        response = runtime.invoke_endpoint(
+            EndpointName=endpoint, ContentType=content_type, Accept="application/json", Body=body
+        )
+    except runtime.exceptions.ModelError as exc:
+        raise WorkflowError(f"the model rejected the request: {exc}") from exc
+    except runtime.exceptions.ValidationError as exc:
+        raise WorkflowError(f"endpoint {endpoint}: {exc}", hint="deploy it first: `make deploy`") from exc
+    return json.loads(response["Body"].read())

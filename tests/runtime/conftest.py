@@ -1,0 +1,192 @@
+"""One emulator for the folder, a bucket with data and code, a KMS key, and a trained job."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from harness.emulator import control
+from harness.ml import dataset, package
+from harness.ml.train import METRIC_DEFINITIONS
+
+REGION = "eu-central-1"
+ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
+IMAGE = "492215442770.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+HYPERPARAMETERS = {
+    "num_round": "60",
+    "max_depth": "3",
+    "eta": "0.2",
+    "eval_metric": "logloss,auc",
+    "seed": "1",
+}
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[control.EmulatorInfo]:
+    state_dir: Path = tmp_path_factory.mktemp("runtime-emulator")
+    info = control.start(control.free_port(), state_dir=state_dir)
+    try:
+        yield info
+    finally:
+        control.stop(state_dir)
+
+
+@pytest.fixture(scope="session")
+def aws(emulator: control.EmulatorInfo) -> Callable[..., Any]:
+    config = Config(retries={"max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"})
+
+    def make(service: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=emulator.endpoint_url,
+            verify=str(emulator.ca_bundle),
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def kms_key(aws: Callable[..., Any]) -> str:
+    return aws("kms").create_key(Description="runtime tests")["KeyMetadata"]["Arn"]
+
+
+@pytest.fixture(scope="session")
+def bucket(aws: Callable[..., Any]) -> str:
+    name = f"ml-{uuid.uuid4().hex[:10]}"
+    aws("s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    return name
+
+
+@pytest.fixture(scope="session")
+def data(tmp_path_factory: pytest.TempPathFactory, aws: Callable[..., Any], bucket: str) -> dict[str, Any]:
+    """Synthetic splits and sourcedir.tar.gz in the bucket: ``{"dir", "train", "validation", "code"}``."""
+    out = tmp_path_factory.mktemp("data")
+    written = dataset.write_splits(out, rows=3000, seed=7)
+    s3 = aws("s3")
+    uris = {"dir": out}
+    for name in ("train", "validation"):
+        s3.upload_file(written[name].path, bucket, f"processed/ml/{name}/{name}.csv")
+        uris[name] = f"s3://{bucket}/processed/ml/{name}/"
+    sourcedir = package.build_sourcedir(out / "sourcedir.tar.gz")
+    s3.upload_file(str(sourcedir), bucket, "code/sourcedir.tar.gz")
+    uris["code"] = f"s3://{bucket}/code/"
+    return uris
+
+
+def channel(name: str, uri: str, content_type: str | None = "text/csv") -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "ChannelName": name,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        "InputMode": "File",
+    }
+    if content_type:
+        item["ContentType"] = content_type
+    return item
+
+
+def create_training_job(
+    sm: Any,
+    bucket: str,
+    kms_key: str,
+    train: str,
+    validation: str,
+    code: str,
+    *,
+    max_runtime: int = 600,
+    hyperparameters: dict[str, str] | None = None,
+) -> str:
+    """A training job the way the harness creates it (network isolation: code as a channel)."""
+    name = f"dropout-{uuid.uuid4().hex[:10]}"
+    hp = dict(hyperparameters or HYPERPARAMETERS)
+    hp.update(package.training_hyperparameters("/opt/ml/input/data/code/sourcedir.tar.gz"))
+    sm.create_training_job(
+        TrainingJobName=name,
+        RoleArn=ROLE,
+        AlgorithmSpecification={
+            "TrainingImage": IMAGE,
+            "TrainingInputMode": "File",
+            "MetricDefinitions": [d for d in METRIC_DEFINITIONS if d["Name"] == "validation:auc"],
+        },
+        HyperParameters=hp,
+        InputDataConfig=[
+            channel("train", train),
+            channel("validation", validation),
+            channel("code", code, content_type=None),
+        ],
+        OutputDataConfig={"S3OutputPath": f"s3://{bucket}/models/", "KmsKeyId": kms_key},
+        ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
+        StoppingCondition={"MaxRuntimeInSeconds": max_runtime},
+        EnableNetworkIsolation=True,
+        VpcConfig={"SecurityGroupIds": ["sg-12345678"], "Subnets": ["subnet-1234abcd"]},
+    )
+    return name
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s")
+        time.sleep(interval)
+
+
+def wait_training(sm: Any, name: str, timeout: float = 120.0) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        described = sm.describe_training_job(TrainingJobName=name)
+        return described if described["TrainingJobStatus"] in ("Completed", "Failed", "Stopped") else None
+
+    return wait_for(done, timeout)
+
+
+@pytest.fixture(scope="session")
+def trained(aws: Callable[..., Any], bucket: str, kms_key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The completed training job: ``{"name", "described", "seconds"}``."""
+    sm = aws("sagemaker")
+    started = time.monotonic()
+    name = create_training_job(sm, bucket, kms_key, data["train"], data["validation"], data["code"])
+    described = wait_training(sm, name)
+    return {"name": name, "described": described, "seconds": time.monotonic() - started}
+
+
+def group_processes(pgid: int) -> dict[int, str]:
+    """pid -> command line of every live process in a process group (the emulator's)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid or fields[0] == "Z":
+                continue
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        found[int(stat.parent.name)] = cmd
+    return found
+
+
+def model_servers(pgid: int, endpoint: str) -> dict[int, str]:
+    return {
+        pid: cmd
+        for pid, cmd in group_processes(pgid).items()
+        if "model_server.py" in cmd and f"/endpoints/{endpoint}-" in cmd and pid != os.getpid()
+    }
