@@ -13,7 +13,7 @@ export TARGET
 
 .DEFAULT_GOAL := help
 FEATURES     ?= 72,1,0.85
-.PHONY: help setup up down plan apply destroy output train deploy invoke scan test lint fmt tf-fmt tf-validate tf-test pytest clean
+.PHONY: help setup up down plan apply destroy output train deploy invoke scan validate verify test lint fmt tf-fmt tf-validate tf-test pytest clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,6 +63,12 @@ invoke: $(VENV)/.installed ## score one subject: make invoke FEATURES=72,1,0.85
 
 scan: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## checkov gate over the code and the plan (results in .run/)
 	$(HARNESS) scan
+
+validate: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## the whole IQ/OQ qualification -> signed evidence package
+	$(HARNESS) validate
+
+verify: $(VENV)/.installed ## verify an evidence package offline: make verify PACKAGE=evidence/latest
+	$(HARNESS) report verify "$(or $(PACKAGE),evidence/latest)"
 
 lint: $(VENV)/.installed ## ruff (lint and format check)
 	$(VENV)/bin/ruff check .

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from harness import target as targets
 from harness.errors import ExitStatus, HarnessError
-from harness.platform import Layout, Platform
+from harness.platform import Layout, Platform, layout_from_env
 
 
 @dataclasses.dataclass
@@ -23,7 +23,7 @@ class Environment:
     stdout: TextIO = dataclasses.field(default_factory=lambda: sys.stdout)
     stderr: TextIO = dataclasses.field(default_factory=lambda: sys.stderr)
     environ: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(os.environ))
-    layout: Layout = dataclasses.field(default_factory=Layout)
+    layout: Layout = dataclasses.field(default_factory=layout_from_env)
 
     def progress(self, message: str) -> None:
         print(f"==> {message}", file=self.stderr, flush=True)
@@ -82,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(p)
     p.add_argument("--no-plan", action="store_true", help="scan the code only, not the plan JSON")
     p.add_argument("--out", type=Path, default=None, help="results folder (default .run/<time>-scan)")
+    p = sub.add_parser("validate", help="the whole IQ/OQ qualification, ending in a signed evidence package")
+    p.add_argument("--target", choices=targets.TARGETS, default=None)
+
+    report = sub.add_parser("report", help="evidence packages")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    verify = report_sub.add_parser("verify", help="check an evidence package's hashes and signature offline")
+    verify.add_argument("package", help="evidence folder (e.g. evidence/latest) or s3://bucket/prefix")
+    verify.add_argument("--public-key", type=Path, default=None, help="trusted signing public key (PEM)")
+    verify.add_argument("--json", action="store_true", help="machine-readable result")
+    verify.add_argument(
+        "--target", choices=targets.TARGETS, default=None, help="where an s3:// package lives"
+    )
     return parser
 
 
@@ -260,6 +272,36 @@ def cmd_scan(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.OK
 
 
+def cmd_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import qualify
+
+    name = targets.target_name(env.environ, args.target)
+    result = qualify.qualify(
+        target_name=name, layout=env.layout, progress=env.progress, environ=dict(env.environ)
+    )
+    env.out(f"qualification {result.run_dir.name}: {'PASSED' if result.passed else 'FAILED'}")
+    env.out(result.table())
+    env.out(f"evidence: {result.run_dir}  (verify: python -m harness report verify {result.run_dir})")
+    return qualify.exit_status(result)
+
+
+def cmd_report(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness.validation import verify_command
+
+    def s3_factory(service: str) -> Any:
+        name = targets.target_name(env.environ, args.target)
+        return targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ).client(service)
+
+    rc = verify_command(
+        args.package,
+        s3_client_factory=s3_factory,
+        out=env.stdout,
+        trusted_public_key=args.public_key,
+        as_json=args.json,
+    )
+    return ExitStatus(rc)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "emulator": cmd_emulator,
     "plan": cmd_plan,
@@ -270,6 +312,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "deploy": cmd_deploy,
     "invoke": cmd_invoke,
     "scan": cmd_scan,
+    "validate": cmd_validate,
+    "report": cmd_report,
 }
 
 

@@ -60,6 +60,15 @@ class Layout:
         return self.state_dir(target) / "release.tfvars.json"
 
 
+def layout_from_env(environ: Mapping[str, str] | None = None) -> Layout:
+    """The layout, with ``HARNESS_WORK_DIR`` moving state, caches and runs elsewhere (tests use it)."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    work = environ.get("HARNESS_WORK_DIR")
+    return Layout(work=Path(work) if work else None)
+
+
 def new_run_dir(layout: Layout, command: str) -> Path:
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     run = layout.runs_dir / f"{stamp}-{command}"
@@ -121,6 +130,9 @@ class Platform:
         current = self._emulator_id()
         recorded = self._marker.read_text().strip() if self._marker.exists() else None
         if current is None or recorded == current:
+            return False
+        if not json.loads(self.state_file.read_text() or "{}").get("resources"):
+            self._record_emulator()  # an empty state (e.g. after destroy) belongs to any instance
             return False
         stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         aside = self.state_file.with_name(f"terraform.tfstate.stale-{stamp}")

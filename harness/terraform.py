@@ -503,6 +503,11 @@ class TerraformRunner:
         raw = json.loads(out) if out.strip() else {}
         return {name: item.get("value") for name, item in raw.items()}
 
+    def version(self) -> dict[str, Any]:
+        """``terraform version -json`` (Terraform and the providers this configuration uses)."""
+        _, out, _ = self._run("version", "version", json=IsFlagged)
+        return json.loads(out)
+
     def state(self) -> dict[str, Any]:
         """The current state as ``terraform show -json`` prints it ({} when there is none)."""
         return self.show()

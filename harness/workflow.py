@@ -232,12 +232,18 @@ def load_booster(artifact: bytes) -> Any:
     return booster
 
 
-def holdout_auc(booster: Any, csv_path: Path) -> float:
+def score(booster: Any, features: np.ndarray) -> np.ndarray:
+    """Scores of the booster for rows of features in the seed's order."""
     import xgboost as xgb
 
+    from harness.ml.schema import FEATURE_NAMES
+
+    return booster.predict(xgb.DMatrix(np.asarray(features, dtype=float), feature_names=list(FEATURE_NAMES)))
+
+
+def holdout_auc(booster: Any, csv_path: Path) -> float:
     data = np.loadtxt(csv_path, delimiter=",", ndmin=2)
-    scores = booster.predict(xgb.DMatrix(data[:, 1:]))
-    return float(roc_auc(data[:, 0], scores))
+    return float(roc_auc(data[:, 0], score(booster, data[:, 1:])))
 
 
 def register_model(
