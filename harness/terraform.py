@@ -424,7 +424,11 @@ class TerraformRunner:
         return rc, out, err
 
     def _with_vars(self, opts: dict[str, Any]) -> dict[str, Any]:
-        return self._tf._generate_default_options(opts)
+        options = self._tf._generate_default_options(opts)
+        # python-terraform emits -var (as a temporary var file) before -var-file; Terraform lets the
+        # last file win, so explicit variables must come after the tfvars files to override them.
+        options["var"] = options.pop("var", None)
+        return options
 
     # -- commands ---------------------------------------------------------------------------------
 

@@ -143,6 +143,23 @@ def test_variables_reach_terraform_as_var_file(tmp_path: Path, fake_tf: tuple[Pa
     assert any(a.startswith("-var-file=") for a in plan_call.split())
 
 
+def test_explicit_variables_override_var_files(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
+    binary, log = fake_tf
+    tfvars = tmp_path / "env.tfvars"
+    tfvars.write_text('region = "us-east-1"\n')
+    runner = TerraformRunner(
+        tmp_path,
+        run_dir=tmp_path / "run",
+        terraform_bin=str(binary),
+        var_files=[tfvars],
+        variables={"region": "x"},
+    )
+    runner.plan()
+    plan_call = next(c for c in log.read_text().splitlines() if c.startswith("plan "))
+    files = [a.split("=", 1)[1] for a in plan_call.split() if a.startswith("-var-file=")]
+    assert files[0] == str(tfvars) and len(files) == 2, "explicit variables must come last to win"
+
+
 def test_error_keeps_stderr_and_diagnostics(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
     binary, _ = fake_tf
     runner = _runner(tmp_path, binary)
