@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.errors import TargetError
 from harness.target import Target
-from harness.terraform import ApplyResult, Plan, TerraformRunner, cli_config_env
+from harness.terraform import ApplyResult, Plan, TerraformError, TerraformRunner, cli_config_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,6 +113,8 @@ class Platform:
             data_dir=self.layout.cache_dir / "terraform" / target.name,
             progress=self.progress,
         )
+        if target.is_local and target.emulator is not None:
+            self.runner.watchdog = self._emulator_stopped
 
     # -- stale state (the local emulator keeps no state across restarts) ---------------------------
 
@@ -157,12 +160,46 @@ class Platform:
         self.progress(f"terraform init ({self.target.name})")
         self.runner.init()
 
+    def _emulator_stopped(self) -> str | None:
+        """Terraform's watchdog on the local target: the emulator process has gone (cheap: no request)."""
+        from harness.emulator import control
+
+        info = self.target.emulator
+        pid, _ = control._read_info(info.state_dir)
+        if pid != info.pid or not control._alive(info.pid):
+            return f"the embedded local AWS (pid {info.pid}) has stopped"
+        return None
+
+    def _emulator_gone(self) -> bool:
+        """True on the local target when the emulator this run started with no longer answers."""
+        info = self.target.emulator
+        if not self.target.is_local or info is None:
+            return False
+        from harness.emulator import control
+
+        st = control.status(info.state_dir)
+        return not (st.running and st.answering and st.pid == info.pid)
+
+    def _explain(self, exc: TerraformError, what: str) -> TargetError | TerraformError:
+        """A Terraform failure because the emulator died under it, said as such."""
+        if not self._emulator_gone():
+            return exc
+        return TargetError(
+            f"the embedded local AWS ({self.target.endpoint_url}) stopped during terraform {what}; "
+            f"Terraform stopped with it (log: {exc.log_path})",
+            hint="run `make apply` again: it starts a new emulator, sets the state of the stopped one "
+            "aside and converges from scratch",
+        )
+
     def plan(self, *, destroy: bool = False) -> Plan:
         if self.drop_stale_state():
             self._retire_release()
             self.runner.drop_var_file(self.layout.release_file(self.target.name))
-        self.init()
-        plan = self.runner.plan(destroy=destroy)
+        try:
+            self.init()
+            plan = self.runner.plan(destroy=destroy)
+        except TerraformError as exc:
+            raise self._explain(exc, "plan") from exc
         s = plan.summary()
         self.progress(f"plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy")
         return plan
@@ -176,6 +213,8 @@ class Platform:
         self.progress(f"applying {plan.total_steps} changes")
         try:
             result = self.runner.apply(plan)
+        except TerraformError as exc:
+            raise self._explain(exc, "apply") from exc
         finally:
             self._record_emulator()
         self.progress(f"apply complete: {result.done}/{result.planned} in {result.seconds:.1f}s")
@@ -187,11 +226,19 @@ class Platform:
             self.progress("nothing to destroy on this emulator instance")
             return ApplyResult(0, 0, 0.0, {"add": 0, "change": 0, "destroy": 0})
         plan = self.plan(destroy=True)
+        group = (self.runner.output() or {}).get("model_package_group_name") if plan.total_steps else None
+        if group:
+            from harness.workflow import retire_registry
+
+            retire_registry(self.target, group, self.progress)
         if not plan.total_steps:
             self.progress("nothing to destroy")
             return ApplyResult(0, 0, 0.0, plan.summary())
         self.progress(f"destroying {plan.total_steps} resources")
-        result = self.runner.apply(plan)
+        try:
+            result = self.runner.apply(plan)
+        except TerraformError as exc:
+            raise self._explain(exc, "destroy") from exc
         self._retire_release()
         self.progress(f"destroy complete: {result.done}/{result.planned} in {result.seconds:.1f}s")
         return result

@@ -25,7 +25,7 @@ from harness.errors import HarnessError
 from harness.ml import dataset, package
 from harness.ml.train import METRIC_DEFINITIONS, roc_auc
 from harness.platform import Layout
-from harness.target import Target
+from harness.target import Target, aws_errors
 
 Progress = Callable[[str], None]
 
@@ -183,6 +183,34 @@ def wait_for_training(
     seen_status: set[str] = set()
     next_token: str | None = None
     deadline = time.monotonic() + timeout
+    try:
+        with aws_errors(target, doing=f"waiting for training job {name}"):
+            return _poll_training(sm, logs, name, progress, seen_status, next_token, deadline, timeout, poll)
+    except KeyboardInterrupt:
+        _stop_training(target, name, progress)
+        raise
+
+
+def _stop_training(target: Target, name: str, progress: Progress) -> None:
+    """Ctrl-C while waiting: stop the job too (best effort), so no training process runs on."""
+    try:
+        target.client("sagemaker").stop_training_job(TrainingJobName=name)
+        progress(f"interrupted: asked SageMaker to stop training job {name}")
+    except Exception as exc:  # the interrupt matters more than this courtesy
+        progress(f"interrupted: could not stop training job {name}: {exc}")
+
+
+def _poll_training(
+    sm: Any,
+    logs: Any,
+    name: str,
+    progress: Progress,
+    seen_status: set[str],
+    next_token: str | None,
+    deadline: float,
+    timeout: float,
+    poll: float,
+) -> dict[str, Any]:
     while True:
         desc = sm.describe_training_job(TrainingJobName=name)
         for transition in desc.get("SecondaryStatusTransitions", []):
@@ -347,6 +375,20 @@ def train(
     job_name: str | None = None,
 ) -> TrainingRun:
     """Generate and upload data, train, check the holdout AUC, register the model, record lineage."""
+    with aws_errors(target, doing="training"):
+        return _train(target, outputs, layout, progress, rows, seed, hyperparameters, job_name)
+
+
+def _train(
+    target: Target,
+    outputs: Mapping[str, Any],
+    layout: Layout,
+    progress: Progress,
+    rows: int,
+    seed: int,
+    hyperparameters: Mapping[str, str] | None,
+    job_name: str | None,
+) -> TrainingRun:
     start = time.monotonic()
     bucket = outputs["data_lake_bucket"]
     data = prepare_data(target, bucket, layout.cache_dir / "data", rows=rows, seed=seed, progress=progress)
@@ -398,6 +440,37 @@ def train(
     record_lineage(target, run)
     run.seconds = time.monotonic() - start
     return run
+
+
+def retire_registry(target: Target, group: str, progress: Progress) -> int:
+    """Delete what ``train`` registered outside Terraform (model package versions, lineage records),
+    so that destroying the model package group can succeed (AWS refuses while it holds versions).
+    Training jobs cannot be deleted in SageMaker; they stay as the record of what ran."""
+    sm = target.client("sagemaker")
+    removed = 0
+    try:
+        packages = sm.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    except sm.exceptions.ClientError:
+        packages = []
+    for summary in packages:
+        sm.delete_model_package(ModelPackageName=summary["ModelPackageArn"])
+        removed += 1
+    try:
+        trials = sm.list_trials(ExperimentName=EXPERIMENT)["TrialSummaries"]
+    except sm.exceptions.ClientError:
+        trials = []
+    for trial in trials:
+        name = trial["TrialName"]
+        for comp in sm.list_trial_components(TrialName=name).get("TrialComponentSummaries", []):
+            sm.disassociate_trial_component(TrialComponentName=comp["TrialComponentName"], TrialName=name)
+            sm.delete_trial_component(TrialComponentName=comp["TrialComponentName"])
+        sm.delete_trial(TrialName=name)
+        removed += 1
+    if trials:
+        sm.delete_experiment(ExperimentName=EXPERIMENT)
+    if removed:
+        progress(f"retired {len(packages)} model package(s) and {len(trials)} lineage trial(s)")
+    return removed
 
 
 # -- deployment and invocation -------------------------------------------------------------------

@@ -13,12 +13,13 @@ import threading
 # module name -> one-line description (the README lists these)
 FIXES: dict[str, str] = {
     "sagemaker_model": "CreateModel keeps EnableNetworkIsolation; DescribeModel omits an empty VpcConfig",
-    "sagemaker_model_package_group": "DeleteModelPackageGroup and the group policy calls implemented",
+    "sagemaker_model_package_group": "DeleteModelPackageGroup, DeleteModelPackage and the group policy calls",
     "cloudtrail_arn": "DeleteTrail accepts the trail ARN (and reports unknown trails); LookupEvents answers",
     "s3_policy_conditions": "bucket policy conditions see the request (aws:SecureTransport, SSE headers)",
     "s3_object_retention": "PutObjectRetention cannot shorten/downgrade COMPLIANCE; GetObjectRetention works",
     "kms_sign": "Sign/Verify honour MessageType=DIGEST; RSASSA-PSS salt length = digest length",
     "s3_logging_permissions": "PutBucketLogging accepts target-bucket policies with Resource/Action lists",
+    "ec2_flow_log_destination": "flow logs to a log group ARN deliver (status SUCCESS, LogGroupName)",
     "sagemaker_runtime_endpoint": "InvokeEndpoint on an unknown endpoint: ValidationError, not canned data",
     "kms_rotation_period": "EnableKeyRotation keeps RotationPeriodInDays; GetKeyRotationStatus returns it",
     "ec2_security_group_rule_description": "rules referencing a group or prefix list keep their Description",

@@ -1,11 +1,12 @@
-"""SageMaker model package groups: DeleteModelPackageGroup and the group resource policy calls.
+"""SageMaker model registry: DeleteModelPackageGroup, DeleteModelPackage, the group policy calls.
 
 moto: DeleteModelPackageGroup, Put/Get/DeleteModelPackageGroupPolicy are not implemented (HTTP 500
 "not implemented"), so ``terraform destroy`` of ``aws_sagemaker_model_package_group`` (and any
 ``aws_sagemaker_model_package_group_policy``) fails.
 AWS: the group is deleted (ValidationException when it does not exist, ConflictException while it
 still holds model packages); the policy calls store, return and delete a JSON resource policy
-(ValidationException when the group or its policy does not exist).
+(ValidationException when the group or its policy does not exist). moto's DeleteModelPackage is
+missing too (500), so the registered versions, and with them the group, could never be removed.
 """
 
 from __future__ import annotations
@@ -69,6 +70,13 @@ def apply() -> None:
         if _policies(self).pop(name, None) is None:
             raise ValidationError(f"Cannot find resource policy for {group.arn}.")
 
+    def delete_model_package_backend(self: Any, model_package_name: str) -> None:
+        package = self.describe_model_package(model_package_name)  # ValidationException when missing
+        del self.model_packages[package.arn]
+        for alias in [k for k, v in self.model_package_name_mapping.items() if v == package.arn]:
+            del self.model_package_name_mapping[alias]
+
+    add(SageMakerModelBackend, "delete_model_package", delete_model_package_backend)
     add(SageMakerModelBackend, "delete_model_package_group", delete_model_package_group_backend)
     add(SageMakerModelBackend, "put_model_package_group_policy", put_policy_backend)
     add(SageMakerModelBackend, "get_model_package_group_policy", get_policy_backend)
@@ -94,6 +102,11 @@ def apply() -> None:
         self.sagemaker_backend.delete_model_package_group_policy(self._get_param("ModelPackageGroupName"))
         return EmptyResult()
 
+    def delete_model_package(self: Any) -> Any:
+        self.sagemaker_backend.delete_model_package(self._get_param("ModelPackageName"))
+        return EmptyResult()
+
+    add(SageMakerResponse, "delete_model_package", delete_model_package)
     add(SageMakerResponse, "delete_model_package_group", delete_model_package_group)
     add(SageMakerResponse, "put_model_package_group_policy", put_model_package_group_policy)
     add(SageMakerResponse, "get_model_package_group_policy", get_model_package_group_policy)

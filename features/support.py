@@ -1,0 +1,93 @@
+"""Pure functions and small classes the step definitions share (no pytest, no fixtures)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from harness import target as targets
+
+#: "the KMS key for <purpose>" -> key of the ``kms_key_arns`` output.
+KEY_PURPOSES = {
+    "data at rest": "data",
+    "training volumes": "volume",
+    "model artifacts": "model",
+    "logs": "logs",
+    "evidence signing": "signing",
+}
+
+#: "the <name> bucket" -> output holding the bucket name.
+BUCKETS = {
+    "data lake": "data_lake_bucket",
+    "evidence": "evidence_bucket",
+    "access log": "access_log_bucket",
+}
+
+TRAINING_JOB_PREFIX = "dropout-model-train"
+
+
+# ---------------------------------------------------------
+
+
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def policy_statements(document: Any) -> list[dict[str, Any]]:
+    """The statements of an IAM/KMS/S3 policy given as JSON text or already decoded."""
+    if isinstance(document, str):
+        document = json.loads(document)
+    return as_list((document or {}).get("Statement"))
+
+
+def principal_is_wildcard(principal: Any) -> bool:
+    """``"*"`` or ``{"AWS": "*"}`` (alone or in a list): anyone."""
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any("*" in as_list(v) for v in principal.values())
+    return False
+
+
+def trim(data: Any, drop: Iterable[str] = ("ResponseMetadata",)) -> Any:
+    """A boto3 response without its transport metadata (what evidence keeps)."""
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if k not in set(drop)}
+    return data
+
+
+def wait_for(probe: Callable[[], Any], *, timeout: float, interval: float = 1.0) -> Any:
+    """Call ``probe`` until it returns something truthy or ``timeout`` seconds pass; return the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def s3_location(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)``."""
+    assert uri.startswith("s3://"), f"not an S3 URI: {uri}"
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+# -- clients --------------------------------------------------------------------------------------
+
+
+class Clients:
+    """boto3 clients aimed at the target, one per service, created on first use: ``aws("kms")``."""
+
+    def __init__(self, target: targets.Target) -> None:
+        self._target = target
+        self._clients: dict[str, Any] = {}
+
+    def __call__(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._target.client(service)
+        return self._clients[service]
