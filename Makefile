@@ -13,7 +13,8 @@ export TARGET
 
 .DEFAULT_GOAL := help
 FEATURES     ?= 72,1,0.85
-.PHONY: help setup up down plan apply destroy output train deploy invoke scan validate verify test lint fmt tf-fmt tf-validate tf-test pytest clean
+PYTEST_JOBS  ?= 4
+.PHONY: help setup up down plan apply destroy output train deploy invoke scan validate verify bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -70,6 +71,12 @@ validate: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## the whole IQ/OQ quali
 verify: $(VENV)/.installed ## verify an evidence package offline: make verify PACKAGE=evidence/latest
 	$(HARNESS) report verify "$(or $(PACKAGE),evidence/latest)"
 
+bench: $(VENV)/.installed ## inference/batch benchmark; BENCH_ARGS="--growth --cycle" for more (JSON in .run/)
+	$(PY) -m harness.bench $(BENCH_ARGS)
+
+soak: $(VENV)/.installed ## 16 clients, 100,000 invocations, bounded by LOAD_SOAK_SECONDS (900)
+	LOAD_SOAK=1 $(PY) -m pytest tests/load -k soak -s -p no:cacheprovider
+
 lint: $(VENV)/.installed ## ruff (lint and format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -88,7 +95,7 @@ tf-test: $(VENV)/.installed ## terraform test in every module (mock provider)
 	$(PY) -m harness.tfcheck test $(MODULES)
 
 pytest: $(VENV)/.installed ## harness unit, emulator and integration tests
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile
 
 test: lint tf-fmt tf-validate tf-test pytest ## everything CI runs
 

@@ -2,10 +2,13 @@
 
 ``validate`` checks a configuration without a backend or credentials; ``test`` runs a module's
 ``tests/*.tftest.hcl`` (mock providers). Both use the provider mirror when the machine has one.
+Directories are checked in parallel (``TFCHECK_JOBS``, default 3); each one's output is printed whole.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -16,15 +19,28 @@ from harness.platform import REPO_ROOT
 from harness.terraform import TerraformRunner, cli_config_env
 
 
-def _runner(directory: Path, run_dir: Path, *, echo: bool) -> TerraformRunner:
-    env = cli_config_env(REPO_ROOT / ".cache")
-    return TerraformRunner(
+def check(action: str, directory: Path) -> tuple[bool, str]:
+    """Init (no backend) then validate or test one directory; returns (ok, its output)."""
+    lines: list[str] = []
+    start = time.monotonic()
+    run_dir = REPO_ROOT / ".run" / f"tfcheck-{action}" / directory.resolve().name
+    runner = TerraformRunner(
         directory,
         run_dir=run_dir,
-        env=env,
+        env=cli_config_env(REPO_ROOT / ".cache"),
         data_dir=REPO_ROOT / ".cache" / "terraform" / "check" / directory.resolve().name,
-        progress=(lambda line: print(f"    {line}", flush=True)) if echo else None,
+        progress=lines.append if action == "test" else None,
     )
+    try:
+        runner.init(backend=False)
+        if action == "validate":
+            runner.validate()
+        else:
+            runner.test()
+    except HarnessError as exc:
+        return False, "\n".join([*lines, f"FAILED {directory}: {exc}"])
+    summary = [line for line in lines if line.startswith(("Success!", "Failure!"))]
+    return True, "\n".join([*summary, f"ok ({time.monotonic() - start:.1f}s)"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,26 +49,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: python -m harness.tfcheck validate|test DIR...", file=sys.stderr)
         return 2
     action, dirs = args[0], [Path(d) for d in args[1:]]
-    run_dir = REPO_ROOT / ".run" / f"tfcheck-{action}"
+    jobs = max(1, int(os.environ.get("TFCHECK_JOBS", "3")))
     failed: list[str] = []
-    for directory in dirs:
-        start = time.monotonic()
-        print(f"==> terraform {action} {directory}", flush=True)
-        runner = _runner(directory, run_dir, echo=(action == "test"))
-        try:
-            runner.init(backend=False)
-            if action == "validate":
-                runner.validate()
-            else:
-                runner.test()
-        except HarnessError as exc:
-            print(f"FAILED {directory}: {exc}", flush=True)
-            failed.append(str(directory))
-            continue
-        print(f"    ok ({time.monotonic() - start:.1f}s)", flush=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(check, action, d): d for d in dirs}
+        for future in concurrent.futures.as_completed(futures):
+            directory = futures[future]
+            ok, output = future.result()
+            print(f"==> terraform {action} {directory}", flush=True)
+            for line in output.splitlines():
+                print(f"    {line}", flush=True)
+            if not ok:
+                failed.append(str(directory))
     if failed:
-        print(f"terraform {action} failed in: {', '.join(failed)}", file=sys.stderr)
+        print(f"terraform {action} failed in: {', '.join(sorted(failed))}", file=sys.stderr)
         return 1
+    print(f"terraform {action}: {len(dirs)} of {len(dirs)} passed", flush=True)
     return 0
 
 

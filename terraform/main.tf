@@ -4,6 +4,11 @@
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
+# The principal that applies the platform (its source role when it is an assumed-role session).
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
 # The regional SageMaker XGBoost framework image (the provider's own region -> registry table; no API call).
 data "aws_sagemaker_prebuilt_ecr_image" "xgboost" {
   repository_name = "sagemaker-xgboost"
@@ -34,6 +39,11 @@ locals {
   trail_name               = "${var.name_prefix}-trail"
   trail_arn                = "arn:${data.aws_partition.current.partition}:cloudtrail:${var.region}:${local.account_id}:trail/${local.trail_name}"
   model_package_group_name = "${var.name_prefix}-dropout-models"
+
+  # Who may assume the auditor and validation roles: named principals, never the whole account.
+  deployer_arn          = data.aws_iam_session_context.current.issuer_arn
+  auditor_principals    = length(var.auditor_principal_arns) > 0 ? var.auditor_principal_arns : [local.deployer_arn]
+  validation_principals = length(var.validation_principal_arns) > 0 ? var.validation_principal_arns : [local.deployer_arn]
 
   image_repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${var.region}:${data.aws_sagemaker_prebuilt_ecr_image.xgboost.registry_id}:repository/sagemaker-xgboost"
   inference_image_uri  = coalesce(var.inference_image_uri, data.aws_sagemaker_prebuilt_ecr_image.xgboost.registry_path)

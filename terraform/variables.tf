@@ -41,6 +41,30 @@ variable "tags" {
   nullable    = false
 }
 
+variable "auditor_principal_arns" {
+  description = "IAM users or roles allowed to assume the read-only auditor role. Empty: the principal that applies."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.auditor_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "auditor_principal_arns must hold IAM role or user ARNs (not the account root, no wildcards)."
+  }
+}
+
+variable "validation_principal_arns" {
+  description = "IAM users or roles allowed to assume the validation role (QA, CI). Empty: the principal that applies."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.validation_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "validation_principal_arns must hold IAM role or user ARNs (not the account root, no wildcards)."
+  }
+}
+
 # --- KMS -------------------------------------------------------------------------------------------
 
 variable "enable_key_rotation" {

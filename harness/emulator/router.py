@@ -75,13 +75,12 @@ class Router:
             predicate = path_predicate(match, methods)
         route = Route(predicate, app, description or repr(match))
         with self._lock:
-            self._routes.insert(0, route)
+            self._routes = [route, *self._routes]
         return route
 
     def unmount(self, route: Route) -> None:
         with self._lock:
-            if route in self._routes:
-                self._routes.remove(route)
+            self._routes = [r for r in self._routes if r is not route]
 
     @property
     def routes(self) -> list[Route]:
@@ -89,12 +88,16 @@ class Router:
             return list(self._routes)
 
     def resolve(self, environ: dict[str, Any]) -> WSGIApp:
+        return self.claimed(environ) or self._default
+
+    def claimed(self, environ: dict[str, Any]) -> WSGIApp | None:
+        """The mounted application (or the health route) for this request; None: the default app's."""
         if environ.get("PATH_INFO") == HEALTH_PATH:
             return _health
-        for route in self.routes:
+        for route in self._routes:  # copy-on-write: mount/unmount replace the list, never mutate it
             if route.predicate(environ):
                 return route.app
-        return self._default
+        return None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.resolve(environ)(environ, start_response)

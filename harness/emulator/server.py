@@ -4,6 +4,14 @@ Run as ``python -m harness.emulator.server --port N --state-dir DIR``. Binds 127
 Each accepted connection is peeked at: a first byte of 0x16 (a TLS handshake record) gets
 wrapped in TLS with a certificate issued by the emulator's own CA (``<state-dir>/ca.pem``),
 anything else is served as plain HTTP. ``wsgi.url_scheme`` tells the application which one it was.
+
+Fast path: a request the front router hands to a mounted application (the SageMaker runtime's
+``POST /endpoints/<name>/invocations``, the health route) is parsed and answered by a lean HTTP/1.1
+loop here instead of werkzeug's request parsing and response machinery, with the same WSGI environ
+keys, the same ``Server`` and ``Date`` headers and one write per answer; its access line is DEBUG
+(``EMULATOR_ACCESS_LOG=1``: INFO) since the model server's access line already lands in CloudWatch.
+Anything unusual (a header with an underscore, a repeated header, ``Transfer-Encoding``, ``Expect``,
+an absolute URL, a request for moto) takes werkzeug's full path, which sees the bytes it would have.
 """
 
 from __future__ import annotations
@@ -17,8 +25,11 @@ import socket
 import ssl
 import sys
 import threading
+import time
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import trustme
 from werkzeug.serving import ThreadedWSGIServer
@@ -28,6 +39,13 @@ from .router import Router
 HOST = "127.0.0.1"
 TLS_HANDSHAKE = 0x16
 PEEK_TIMEOUT = 10.0
+MAX_LINE = 65536
+MAX_HEADERS = 100
+DRAIN_LIMIT = 64 * 1024 * 1024  # an unread body up to this size is skipped to keep the connection
+FAST_METHODS = (b"POST ", b"GET ")
+# Access lines of fast-path requests (every InvokeEndpoint) are DEBUG: formatting one costs more than
+# routing the request. EMULATOR_ACCESS_LOG=1 logs them at INFO like every other request.
+FAST_LOG_LEVEL = logging.INFO if os.environ.get("EMULATOR_ACCESS_LOG") == "1" else logging.DEBUG
 CA_CERT = "ca.pem"
 CA_KEY = "ca-key.pem"
 
@@ -74,10 +92,259 @@ def _request_handler_class() -> type:
                 self.log_error("TLS error: %s", exc)
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
-            log.info('%s "%s" %s %s', scheme, self.requestline, code, size)
+            if log.isEnabledFor(logging.INFO):
+                scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
+                log.info('%s "%s" %s %s', scheme, self.requestline, code, size)
+
+        def handle_one_request(self) -> None:
+            """BaseHTTPRequestHandler's, with the fast path for routes the front router claims."""
+            if isinstance(self.rfile, _Replay) and self.rfile.spent:
+                self.rfile = self.rfile.stream  # the replayed header bytes are consumed
+            try:
+                self.raw_requestline = self.rfile.readline(MAX_LINE + 1)
+                if len(self.raw_requestline) > MAX_LINE:
+                    self.requestline = self.request_version = self.command = ""
+                    self.send_error(414)
+                    return
+                if not self.raw_requestline:
+                    self.close_connection = True
+                    return
+                if self.raw_requestline.startswith(FAST_METHODS) and self._fast_path():
+                    return
+                if not self.parse_request():
+                    return
+                method = getattr(self, "do_" + self.command, None)
+                if method is None:
+                    self.send_error(501, f"Unsupported method ({self.command!r})")
+                    return
+                method()
+                self.wfile.flush()
+            except TimeoutError as exc:
+                self.log_error("Request timed out: %r", exc)
+                self.close_connection = True
+
+        def _fast_path(self) -> bool:
+            """Answer a request a mounted application claims; False: werkzeug's path takes it as sent."""
+            parts = self.raw_requestline.split()
+            if len(parts) != 3 or parts[2] not in (b"HTTP/1.1", b"HTTP/1.0") or not parts[1].startswith(b"/"):
+                return False
+            saved = [self.raw_requestline]
+            environ = self._fast_environ(parts, saved)
+            app = None
+            if environ is not None:
+                router = self.server.app
+                claimed = getattr(router, "claimed", None)
+                app = claimed(environ) if claimed is not None else None
+            if app is None:
+                self.rfile = _Replay(b"".join(saved[1:]), self.rfile)  # werkzeug reads the headers again
+                return False
+            self._fast_answer(app, environ)
+            return True
+
+        def _fast_environ(self, parts: list[bytes], saved: list[bytes]) -> dict[str, Any] | None:
+            """The WSGI environ werkzeug would build; None for anything the fast path leaves to it."""
+            method, target, version = (p.decode("latin-1") for p in parts)
+            path, _, query = target.partition("?")
+            environ: dict[str, Any] = {
+                "wsgi.version": (1, 0),
+                "wsgi.url_scheme": "https" if isinstance(self.connection, ssl.SSLSocket) else "http",
+                "wsgi.errors": sys.stderr,
+                "wsgi.multithread": True,
+                "wsgi.multiprocess": False,
+                "wsgi.run_once": False,
+                "werkzeug.socket": self.connection,
+                "SERVER_SOFTWARE": self.server_version,
+                "REQUEST_METHOD": method,
+                "SCRIPT_NAME": "",
+                "PATH_INFO": unquote(path).encode().decode("latin-1"),
+                "QUERY_STRING": query,
+                "REQUEST_URI": target,
+                "RAW_URI": target,
+                "REMOTE_ADDR": self.client_address[0],
+                "REMOTE_PORT": self.client_address[1],
+                "SERVER_NAME": self.server.server_address[0],
+                "SERVER_PORT": str(self.server.server_address[1]),
+                "SERVER_PROTOCOL": version,
+            }
+            simple = True
+            readline = self.rfile.readline
+            for _ in range(MAX_HEADERS + 1):
+                line = readline(MAX_LINE + 1)
+                saved.append(line)
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                if len(line) > MAX_LINE or line[:1] in (b" ", b"\t"):
+                    return None  # too long or folded: werkzeug answers it
+                name, sep, value = line.decode("latin-1").partition(":")
+                if not sep or "_" in name or name != name.strip():
+                    simple = False
+                    continue
+                key = name.upper().replace("-", "_")
+                if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                    key = "HTTP_" + key
+                if key in environ or key in ("HTTP_TRANSFER_ENCODING", "HTTP_EXPECT"):
+                    simple = False
+                environ[key] = value.strip()
+            else:
+                return None
+            if not simple:
+                return None
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return None
+            if length < 0:
+                return None
+            environ["wsgi.input"] = _Body(self.rfile, length)
+            self.command, self.path, self.request_version = method, target, version
+            self.requestline = self.raw_requestline.decode("latin-1").rstrip("\r\n")
+            connection = environ.get("HTTP_CONNECTION", "").lower()
+            self.close_connection = connection == "close" or (
+                version == "HTTP/1.0" and connection != "keep-alive"
+            )
+            return environ
+
+        def _fast_answer(self, app: Any, environ: dict[str, Any]) -> None:
+            answer: list[Any] = []
+
+            def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                answer[:] = [status, headers]
+                return answer.append
+
+            try:
+                result = app(environ, start_response)
+                try:
+                    body = b"".join(result)
+                finally:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
+                status, headers = answer[0], answer[1]
+            except Exception:
+                log.exception("error on %s", self.requestline)
+                status, headers = "500 Internal Server Error", [("Content-Type", "text/plain")]
+                body = b"Internal Server Error"
+                self.close_connection = True
+            unread = environ["wsgi.input"].remaining
+            if unread and (unread > DRAIN_LIMIT or not environ["wsgi.input"].drain()):
+                self.close_connection = True
+            names = {name.lower() for name, _ in headers}
+            head = [f"{self.request_version} {status}\r\n"]
+            head.extend(f"{name}: {value}\r\n" for name, value in headers)
+            if "server" not in names:
+                head.append(f"Server: {self.version_string()}\r\n")
+            if "date" not in names:
+                head.append(f"Date: {_http_date()}\r\n")
+            if "content-length" not in names:
+                head.append(f"Content-Length: {len(body)}\r\n")
+            if self.close_connection:
+                head.append("Connection: close\r\n")
+            head.append("\r\n")
+            self.wfile.write("".join(head).encode("latin-1") + body)
+            if log.isEnabledFor(FAST_LOG_LEVEL):  # the model server's access line goes to CloudWatch
+                scheme = environ["wsgi.url_scheme"]
+                log.log(FAST_LOG_LEVEL, '%s "%s" %s %s', scheme, self.requestline, status[:3], len(body))
 
     return DualProtocolRequestHandler
+
+
+class _Body:
+    """``wsgi.input`` of the fast path: at most Content-Length bytes of the connection."""
+
+    __slots__ = ("_stream", "remaining")
+
+    def __init__(self, stream: Any, length: int) -> None:
+        self._stream = stream
+        self.remaining = length
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0 or size > self.remaining:
+            size = self.remaining
+        if size <= 0:
+            return b""
+        data = self._stream.read(size)
+        self.remaining -= len(data)
+        if not data:
+            self.remaining = 0
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0 or size > self.remaining:
+            size = self.remaining
+        if size <= 0:
+            return b""
+        data = self._stream.readline(size)
+        self.remaining -= len(data)
+        if not data:
+            self.remaining = 0
+        return data
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
+
+    def drain(self) -> bool:
+        """Skip what the application left unread; False when the connection ended first."""
+        while self.remaining:
+            if not self.read(min(self.remaining, 1 << 16)):
+                return False
+        return True
+
+
+class _Replay:
+    """The request's header bytes once more, then the connection: werkzeug parses what it would have."""
+
+    def __init__(self, head: bytes, stream: Any) -> None:
+        import io
+
+        self._head = io.BytesIO(head)
+        self._stream = stream
+        self._left = len(head)
+
+    @property
+    def spent(self) -> bool:
+        return not self._left
+
+    @property
+    def stream(self) -> Any:
+        return self._stream
+
+    def readline(self, size: int = -1) -> bytes:
+        if self._left:
+            line = self._head.readline(size)
+            self._left -= len(line)
+            return line
+        return self._stream.readline(size)
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left:
+            data = self._head.read(size if size is not None and size >= 0 else -1)
+            self._left -= len(data)
+            if size is None or size < 0:
+                return data + self._stream.read()
+            return data
+        return self._stream.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size) if self._left else self._stream.read1(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+_date_cache: list[Any] = [0, ""]
+
+
+def _http_date() -> str:
+    """The ``Date`` header (RFC 7231), formatted once a second."""
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[:] = [now, formatdate(now, usegmt=True)]
+    return _date_cache[1]
 
 
 class DualProtocolServer(ThreadedWSGIServer):
@@ -88,6 +355,8 @@ class DualProtocolServer(ThreadedWSGIServer):
         self.tls_context = tls_context
 
     def finish_request(self, request: Any, client_address: Any) -> None:  # runs in the worker thread
+        with contextlib.suppress(OSError):  # answers leave in one write; no waiting on Nagle
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = self.wrap_if_tls(request)
         if conn is None:
             return

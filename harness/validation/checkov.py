@@ -167,7 +167,15 @@ def scan(
         jobs.append(
             (
                 "plan",
-                ["-f", str(plan_json), "--framework", "terraform_plan"],
+                # enrichment maps plan resources back to the code, so inline suppressions apply there too
+                [
+                    "-f",
+                    str(plan_json),
+                    "--framework",
+                    "terraform_plan",
+                    "--repo-root-for-plan-enrichment",
+                    ".",
+                ],
                 plan_json.name,
                 "terraform_plan",
             )

@@ -1,4 +1,4 @@
-"""Model package versions can be deleted (so the group can be); flow logs to a log group ARN deliver."""
+"""Registry deletes, flow-log delivery to a log group ARN, and the caller identity of an IAM user."""
 
 from __future__ import annotations
 
@@ -60,3 +60,8 @@ def test_flow_log_to_a_log_group_arn_delivers(aws: Callable[..., Any]) -> None:
 def test_group_name_from_arn() -> None:
     assert group_name_from_arn("arn:aws:logs:r:1:log-group:/a/b:*") == "/a/b"
     assert group_name_from_arn("arn:aws:s3:::bucket") is None
+
+
+def test_caller_identity_of_a_user_is_an_iam_arn(aws: Callable[..., Any]) -> None:
+    arn = aws("sts").get_caller_identity()["Arn"]
+    assert arn == "arn:aws:iam::123456789012:user/moto"

@@ -103,13 +103,26 @@ def caller(environ: dict[str, Any], default_region: str) -> tuple[str, str]:
     match = _AUTH_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if not match:
         return DEFAULT_ACCOUNT, default_region
+    key = match.group(1)
+    now = time.monotonic()
+    cached = _accounts.get(key)
+    if cached is not None and now - cached[1] < ACCOUNT_CACHE_SECONDS:
+        return cached[0], match.group(2)
     from moto.iam.models import get_account_id_from
 
     try:
-        account = get_account_id_from(match.group(1))
+        account = get_account_id_from(key)
     except Exception:
         account = DEFAULT_ACCOUNT
+    if len(_accounts) > 1024:
+        _accounts.clear()
+    _accounts[key] = (account, now)
     return account, match.group(2)
+
+
+ACCOUNT_CACHE_SECONDS = 1.0
+"""moto looks an access key up in every account's IAM backend; InvokeEndpoint reuses the answer briefly."""
+_accounts: dict[str, tuple[str, float]] = {}
 
 
 def _logs(account: str, region: str) -> Any:

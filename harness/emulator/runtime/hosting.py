@@ -69,7 +69,7 @@ class Instance:
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.healthy = False
-        self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[_Connection] = queue.LifoQueue()
         self._artifact = artifact
 
     @property
@@ -89,6 +89,10 @@ class Instance:
                 f"Failed to extract model data archive for variant {self.variant.name}: {exc}"
             ) from None
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHONPATH", "SAGEMAKER_"))}
+        # One OpenMP thread per model server unless the host or the model says otherwise: the instances
+        # share the machine's cores with the emulator, and idle OpenMP workers spinning after every small
+        # prediction cost more CPU than the prediction (the model's Environment can set it).
+        env.setdefault("OMP_NUM_THREADS", "1")
         env.update({k: str(v) for k, v in self.variant.environment.items()})
         submit = env.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
         if submit.startswith("s3://"):
@@ -163,19 +167,20 @@ class Instance:
 
     def forward(self, body: bytes, headers: dict[str, str], timeout: float = 60.0) -> tuple[int, bytes, str]:
         """POST /invocations over a pooled keep-alive connection: ``(status, body, content type)``."""
+        head = "".join(
+            [f"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"]
+            + [f"{name}: {value}\r\n" for name, value in headers.items()]
+            + ["\r\n"]
+        ).encode("latin-1")
         for attempt in (0, 1):
             reused = True
             try:
                 conn = self._idle.get_nowait()
             except queue.Empty:
                 reused = False
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-                conn.connect()
-                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                conn = _Connection(self.port, timeout)
             try:
-                conn.request("POST", "/invocations", body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
+                status, data, content_type, keep = conn.exchange(head, body)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 conn.close()
                 if reused and attempt == 0:
@@ -184,11 +189,11 @@ class Instance:
             except Exception:
                 conn.close()
                 raise
-            if response.will_close:
-                conn.close()
-            else:
+            if keep:
                 self._idle.put(conn)
-            return response.status, data, response.getheader("Content-Type", "application/octet-stream")
+            else:
+                conn.close()
+            return status, data, content_type
         raise ConnectionError("unreachable")
 
     def stop(self) -> None:
@@ -200,6 +205,65 @@ class Instance:
                 break
         if self.proc is not None:
             state.terminate(self.proc)
+
+
+class _Connection:
+    """A lean HTTP/1.1 keep-alive client for the model server (Content-Length answers, as it sends)."""
+
+    __slots__ = ("reader", "sock")
+
+    def __init__(self, port: int, timeout: float) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = self.sock.makefile("rb", buffering=65536)
+
+    def exchange(self, head: bytes, body: bytes) -> tuple[int, bytes, str, bool]:
+        """Send one request; ``(status, body, content type, keep the connection)``."""
+        if len(body) <= 65536:
+            self.sock.sendall(head + body)
+        else:
+            self.sock.sendall(head)
+            self.sock.sendall(body)
+        line = self.reader.readline(65537)
+        if not line:
+            raise http.client.RemoteDisconnected("Remote end closed connection without response")
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+            raise http.client.BadStatusLine(line.decode("latin-1", errors="replace").strip())
+        status = int(parts[1])
+        keep = parts[0] == b"HTTP/1.1"
+        length: int | None = None
+        content_type = "application/octet-stream"
+        for _ in range(101):
+            raw = self.reader.readline(65537)
+            if raw in (b"\r\n", b"\n"):
+                break
+            if not raw:
+                raise http.client.IncompleteRead(b"")
+            name, _, value = raw.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value.strip())
+            elif name == "content-type":
+                content_type = value.strip()
+            elif name == "connection":
+                keep = value.strip().lower() != "close" and (keep or value.strip().lower() == "keep-alive")
+        else:
+            raise http.client.HTTPException("too many headers in the model server's answer")
+        if length is None:
+            data = self.reader.read()
+            keep = False
+        else:
+            data = self.reader.read(length)
+            if len(data) != length:
+                raise http.client.IncompleteRead(data, length - len(data))
+        return status, data, content_type, keep
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.reader.close()
+        with contextlib.suppress(OSError):
+            self.sock.close()
 
 
 class Variant:

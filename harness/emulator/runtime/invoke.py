@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
@@ -42,6 +42,15 @@ def is_invocation(environ: dict[str, Any]) -> bool:
     return not auth or "/sagemaker/aws4_request" in auth
 
 
+def request_id() -> str:
+    """A random version-4 UUID string (request ids and capture event ids need not be cryptographic)."""
+    n = random.getrandbits(128)
+    return (
+        f"{n >> 96:08x}-{(n >> 80) & 0xFFFF:04x}-4{(n >> 68) & 0xFFF:03x}-"
+        f"{0x8000 | ((n >> 52) & 0x3FFF):04x}-{n & 0xFFFFFFFFFFFF:012x}"
+    )
+
+
 def _answer(
     start_response: Callable[..., Any],
     status: int,
@@ -53,7 +62,7 @@ def _answer(
     headers = [
         ("Content-Type", content_type),
         ("Content-Length", str(len(body))),
-        ("x-amzn-RequestId", str(uuid.uuid4())),
+        ("x-amzn-RequestId", request_id()),
         *extra,
     ]
     start_response(f"{status} {reason.get(status, 'Error')}", headers)
@@ -169,7 +178,7 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
             start_response, account, region, host, instance, status, answer.decode("utf-8", errors="replace")
         )
     if host.capture is not None:
-        host.capture.record(variant.name, content_type, body, answer_type, answer, str(uuid.uuid4()))
+        host.capture.record(variant.name, content_type, body, answer_type, answer, request_id())
     return _answer(
         start_response, 200, answer, answer_type, [("x-Amzn-Invoked-Production-Variant", variant.name)]
     )
