@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import botocore.exceptions
+
 from harness import target as targets
-from harness.errors import ExitStatus, HarnessError
+from harness.errors import ExitStatus, HarnessError, UsageError
 from harness.platform import Layout, Platform, layout_from_env
 
 
@@ -99,17 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _parse_features(text: str) -> list[float]:
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        features = [float(x) for x in text.split(",") if x.strip()]
     except ValueError as exc:
-        raise HarnessError(f"--features must be comma-separated numbers, got {text!r}") from exc
+        raise UsageError(f"--features must be comma-separated numbers, got {text!r}") from exc
+    if not features:
+        raise UsageError(f"--features must name at least one number (e.g. 72,1,0.85), got {text!r}")
+    return features
 
 
 def _parse_vars(items: Sequence[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
-        if "=" not in item:
-            raise HarnessError(f"--var {item!r} must look like NAME=VALUE")
-        key, value = item.split("=", 1)
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--var {item!r} must look like NAME=VALUE")
+        key = key.strip()
         try:
             out[key] = json.loads(value)
         except ValueError:
@@ -118,6 +124,11 @@ def _parse_vars(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _platform(args: argparse.Namespace, env: Environment, *, autostart: bool) -> Platform:
+    # Bad input fails before anything is contacted or started.
+    variables = _parse_vars(args.var)
+    missing = [str(f) for f in args.var_file or [] if not f.is_file()]
+    if missing:
+        raise UsageError(f"--var-file {', '.join(missing)}: no such file")
     name = targets.target_name(env.environ, args.target)
     target = targets.resolve(
         name,
@@ -132,7 +143,7 @@ def _platform(args: argparse.Namespace, env: Environment, *, autostart: bool) ->
     return Platform(
         target,
         layout=env.layout,
-        variables=_parse_vars(args.var),
+        variables=variables,
         var_files=var_files,
         progress=env.progress,
     )
@@ -238,6 +249,7 @@ def cmd_deploy(args: argparse.Namespace, env: Environment) -> ExitStatus:
 def cmd_invoke(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from harness import workflow
 
+    features = _parse_features(args.features)  # bad input fails before anything is contacted
     name = targets.target_name(env.environ, args.target)
     target = targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ)
     endpoint = args.endpoint
@@ -245,7 +257,7 @@ def cmd_invoke(args: argparse.Namespace, env: Environment) -> ExitStatus:
         endpoint = Platform(target, layout=env.layout).outputs().get("endpoint_name")
         if not endpoint:
             raise HarnessError("no endpoint is deployed", hint="run `make train deploy` first")
-    env.out(json.dumps(workflow.invoke(target, endpoint, _parse_features(args.features))))
+    env.out(json.dumps(workflow.invoke(target, endpoint, features)))
     return ExitStatus.OK
 
 
@@ -324,11 +336,30 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     try:
         return int(COMMANDS[args.command](args, env))
     except KeyboardInterrupt:
-        print("interrupted", file=env.stderr)
+        print(
+            f"interrupted: `{args.command}` stopped (child processes were stopped and Terraform's state lock "
+            "released); run it again to converge",
+            file=env.stderr,
+            flush=True,
+        )
         return int(ExitStatus.INTERRUPTED)
     except HarnessError as exc:
-        print(f"error: {exc}", file=env.stderr)
+        print(f"error: {exc}", file=env.stderr, flush=True)
         return int(exc.exit_status)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        err = targets.aws_error(exc, doing=args.command)
+        print(f"error: {err}", file=env.stderr, flush=True)
+        return int(err.exit_status)
+    except Exception as exc:
+        if env.environ.get("HARNESS_DEBUG"):
+            raise
+        print(
+            f"error: {args.command} failed unexpectedly: {type(exc).__name__}: {exc}\n"
+            "  hint: run again with HARNESS_DEBUG=1 for the Python traceback",
+            file=env.stderr,
+            flush=True,
+        )
+        return int(ExitStatus.ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,12 +8,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import re
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.errors import TargetError
+from harness.errors import TargetError, UsageError
 from harness.target import Target
 from harness.terraform import ApplyResult, Plan, TerraformError, TerraformRunner, cli_config_env
 
@@ -68,6 +69,26 @@ def layout_from_env(environ: Mapping[str, str] | None = None) -> Layout:
     environ = os.environ if environ is None else environ
     work = environ.get("HARNESS_WORK_DIR")
     return Layout(work=Path(work) if work else None)
+
+
+def declared_variables(terraform_dir: Path) -> set[str]:
+    """Names of the root configuration's ``variable`` blocks."""
+    names: set[str] = set()
+    for tf in terraform_dir.glob("*.tf"):
+        names.update(re.findall(r'^variable\s+"([^"]+)"', tf.read_text(), flags=re.MULTILINE))
+    return names
+
+
+def tfvars_names(path: Path) -> list[str]:
+    """Top-level names a tfvars file sets (``.tfvars.json``: the object's keys; HCL: ``name =`` lines)."""
+    text = path.read_text()
+    if path.name.endswith(".json"):
+        try:
+            data = json.loads(text or "{}")
+        except ValueError as exc:
+            raise UsageError(f"{path}: not valid JSON: {exc}") from exc
+        return list(data) if isinstance(data, dict) else []
+    return re.findall(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*=", text, flags=re.MULTILINE)
 
 
 def new_run_dir(layout: Layout, command: str) -> Path:
@@ -191,7 +212,27 @@ class Platform:
             "aside and converges from scratch",
         )
 
+    def check_variables(self) -> None:
+        """Every value given (``--var``, tfvars files) must set a declared root variable.
+
+        Terraform only warns about an undeclared variable in a variables file (and python-terraform
+        passes ``--var`` values as one), so a typo would silently keep the default: refuse it here.
+        """
+        declared = declared_variables(self.layout.terraform_dir)
+        given = [(name, "--var") for name in self.runner.variables]
+        for path in self.runner.var_files:
+            given += [(name, str(path)) for name in tfvars_names(path)]
+        unknown = [(n, where) for n, where in given if n not in declared]
+        if unknown:
+            listed = "; ".join(f"{n!r} (from {where})" for n, where in unknown)
+            raise UsageError(
+                f"undeclared root variable(s): {listed}",
+                hint=f"the root configuration declares: {', '.join(sorted(declared))} "
+                f"(see {self.layout.terraform_dir / 'variables.tf'})",
+            )
+
     def plan(self, *, destroy: bool = False) -> Plan:
+        self.check_variables()
         if self.drop_stale_state():
             self._retire_release()
             self.runner.drop_var_file(self.layout.release_file(self.target.name))

@@ -7,11 +7,13 @@ command exits non-zero.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,12 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import numpy as np
 
 from harness import target as targets
 from harness import workflow
 from harness.errors import ExitStatus, HarnessError
-from harness.platform import Layout, Platform
+from harness.platform import REPO_ROOT, Layout, Platform
 
 Progress = Callable[[str], None]
 STAGES = ("up", "apply", "train", "deploy", "iq", "oq", "scan", "report", "verify")
@@ -33,7 +36,7 @@ STAGES = ("up", "apply", "train", "deploy", "iq", "oq", "scan", "report", "verif
 @dataclasses.dataclass
 class Stage:
     name: str
-    status: str = "not run"  # passed | failed | skipped | not run
+    status: str = "not run"  # passed | failed | skipped | aborted | not run
     seconds: float = 0.0
     detail: str = ""
 
@@ -89,15 +92,34 @@ def run_suite(
     )
     assert proc.stdout is not None
     with (stage_dir / "pytest.log").open("w") as log:
-        for line in proc.stdout:
-            log.write(line)
-            text = line.rstrip()
-            if text and (
-                text.startswith(("PASSED", "FAILED", "ERROR")) or "passed" in text or "failed" in text
-            ):
-                progress(f"  {stage}: {text}")
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                text = line.rstrip()
+                if text and (
+                    text.startswith(("PASSED", "FAILED", "ERROR")) or "passed" in text or "failed" in text
+                ):
+                    progress(f"  {stage}: {text}")
+        except BaseException:
+            _stop_child(proc)
+            raise
     rc = proc.wait()
     return rc == 0, f"pytest exit {rc}"
+
+
+def _stop_child(proc: subprocess.Popen[str], grace: float = 15.0) -> None:
+    """Ctrl-C: the suite's pytest gets SIGINT too (it records what ran), then is killed if it lingers."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace
+    while proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(subprocess.TimeoutExpired, KeyboardInterrupt):
+            proc.wait(timeout=0.5)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def merge_results(run_dir: Path, stages: list[str]) -> Path:
@@ -115,8 +137,15 @@ def merge_results(run_dir: Path, stages: list[str]) -> Path:
         for key in ("finished", "ended", "end"):
             if key in data:
                 merged[key] = data[key]
+    if not merged:  # no suite ran (an earlier stage failed or was interrupted): an empty, valid record
+        from harness.validation.recorder import RESULTS_SCHEMA
+        from harness.validation.requirements import load_requirements
+
+        merged = {"schema": RESULTS_SCHEMA, "started": None, "finished": _utc(), "scenarios": []}
+        with contextlib.suppress(HarnessError, OSError):
+            merged["requirements"] = load_requirements(REPO_ROOT / "features" / "requirements.yaml").to_dict()
     out = run_dir / "results.json"
-    out.write_text(json.dumps(merged or {"scenarios": []}, indent=2))
+    out.write_text(json.dumps(merged, indent=2))
     return out
 
 
@@ -250,6 +279,14 @@ def qualify(
         try:
             result = fn()
             ok, detail = result if result is not None else (True, "")
+        except KeyboardInterrupt:
+            s.seconds = time.monotonic() - t0
+            s.status, s.detail = "aborted", "interrupted (Ctrl-C)"
+            raise
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            err = targets.aws_error(exc, state.get("target"), doing=f"stage {name}")
+            ok, detail = False, str(err).splitlines()[0]
+            progress(f"  {name} failed: {err}")
         except HarnessError as exc:
             ok, detail = False, str(exc).splitlines()[0]
             progress(f"  {name} failed: {exc}")
@@ -298,14 +335,6 @@ def qualify(
         t = result.totals()
         return result.ok, f"passed {t['passed']}, failed {t['failed']}, skipped {t['skipped']}"
 
-    stage("up", up)
-    stage("apply", apply, needs=("up",))
-    stage("train", train, needs=("apply",))
-    stage("deploy", deploy, needs=("train",))
-    stage("iq", lambda: run_suite("iq", run_dir, layout, target_name, progress), needs=("apply",))
-    stage("oq", lambda: run_suite("oq", run_dir, layout, target_name, progress), needs=("deploy",))
-    stage("scan", scan, needs=("apply",))
-
     def report() -> tuple[bool, str]:
         merge_results(run_dir, ["iq", "oq"])
         target = state.get("target")
@@ -342,18 +371,21 @@ def qualify(
             metrics=metrics,
             kms_client=target.client("kms") if target and signing_key else None,
             key_id=signing_key,
-            s3_client=target.client("s3") if target else None,
-            bucket=outputs.get("evidence_bucket"),
-            prefix=f"evidence/{run_dir.name}",
         )
-        state["archived"] = result.archived
+        state["signed"] = result.signed is not None
         verdict = "PASS" if result.report.passed else "FAIL"
         signed = "signed" if result.signed else "UNSIGNED"
-        archived = f"archived to s3://{outputs.get('evidence_bucket')}" if result.archived else "not archived"
-        return result.signed is not None, f"verdict {verdict}, {signed}, {archived}"
-
-    # The report stage runs whatever failed before it: it records the failure.
-    stage("report", report)
+        bucket = outputs.get("evidence_bucket")
+        if result.signed is None or target is None or not bucket:
+            return result.signed is not None, f"verdict {verdict}, {signed}, not archived"
+        try:
+            state["archived"] = archive_evidence(
+                run_dir, target.client("s3"), bucket, "evidence", progress=progress
+            )
+        except HarnessError as exc:
+            progress(f"  the local evidence stays complete and signed in {run_dir}: {exc}")
+            return False, f"verdict {verdict}, {signed}, NOT archived: {str(exc).splitlines()[0]}"
+        return True, f"verdict {verdict}, {signed}, archived to s3://{bucket}"
 
     def verify() -> tuple[bool, str]:
         from harness.validation.package import verify as verify_package
@@ -371,8 +403,152 @@ def qualify(
             detail += f", {remote_uri} {'OK' if remote.ok else 'FAILED'}"
         return ok, detail
 
-    stage("verify", verify, needs=("report",))
+    try:
+        stage("up", up)
+        stage("apply", apply, needs=("up",))
+        stage("train", train, needs=("apply",))
+        stage("deploy", deploy, needs=("train",))
+        stage("iq", lambda: run_suite("iq", run_dir, layout, target_name, progress), needs=("apply",))
+        stage("oq", lambda: run_suite("oq", run_dir, layout, target_name, progress), needs=("deploy",))
+        stage("scan", scan, needs=("apply",))
+        # The report stage runs whatever failed before it: it records the failure.
+        stage("report", report)
+        # A package that was signed is verified even when its archive failed (it is the local evidence).
+        stage("verify", verify, needs=() if state.get("signed") else ("report",))
+    except KeyboardInterrupt:
+        record_aborted(
+            run_dir,
+            stages,
+            target_name=target_name,
+            layout=layout,
+            started=started,
+            environ=environ,
+            progress=progress,
+        )
+        raise
     return Qualification(run_dir, stages)
+
+
+ABORTED_FILE = "status.json"
+
+
+class ArchiveConflict(HarnessError):
+    """The evidence bucket already holds objects where this run's package would go."""
+
+
+def archive_evidence(
+    run_dir: Path, s3: Any, bucket: str, prefix: str, *, progress: Progress | None = None
+) -> Any:
+    """Archive a signed package, never over retained evidence.
+
+    S3 accepts a PUT to a key whose current version is under Object Lock retention (it adds a version),
+    so retained evidence would silently stop being what a reader gets. The run's prefix must be empty:
+    otherwise :class:`ArchiveConflict` names the objects and their retention, and nothing is uploaded.
+    The local package is never touched.
+    """
+    from harness.validation import PackageError
+    from harness.validation import package as pkg
+
+    run_prefix = "/".join(p for p in (prefix.strip("/"), run_dir.name) if p) + "/"
+    with targets.aws_errors(doing=f"checking s3://{bucket}/{run_prefix}"):
+        existing = [
+            o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=run_prefix).get("Contents", [])
+        ]
+        if existing:
+            described = []
+            for key in existing[:3]:
+                try:
+                    ret = s3.get_object_retention(Bucket=bucket, Key=key)["Retention"]
+                    described.append(f"{key} ({ret.get('Mode')} until {ret.get('RetainUntilDate')})")
+                except botocore.exceptions.ClientError:
+                    described.append(key)
+            more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+            raise ArchiveConflict(
+                f"s3://{bucket}/{run_prefix} already holds {len(existing)} object(s) under the evidence "
+                f"bucket's retention: {', '.join(described)}{more}; refusing to archive over retained "
+                f"evidence (nothing was uploaded)",
+                hint=f"the local package {run_dir} is complete and signed: verify it with "
+                f"`python -m harness report verify {run_dir}`; archive it under a new run id",
+            )
+    try:
+        result = pkg.archive(run_dir, bucket, prefix, s3)
+    except PackageError as exc:
+        raise ArchiveConflict(
+            f"archiving to s3://{bucket}/{run_prefix} failed: {exc}",
+            hint=f"the local package {run_dir} is complete and signed; check the bucket and archive again",
+        ) from exc
+    if progress:
+        progress(f"  archived {len(result.objects)} objects to {result.uri}")
+    return result
+
+
+def record_aborted(
+    run_dir: Path,
+    stages: list[Stage],
+    *,
+    target_name: str,
+    layout: Layout,
+    started: str,
+    environ: dict[str, str],
+    progress: Progress,
+) -> Path:
+    """Ctrl-C: record the partial run as ABORTED in its evidence folder, without signing or archiving.
+
+    Writes ``status.json`` first (which stage was interrupted, the stage table), then whatever can be
+    written offline: ``context.json`` and the report of the scenarios that ran. Further Ctrl-Cs are
+    ignored while it writes, so the record is whole.
+    """
+    from harness.validation.context import collect_context
+    from harness.validation.report import build_report
+
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: nothing to mask
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        interrupted = next((s.name for s in stages if s.status == "aborted"), None)
+        table = [dataclasses.asdict(s) | {"seconds": round(s.seconds, 2)} for s in stages]
+        status = {
+            "status": "ABORTED",
+            "run_id": run_dir.name,
+            "target": target_name,
+            "interrupted_stage": interrupted,
+            "started": started,
+            "aborted": _utc(),
+            "signed": False,
+            "archived": False,
+            "stages": table,
+            "written": [],
+        }
+        path = run_dir / ABORTED_FILE
+        path.write_text(json.dumps(status, indent=2) + "\n")
+        try:
+            context = collect_context(
+                run_id=run_dir.name,
+                target=target_name,
+                region=None,
+                repo_dir=layout.root,
+                requirements_file=layout.root / "requirements.txt",
+                started=started,
+                environ=environ,
+                extra={"stages": {s["name"]: s for s in table}, "status": "ABORTED"},
+            )
+            (run_dir / "context.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
+            status["written"].append("context.json")
+            merge_results(run_dir, ["iq", "oq"])
+            status["written"].append("results.json")
+            build_report(run_dir, run_dir, context=context, pdf=False)
+            status["written"].append("report.json")
+        except Exception as exc:  # record what could not be written rather than lose the record
+            status["incomplete"] = f"{type(exc).__name__}: {exc}"
+        path.write_text(json.dumps(status, indent=2) + "\n")
+        progress(
+            f"qualification {run_dir.name} ABORTED in stage {interrupted or '?'}: partial record in "
+            f"{path} (not signed, not archived)"
+        )
+        return path
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def exit_status(q: Qualification) -> ExitStatus:

@@ -7,9 +7,10 @@ path-style S3, dummy keys); for ``aws`` nothing is added and the normal credenti
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from harness.errors import TargetError, UsageError
+from harness.errors import HarnessError, TargetError, UsageError
 
 TARGETS = ("local", "aws")
 DEFAULT_REGION = "eu-central-1"
@@ -128,9 +129,50 @@ def _resolve_aws(region: str) -> Target:
             hint="configure the AWS credential chain (aws configure, AWS_PROFILE, SSO or instance role), "
             "or run against the embedded local AWS with TARGET=local",
         ) from exc
-    except (botocore.exceptions.ClientError, botocore.exceptions.EndpointConnectionError) as exc:
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         raise TargetError(
             f"AWS rejected or did not answer the credential check: {exc}",
             hint="check the credentials' validity and network access, or use TARGET=local",
         ) from exc
     return target
+
+
+def aws_error(exc: Exception, target: Target | None = None, *, doing: str = "") -> HarnessError:
+    """A botocore error as a harness error: an unreachable endpoint becomes a TargetError with a hint."""
+    what = f" while {doing}" if doing else ""
+    if isinstance(
+        exc,
+        (
+            botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectionClosedError,
+            botocore.exceptions.ReadTimeoutError,
+            botocore.exceptions.ConnectTimeoutError,
+        ),
+    ):
+        if target is None or target.is_local:
+            where = f" at {target.endpoint_url}" if target is not None and target.endpoint_url else ""
+            return TargetError(
+                f"the embedded local AWS{where} stopped answering{what} ({type(exc).__name__})",
+                hint="it may have been stopped or killed: run `make apply` (it starts a new emulator and "
+                "converges from scratch), then run this command again",
+            )
+        return TargetError(
+            f"AWS did not answer{what}: {exc}", hint="check network access to AWS and run this command again"
+        )
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return TargetError(
+            f"no AWS credentials{what}",
+            hint="configure the AWS credential chain, or use the embedded local AWS with TARGET=local",
+        )
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return HarnessError(f"AWS rejected a call{what}: {exc}")
+    return HarnessError(f"AWS call failed{what}: {type(exc).__name__}: {exc}")
+
+
+@contextlib.contextmanager
+def aws_errors(target: Target | None = None, *, doing: str = "") -> Iterator[None]:
+    """Turn botocore errors raised inside the block into harness errors (see :func:`aws_error`)."""
+    try:
+        yield
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise aws_error(exc, target, doing=doing) from exc

@@ -223,6 +223,9 @@ class _StreamingTerraform(Terraform):
         self._log_file = log_file
         self.on_line: Callable[[str], None] | None = None
         self.last_command: list[str] = []
+        #: Called every second while Terraform runs; a non-empty answer (why) stops Terraform gracefully.
+        self.watchdog: Callable[[], str | None] | None = None
+        self.stopped_because: str | None = None
 
     def read_state_file(self, file_path: str | None = None) -> None:
         """Not used: state is read through ``terraform show -json`` (works with any backend)."""
@@ -264,6 +267,10 @@ class _StreamingTerraform(Terraform):
 
             t = threading.Thread(target=drain_err, daemon=True)
             t.start()
+            self.stopped_because = None
+            watching = threading.Event()
+            if self.watchdog is not None:
+                threading.Thread(target=self._watch, args=(proc, watching), daemon=True).start()
             try:
                 assert proc.stdout is not None
                 for line in proc.stdout:
@@ -273,29 +280,73 @@ class _StreamingTerraform(Terraform):
                         self.on_line(line)
                 proc.wait()
             except BaseException:
-                # Ctrl-C or any error: let Terraform release its lock and stop cleanly.
+                # Ctrl-C or any error: let Terraform release its lock and stop cleanly. Keep draining
+                # its output meanwhile, or a full pipe would block it until the grace period ends.
+                drain = threading.Thread(target=_drain, args=(proc, out_lines), daemon=True)
+                drain.start()
                 _interrupt(proc)
+                drain.join(timeout=5)
+                log.write("".join(out_lines[-200:]))
                 raise
             finally:
+                watching.set()
                 t.join(timeout=5)
                 if err_chunks:
                     log.write("".join(err_chunks))
-        self.temp_var_files.clean_up()
+                self.temp_var_files.clean_up()
         return proc.returncode, "".join(out_lines), "".join(err_chunks)
+
+    def _watch(self, proc: subprocess.Popen[str], done: threading.Event) -> None:
+        """Stop Terraform early when what it talks to is gone (instead of minutes of provider retries)."""
+        assert self.watchdog is not None
+        while not done.wait(1.0) and proc.poll() is None:
+            reason = self.watchdog()
+            if reason:
+                self.stopped_because = reason
+                with contextlib.suppress(Exception):
+                    self._log_file.open("a").write(f"\n[harness] stopping Terraform: {reason}\n")
+                _interrupt(proc)
+                return
+
+
+def _drain(proc: subprocess.Popen[str], sink: list[str]) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sink.append(line)
 
 
 def _interrupt(proc: subprocess.Popen[str], grace: float = 30.0) -> None:
-    """Send SIGINT (Terraform's graceful stop), then SIGTERM/SIGKILL if it does not finish."""
+    """Stop Terraform the way Ctrl-C in a terminal would, without ever leaving it behind.
+
+    Terraform runs in a session of its own (a terminal's Ctrl-C reaches only the harness), so the
+    harness forwards one SIGINT: Terraform's graceful stop, which cancels in-flight provider calls,
+    writes the state and releases the state lock. Further Ctrl-Cs while it does so are absorbed (a
+    second SIGINT would make Terraform exit at once, lock held and state unwritten); only when the
+    grace period runs out is its process group (Terraform and its providers) killed.
+    """
     if proc.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGINT)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + grace
+    while proc.poll() is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            proc.wait(timeout=min(remaining, 1.0))
+        except subprocess.TimeoutExpired:
+            continue
+        except KeyboardInterrupt:
+            continue
+    if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    # Providers are Terraform's children in its process group: make sure none outlives it.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class _ProgressPrinter:
@@ -390,6 +441,22 @@ class TerraformRunner:
             log_file=self.log_path,
         )
 
+    @property
+    def watchdog(self) -> Callable[[], str | None] | None:
+        return self._tf.watchdog
+
+    @watchdog.setter
+    def watchdog(self, check: Callable[[], str | None] | None) -> None:
+        self._tf.watchdog = check
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        return dict(self._tf.variables or {})
+
+    @property
+    def var_files(self) -> list[Path]:
+        return [Path(f) for f in self._tf.var_file or []]
+
     def drop_var_file(self, path: Path) -> None:
         """Stop passing a var file (e.g. a release that no longer exists on a fresh target)."""
         files = self._tf.var_file or []
@@ -413,8 +480,9 @@ class TerraformRunner:
             self._tf.on_line = None
         if rc not in ok:
             diagnostics = getattr(on_line, "diagnostics", None) or _diagnostics_from(out)
+            why = self._tf.stopped_because
             raise TerraformError(
-                f"terraform {what} failed (exit {rc})",
+                f"terraform {what} stopped: {why}" if why else f"terraform {what} failed (exit {rc})",
                 command=self._tf.last_command,
                 returncode=rc,
                 stderr=err,

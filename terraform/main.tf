@@ -89,16 +89,20 @@ module "storage" {
 module "iam" {
   source = "../modules/iam"
 
-  name_prefix                     = var.name_prefix
-  data_bucket_arn                 = "arn:${data.aws_partition.current.partition}:s3:::${local.data_lake_bucket_name}"
-  evidence_bucket_arn             = "arn:${data.aws_partition.current.partition}:s3:::${local.evidence_bucket_name}"
-  kms_key_arns                    = [module.kms.data_key_arn, module.kms.volume_key_arn, module.kms.model_key_arn, module.kms.logs_key_arn]
-  vpc_id                          = module.network.vpc_id
-  subnet_ids                      = module.network.private_subnet_ids
-  security_group_ids              = [module.network.sagemaker_security_group_id]
-  sagemaker_image_repository_arns = [local.image_repository_arn]
-  model_package_group_name        = local.model_package_group_name
-  tags                            = local.tags
+  name_prefix                           = var.name_prefix
+  data_bucket_arn                       = "arn:${data.aws_partition.current.partition}:s3:::${local.data_lake_bucket_name}"
+  evidence_bucket_arn                   = "arn:${data.aws_partition.current.partition}:s3:::${local.evidence_bucket_name}"
+  kms_key_arns                          = module.kms.symmetric_key_arns
+  signing_key_arn                       = module.kms.signing_key_arn
+  endpoint_name                         = var.endpoint_name
+  vpc_id                                = module.network.vpc_id
+  subnet_ids                            = module.network.private_subnet_ids
+  security_group_ids                    = [module.network.sagemaker_security_group_id]
+  sagemaker_image_repository_arns       = [local.image_repository_arn]
+  model_package_group_name              = local.model_package_group_name
+  trusted_principal_arns_for_auditor    = local.auditor_principals
+  trusted_principal_arns_for_validation = local.validation_principals
+  tags                                  = local.tags
 }
 
 module "observability" {

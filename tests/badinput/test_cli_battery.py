@@ -1,0 +1,182 @@
+"""Bad input for the CLI and the root variables: each is refused with a message naming the problem.
+
+No Python traceback, a non-zero exit, and nothing changes: no state file, no resource on the running
+emulator (checked with boto3 listings before and after every case). Variable validation fails at plan
+time before any API call, so one emulator serves the module and no case applies anything.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import target as targets
+from harness.emulator import control
+from harness.platform import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+TRACEBACK = "Traceback (most recent call last)"
+
+
+def _environ(work: Path, port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "HARNESS_DEBUG"}
+    env.update(HARNESS_WORK_DIR=str(work), EMULATOR_PORT=str(port), TARGET="local", PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+def _harness(env: dict[str, str], *args: str, timeout: float = 120) -> tuple[int, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+class Bench:
+    def __init__(self, work: Path, port: int) -> None:
+        self.work = work
+        self.port = port
+        self.env = _environ(work, port)
+        self.state_file = work / "terraform" / "state" / "local" / "terraform.tfstate"
+
+    def snapshot(self) -> dict[str, Any]:
+        target = targets.resolve("local", state_dir=self.work / ".cache" / "emulator", environ={})
+        return {
+            "buckets": sorted(b["Name"] for b in target.client("s3").list_buckets().get("Buckets", [])),
+            "keys": sorted(k["KeyId"] for k in target.client("kms").list_keys()["Keys"]),
+            "roles": sorted(r["RoleName"] for r in target.client("iam").list_roles()["Roles"]),
+            "vpcs": sorted(v["VpcId"] for v in target.client("ec2").describe_vpcs()["Vpcs"]),
+            "log_groups": sorted(
+                g["logGroupName"] for g in target.client("logs").describe_log_groups()["logGroups"]
+            ),
+            "models": sorted(m["ModelName"] for m in target.client("sagemaker").list_models()["Models"]),
+        }
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
+    work = tmp_path_factory.mktemp("badinput-work")
+    port = control.free_port()
+    control.start(port=port, state_dir=work / ".cache" / "emulator")
+    try:
+        b = Bench(work, port)
+        b.baseline = b.snapshot()  # type: ignore[attr-defined]
+        yield b
+    finally:
+        control.stop(work / ".cache" / "emulator")
+
+
+def _check_refused(bench: Bench, rc: int, text: str, needles: tuple[str, ...], status: int | None) -> None:
+    assert rc != 0, text[-3000:]
+    if status is not None:
+        assert rc == status, f"exit {rc}, expected {status}:\n{text[-3000:]}"
+    assert TRACEBACK not in text, text[-6000:]
+    for needle in needles:
+        assert needle.lower() in text.lower(), f"{needle!r} not in:\n{text[-3000:]}"
+    assert not bench.state_file.exists(), "a state file was written"
+    assert bench.snapshot() == bench.baseline, "something was created on the emulator"  # type: ignore[attr-defined]
+
+
+# (id, arguments, words the message must contain, exit status or None for "any non-zero")
+CLI_CASES = [
+    ("unknown-subcommand", ["frobnicate"], ("invalid choice", "frobnicate"), 2),
+    ("bad-target", ["plan", "--target", "mars"], ("--target", "mars"), 2),
+    ("features-letters", ["invoke", "--features", "72,abc,0.5"], ("--features", "abc"), 2),
+    ("features-empty", ["invoke", "--features", ""], ("--features",), 2),
+    ("features-commas", ["invoke", "--features", ",,"], ("--features",), 2),
+    ("var-without-equals", ["plan", "--var", "log_retention_days"], ("--var", "NAME=VALUE"), 2),
+    ("var-without-name", ["plan", "--var", "=365"], ("--var", "NAME=VALUE"), 2),
+    ("missing-var-file", ["plan", "--var-file", "/nonexistent/extra.tfvars"], ("no such file",), 2),
+    (
+        "unknown-variable",
+        ["plan", "--var", "log_retention_dayz=365"],
+        ("log_retention_dayz", "undeclared"),
+        2,
+    ),
+    ("rows-not-int", ["train", "--rows", "many"], ("--rows", "many"), 2),
+]
+
+# (id, NAME=VALUE, words the message must contain): Terraform's type checks and validation blocks
+VAR_CASES = [
+    ("number-as-string", "endpoint_instance_count=abc", ("endpoint_instance_count", "number")),
+    ("list-for-string", 'name_prefix=["gxp","ml"]', ("name_prefix", "string")),
+    ("log-retention-30", "log_retention_days=30", ("log_retention_days",)),
+    ("instance-count-0", "endpoint_instance_count=0", ("endpoint_instance_count",)),
+    ("instance-count-11", "endpoint_instance_count=11", ("endpoint_instance_count",)),
+    ("kms-window-3", "kms_deletion_window_in_days=3", ("kms_deletion_window_in_days",)),
+    ("object-lock-foo", "object_lock_mode=FOO", ("object_lock_mode",)),
+    ("bucket-name", "data_lake_bucket_name=Bad_Bucket", ("data_lake_bucket_name",)),
+    ("key-rotation-off", "enable_key_rotation=false", ("enable_key_rotation",)),
+    ("instance-type", "endpoint_instance_type=ml.p4d.24xlarge", ("endpoint_instance_type",)),
+    ("vpc-cidr-30", "vpc_cidr=10.0.0.0/30", ("vpc_cidr",)),
+    ("name-prefix-X", "name_prefix=X", ("name_prefix",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "needles", "status"), [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES]
+)
+def test_cli_input_is_refused(bench: Bench, args: list[str], needles: tuple[str, ...], status: int) -> None:
+    rc, text = _harness(bench.env, *args)
+    _check_refused(bench, rc, text, needles, status)
+
+
+@pytest.mark.parametrize(("assignment", "needles"), [c[1:] for c in VAR_CASES], ids=[c[0] for c in VAR_CASES])
+def test_bad_variable_fails_at_plan_and_creates_nothing(
+    bench: Bench, assignment: str, needles: tuple[str, ...]
+) -> None:
+    rc, text = _harness(bench.env, "plan", "--var", assignment)
+    _check_refused(bench, rc, text, (*needles, "terraform plan failed"), 3)
+
+
+def test_tfvars_file_with_unknown_variable_is_refused(bench: Bench, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.tfvars"
+    extra.write_text('log_retention_days = 365\nendpoint_instanse_type = "ml.m5.large"\n')
+    rc, text = _harness(bench.env, "plan", "--var-file", str(extra))
+    _check_refused(bench, rc, text, ("endpoint_instanse_type", str(extra), "undeclared"), 2)
+
+
+def test_tfvars_file_with_out_of_range_value_is_refused(bench: Bench, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.tfvars.json"
+    extra.write_text('{"endpoint_instance_count": 11}')
+    rc, text = _harness(bench.env, "plan", "--var-file", str(extra))
+    _check_refused(bench, rc, text, ("endpoint_instance_count",), 3)
+
+
+def test_aws_target_without_credentials_says_which_and_what_to_run(bench: Bench, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    env = _environ(
+        tmp_path / "work",
+        bench.port,
+        TARGET="aws",
+        AWS_CONFIG_FILE=str(empty),
+        AWS_SHARED_CREDENTIALS_FILE=str(empty),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_REGION="eu-central-1",
+    )
+    rc, text = _harness(env, "plan")
+    assert rc == 4 and TRACEBACK not in text, text[-3000:]
+    assert "no AWS credentials" in text and "TARGET=aws" in text and "TARGET=local" in text, text
+
+
+def test_local_target_without_emulator_says_which_and_what_to_run(tmp_path: Path) -> None:
+    env = _environ(tmp_path / "work", control.free_port())
+    for command in ("plan", "output", "train", "deploy", "destroy"):
+        rc, text = _harness(env, command)
+        assert rc == 4 and TRACEBACK not in text, f"{command}: {text[-3000:]}"
+        assert "embedded local AWS is not running" in text and "make up" in text, text
+    assert not (tmp_path / "work" / "terraform" / "state" / "local" / "terraform.tfstate").exists()

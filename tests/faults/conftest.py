@@ -1,0 +1,254 @@
+"""One world for the fault scenarios: a work folder, a port and the emulator the harness starts there.
+
+Each scenario drives ``python -m harness`` as a subprocess in its own session (so a SIGINT to its
+process group is what a terminal's Ctrl-C is), and looks for leftovers by environment: every process
+the harness starts (Terraform, its providers, the emulator and the emulator's training jobs and model
+servers) inherits ``HARNESS_WORK_DIR``, which names this world's folder only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import target as targets
+from harness.emulator import control
+from harness.platform import REPO_ROOT
+
+TRACEBACK = "Traceback (most recent call last)"
+
+
+@dataclasses.dataclass
+class Run:
+    """A harness command running in its own session, its stderr/stdout collected line by line."""
+
+    proc: subprocess.Popen[str]
+    command: list[str]
+    err: list[str] = dataclasses.field(default_factory=list)
+    out: list[str] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self.out), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    @staticmethod
+    def _pump(stream: Any, sink: list[str]) -> None:
+        for line in stream:
+            sink.append(line)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.err)
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self.out)
+
+    def wait_for(self, pattern: str, timeout: float) -> str:
+        """The first stderr line matching ``pattern``; fails if the command ends or time runs out."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline:
+            lines = list(self.err)
+            for line in lines[seen:]:
+                if rx.search(line):
+                    return line
+            seen = len(lines)
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                if not any(rx.search(x) for x in self.err[seen:]):
+                    pytest.fail(
+                        f"{self.command} ended (rc {self.proc.returncode}) before {pattern!r}:\n"
+                        f"{self.stderr[-4000:]}"
+                    )
+            time.sleep(0.1)
+        self.interrupt_and_fail(f"no {pattern!r} within {timeout:.0f}s")
+        raise AssertionError  # unreachable
+
+    def interrupt(self) -> None:
+        """Ctrl-C as a terminal sends it: SIGINT to the command's whole process group."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGINT)
+
+    def finish(self, timeout: float) -> int:
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.interrupt_and_fail(f"{self.command} did not end within {timeout:.0f}s (hang)")
+        for t in self._threads:
+            t.join(timeout=5)
+        return rc
+
+    def interrupt_and_fail(self, why: str) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        pytest.fail(f"{why}\n{self.stderr[-4000:]}")
+
+
+@dataclasses.dataclass
+class World:
+    work: Path
+    port: int
+    applied: bool = False
+
+    @property
+    def emulator_dir(self) -> Path:
+        return self.work / ".cache" / "emulator"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.work / "terraform" / "state" / "local"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.state_dir / ".terraform.tfstate.lock.info"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.work / "evidence"
+
+    def environ(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            HARNESS_WORK_DIR=str(self.work),
+            EMULATOR_PORT=str(self.port),
+            TARGET="local",
+            PYTHONUNBUFFERED="1",
+        )
+        env.pop("HARNESS_DEBUG", None)
+        return env
+
+    def spawn(self, *args: str) -> Run:
+        command = [sys.executable, "-m", "harness", *args]
+        proc = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=self.environ(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        return Run(proc, list(args))
+
+    def harness(self, *args: str, timeout: float = 240) -> tuple[int, str, str]:
+        run = self.spawn(*args)
+        rc = run.finish(timeout)
+        return rc, run.stdout, run.stderr
+
+    def must(self, *args: str, timeout: float = 240) -> tuple[str, str]:
+        rc, out, err = self.harness(*args, timeout=timeout)
+        assert rc == 0, f"{args} exited {rc}:\n{err[-6000:]}"
+        return out, err
+
+    # -- the emulator ---------------------------------------------------------------------------
+
+    def emulator_pid(self) -> int | None:
+        st = control.status(self.emulator_dir)
+        return st.pid if st.running else None
+
+    def kill_emulator(self) -> None:
+        """SIGKILL the emulator's whole process group (it, its training jobs, its model servers)."""
+        pid = self.emulator_pid()
+        assert pid is not None, "no emulator runs"
+        os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _group_members(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.applied = False
+
+    def target(self) -> targets.Target:
+        return targets.resolve("local", state_dir=self.emulator_dir, environ={})
+
+    def outputs(self) -> dict[str, Any]:
+        out, _ = self.must("output")
+        return json.loads(out)
+
+    # -- leftovers --------------------------------------------------------------------------------
+
+    def processes(self, *, include_emulator: bool = False) -> list[str]:
+        """Live processes started for this world (by environment), minus the running emulator's group."""
+        marker = f"HARNESS_WORK_DIR={self.work}".encode()
+        emulator = None if include_emulator else self.emulator_pid()
+        found = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            pid = int(proc.name)
+            if pid == os.getpid():
+                continue
+            try:
+                if marker not in (proc / "environ").read_bytes().split(b"\0"):
+                    continue
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if fields[0] == "Z" or (emulator is not None and int(fields[2]) == emulator):
+                continue
+            found.append(f"{pid}: {cmdline[:200]}")
+        return found
+
+    def no_processes_left(self, *, include_emulator: bool = False, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while (left := self.processes(include_emulator=include_emulator)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, "processes left behind:\n" + "\n".join(left)
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.append(int(stat.parent.name))
+    return members
+
+
+def assert_clear_failure(rc: int, err: str, *needles: str) -> None:
+    """Non-zero, an ``error:`` line naming the problem, and never a Python traceback."""
+    assert rc not in (0, 130), f"expected a failure, got rc {rc}:\n{err[-4000:]}"
+    assert TRACEBACK not in err, err[-6000:]
+    assert "error:" in err, err[-4000:]
+    for needle in needles:
+        assert needle.lower() in err.lower(), f"{needle!r} not in:\n{err[-4000:]}"
+
+
+@pytest.fixture(scope="package")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    w = World(work=tmp_path_factory.mktemp("faults-work"), port=control.free_port())
+    try:
+        yield w
+    finally:
+        control.stop(w.emulator_dir)
+        for line in w.processes(include_emulator=True):
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
+
+
+@pytest.fixture
+def applied(world: World) -> World:
+    """The world with the platform applied on a live emulator (applies only when a fault undid it)."""
+    if not world.applied or world.emulator_pid() is None:
+        world.must("apply", timeout=300)
+        world.applied = True
+    return world
