@@ -65,8 +65,8 @@ invoke: $(VENV)/.installed ## score one subject: make invoke FEATURES=72,1,0.85
 scan: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## checkov gate over the code and the plan (results in .run/)
 	$(HARNESS) scan
 
-validate: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## the whole IQ/OQ qualification -> signed evidence package
-	$(HARNESS) validate
+validate: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## the whole IQ/OQ qualification -> signed evidence package (INSTALLED=1: as installed)
+	$(HARNESS) validate $(if $(INSTALLED),--installed)
 
 verify: $(VENV)/.installed ## verify an evidence package offline: make verify PACKAGE=evidence/latest
 	$(HARNESS) report verify "$(or $(PACKAGE),evidence/latest)"

@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="results folder (default .run/<time>-scan)")
     p = sub.add_parser("validate", help="the whole IQ/OQ qualification, ending in a signed evidence package")
     p.add_argument("--target", choices=targets.TARGETS, default=None)
+    p.add_argument(
+        "--installed",
+        action="store_true",
+        help="qualify the platform as installed: do not apply, train or deploy first",
+    )
 
     report = sub.add_parser("report", help="evidence packages")
     report_sub = report.add_subparsers(dest="report_command", required=True)
@@ -289,7 +294,11 @@ def cmd_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
     name = targets.target_name(env.environ, args.target)
     result = qualify.qualify(
-        target_name=name, layout=env.layout, progress=env.progress, environ=dict(env.environ)
+        target_name=name,
+        layout=env.layout,
+        progress=env.progress,
+        environ=dict(env.environ),
+        converge=not args.installed,
     )
     env.out(f"qualification {result.run_dir.name}: {'PASSED' if result.passed else 'FAILED'}")
     env.out(result.table())

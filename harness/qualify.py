@@ -48,7 +48,7 @@ class Qualification:
 
     @property
     def passed(self) -> bool:
-        return all(s.status == "passed" for s in self.stages)
+        return all(s.status in ("passed", "kept") for s in self.stages)
 
     def table(self) -> str:
         width = max(len(s.name) for s in self.stages)
@@ -254,7 +254,11 @@ def qualify(
     progress: Progress,
     environ: dict[str, str] | None = None,
     evidence_root: Path | None = None,
+    converge: bool = True,
 ) -> Qualification:
+    """Run the qualification. ``converge=False`` qualifies the platform as it is installed: apply,
+    train and deploy are not run (QA qualifying an installation it does not own, or a control that
+    was changed outside Terraform: converging first would hide it)."""
     from harness.validation import checkov, finalize, package
     from harness.validation.context import collect_context
 
@@ -269,7 +273,7 @@ def qualify(
 
     def stage(name: str, fn: Callable[[], tuple[bool, str] | None], *, needs: tuple[str, ...] = ()) -> None:
         s = by_name[name]
-        blocked = [n for n in needs if by_name[n].status != "passed"]
+        blocked = [n for n in needs if by_name[n].status not in ("passed", "kept")]
         if blocked:
             s.status, s.detail = "skipped", f"needs {', '.join(blocked)}"
             progress(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}: skipped ({s.detail})")
@@ -306,6 +310,19 @@ def qualify(
         state["platform"] = plat
         state["outputs"] = plat.outputs()
         return True, f"{result.done} changes"
+
+    def installed() -> tuple[bool, str]:
+        plat = Platform(state["target"], layout=layout, progress=progress)
+        state["platform"] = plat
+        state["outputs"] = plat.outputs()
+        if not state["outputs"].get("data_lake_bucket"):
+            raise HarnessError("the platform is not installed on this target", hint="run `make apply` first")
+        return True, "as installed (not converged)"
+
+    def keep(name: str) -> None:
+        s = by_name[name]
+        s.status, s.detail = "kept", "as installed (not run)"
+        progress(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}: kept as installed")
 
     def train() -> tuple[bool, str]:
         run = workflow.train(state["target"], state["outputs"], layout=layout, progress=progress)
@@ -405,9 +422,14 @@ def qualify(
 
     try:
         stage("up", up)
-        stage("apply", apply, needs=("up",))
-        stage("train", train, needs=("apply",))
-        stage("deploy", deploy, needs=("train",))
+        if converge:
+            stage("apply", apply, needs=("up",))
+            stage("train", train, needs=("apply",))
+            stage("deploy", deploy, needs=("train",))
+        else:
+            stage("apply", installed, needs=("up",))
+            keep("train")
+            keep("deploy")
         stage("iq", lambda: run_suite("iq", run_dir, layout, target_name, progress), needs=("apply",))
         stage("oq", lambda: run_suite("oq", run_dir, layout, target_name, progress), needs=("deploy",))
         stage("scan", scan, needs=("apply",))

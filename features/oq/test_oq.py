@@ -1,8 +1,9 @@
 """Operational qualification: the platform operates as intended.
 
 Training, the training data, the model registry and lineage, the endpoint (seed, batch, invalid input,
-logs, data capture) and evidence retention, each read live through boto3. Scores are recomputed
-offline from the artifact downloaded from S3 with XGBoost, never taken from the platform's own records.
+logs, data capture), evidence retention and evidence signing, each read live through boto3. Scores are
+recomputed offline from the artifact downloaded from S3 with XGBoost, never taken from the platform's own
+records.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from scipy.stats import rankdata
 from features.support import TRAINING_JOB_PREFIX, Clients, s3_location, trim, wait_for
 from harness import workflow
 from harness.ml.schema import FEATURE_NAMES
+from harness.validation import package as evidence_package
 
 scenarios(".")
 
@@ -767,3 +769,137 @@ def probe_original_kept(probe: dict[str, Any], aws: Clients, evidence: Any) -> N
         },
     )
     assert body == probe["body"]
+
+
+# ============================================================================== evidence signing
+
+#: The small files of the sample evidence package (relative path -> content).
+SAMPLE_PACKAGE = {
+    "report.json": b'{"verdict": "pass", "scenarios": 3}\n',
+    "results/iq.json": b'{"suite": "IQ", "passed": 2, "failed": 0}\n',
+    "results/oq.json": b'{"suite": "OQ", "passed": 1, "failed": 0}\n',
+    "logs/run.log": b"qualification started\nqualification finished\n",
+}
+FILE_DEFECTS = ("altered", "missing", "extra")
+
+
+def _file_state(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {"exists": False}
+    data = path.read_bytes()
+    return {"exists": True, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+@given("the platform's evidence signing key", target_fixture="signing_key")
+def evidence_signing_key(outputs: dict[str, Any], aws: Clients, evidence: Any) -> dict[str, Any]:
+    arn = outputs["kms_key_arns"]["signing"]
+    meta = aws("kms").describe_key(KeyId=arn)["KeyMetadata"]
+    shown = {
+        k: meta.get(k) for k in ("Arn", "KeySpec", "KeyUsage", "Enabled", "KeyState", "SigningAlgorithms")
+    }
+    evidence.attach("DescribeKey", shown)
+    assert meta["KeySpec"] == "RSA_2048", shown
+    assert meta["KeyUsage"] == "SIGN_VERIFY", shown
+    assert meta["Enabled"] is True, shown
+    return {"arn": arn, "metadata": meta}
+
+
+@given("a sample evidence package is signed with it through KMS", target_fixture="signed_package")
+@when("a sample evidence package is signed with it through KMS", target_fixture="signed_package")
+def sign_sample_package(signing_key: dict[str, Any], aws: Clients, tmp_path: Path) -> dict[str, Any]:
+    folder = tmp_path / evidence_package.new_run_id()
+    for rel, data in SAMPLE_PACKAGE.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    signed = evidence_package.sign_package(folder, kms_client=aws("kms"), key_id=signing_key["arn"])
+    manifest = json.loads((folder / evidence_package.MANIFEST).read_bytes())
+    return {"folder": folder, "sign": signed.to_dict(), "manifest": manifest}
+
+
+@then("the package verifies offline with the bundled public key")
+def package_verifies(signed_package: dict[str, Any], evidence: Any) -> None:
+    folder = signed_package["folder"]
+    result = evidence_package.verify(folder)  # no client: hashes and signature are checked locally
+    listed = sorted(e["path"] for e in signed_package["manifest"]["files"])
+    evidence.attach("sign_package", signed_package["sign"])
+    evidence.attach("manifest.json", signed_package["manifest"])
+    evidence.attach("verify", {**result.to_dict(), "all_problems": result.all_problems()})
+    assert result.ok, result.all_problems()
+    assert result.signature_valid is True, result.to_dict()
+    assert listed == sorted([*SAMPLE_PACKAGE, evidence_package.PUBLIC_KEY]), listed
+    assert result.files_checked == len(listed), result.to_dict()
+    assert result.key_id == signed_package["sign"]["key_id"], result.to_dict()
+
+
+@then("the bundled public key is the one KMS returns for the signing key")
+def bundled_key_is_kms_key(
+    signed_package: dict[str, Any], signing_key: dict[str, Any], aws: Clients, evidence: Any
+) -> None:
+    live = aws("kms").get_public_key(KeyId=signing_key["arn"])
+    bundled = (signed_package["folder"] / evidence_package.PUBLIC_KEY).read_bytes()
+    result = evidence_package.verify(signed_package["folder"], trusted_public_key=live["PublicKey"])
+    compared = {
+        "GetPublicKey": {k: live.get(k) for k in ("KeyId", "KeySpec", "KeyUsage", "SigningAlgorithms")},
+        "kms_public_key_sha256": evidence_package.public_key_fingerprint(live["PublicKey"]),
+        "bundled_public_key_sha256": evidence_package.public_key_fingerprint(bundled),
+        "manifest_public_key_sha256": signed_package["manifest"]["signing"]["public_key_sha256"],
+        "key_trusted": result.key_trusted,
+    }
+    evidence.attach("public key comparison", compared)
+    assert compared["kms_public_key_sha256"] == compared["bundled_public_key_sha256"], compared
+    assert compared["manifest_public_key_sha256"] == compared["bundled_public_key_sha256"], compared
+    assert result.key_trusted is True and result.ok, result.all_problems()
+
+
+@when(
+    parsers.re(
+        r"(?P<file>\S+) is (?P<change>altered in one byte|removed from the package|added to the package)"
+    ),
+    target_fixture="package_change",
+)
+def change_package(signed_package: dict[str, Any], file: str, change: str) -> dict[str, Any]:
+    folder = signed_package["folder"]
+    baseline = evidence_package.verify(folder)
+    assert baseline.ok, f"the sample package does not verify before the change: {baseline.all_problems()}"
+    path = folder / file
+    before = _file_state(path)
+    detail: dict[str, Any] = {}
+    if change == "altered in one byte":
+        data = bytearray(path.read_bytes())
+        offset = len(data) // 2
+        detail = {"offset": offset, "byte_before": data[offset]}
+        data[offset] ^= 0x01
+        detail["byte_after"] = data[offset]
+        path.write_bytes(bytes(data))
+    elif change == "removed from the package":
+        path.unlink()
+    else:
+        assert not path.exists(), f"{file} is already in the sample package"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"a file the manifest does not list\n")
+    return {
+        "file": file,
+        "change": change,
+        **detail,
+        "before": before,
+        "after": _file_state(path),
+        "baseline_verify": baseline.to_dict(),
+    }
+
+
+@then(parsers.parse("offline verification fails and names {file} as {defect}"))
+def verification_names_file(
+    signed_package: dict[str, Any], package_change: dict[str, Any], file: str, defect: str, evidence: Any
+) -> None:
+    assert defect in FILE_DEFECTS, f"unknown defect {defect!r}; known: {FILE_DEFECTS}"
+    result = evidence_package.verify(signed_package["folder"])
+    entry = next((e for e in signed_package["manifest"]["files"] if e["path"] == file), None)
+    named = {kind: getattr(result, kind) for kind in FILE_DEFECTS}
+    evidence.attach("change", package_change)
+    evidence.attach("manifest entry", entry or f"{file} is not listed in the manifest")
+    evidence.attach("verify", {**result.to_dict(), "all_problems": result.all_problems()})
+    assert package_change["baseline_verify"]["ok"] is True, package_change["baseline_verify"]
+    assert not result.ok, result.to_dict()
+    assert named[defect] == [file], named
+    assert all(not files for kind, files in named.items() if kind != defect), named
+    assert any(file in line for line in result.all_problems()), result.all_problems()

@@ -1,4 +1,4 @@
-"""Registry deletes, flow-log delivery to a log group ARN, and the caller identity of an IAM user."""
+"""Registry deletes, flow logs to a log group ARN, caller identity of a user, Object Lock default changes."""
 
 from __future__ import annotations
 
@@ -65,3 +65,27 @@ def test_group_name_from_arn() -> None:
 def test_caller_identity_of_a_user_is_an_iam_arn(aws: Callable[..., Any]) -> None:
     arn = aws("sts").get_caller_identity()["Arn"]
     assert arn == "arn:aws:iam::123456789012:user/moto"
+
+
+def test_default_retention_changes_while_the_bucket_holds_objects(aws: Callable[..., Any]) -> None:
+    s3 = aws("s3")
+    bucket = f"lock-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(
+        Bucket=bucket,
+        CreateBucketConfiguration={"LocationConstraint": "eu-central-1"},
+        ObjectLockEnabledForBucket=True,
+    )
+    rule = {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}
+    s3.put_object_lock_configuration(
+        Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": rule}
+    )
+    s3.put_object(Bucket=bucket, Key="evidence.json", Body=b"{}", ChecksumAlgorithm="SHA256")
+    rule["DefaultRetention"]["Days"] = 2
+    s3.put_object_lock_configuration(
+        Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": rule}
+    )
+    config = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    assert config["Rule"]["DefaultRetention"]["Days"] == 2
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"})
+    config = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    assert "Rule" not in config

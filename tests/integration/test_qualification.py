@@ -1,15 +1,17 @@
-"""The IQ/OQ suites against a platform built from scratch on an emulator of their own.
+"""``make validate`` end to end, on an emulator of its own, exactly as a user runs it.
 
-One emulator on a free port with its state in ``<work>/.cache/emulator``; the platform applied, a model
-trained and deployed there; then the suites run as a separate pytest process with ``HARNESS_WORK_DIR``
-pointing at ``<work>``, exactly as a user runs them. A negative control switches key rotation off on the
-data key and shows the KMS scenarios catch it.
+One emulator on a free port with its state in ``<work>/.cache/emulator``; ``python -m harness validate``
+runs as a separate process with ``HARNESS_WORK_DIR`` pointing at ``<work>``: apply, train, deploy, IQ,
+OQ, checkov, report, signature, archive, verify. Then: the package verifies from disk and from the
+evidence bucket and a tampered copy does not; a negative control (key rotation switched off outside
+Terraform) makes the qualification of the installed platform fail on URS_018; destroy leaves nothing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,134 +22,165 @@ from typing import Any
 import pytest
 
 from harness import target as targets
-from harness import workflow
 from harness.platform import REPO_ROOT, Layout, Platform
-from harness.validation.matrix import build_matrix
-from harness.validation.requirements import load_requirements
 
 pytestmark = pytest.mark.integration
 
-#: Proven by the harness outside pytest (the signed manifest verifies offline), not by a scenario.
-PROVEN_OUTSIDE_PYTEST = {"URS_032"}
-SUITE_TIMEOUT = 900
+TIMEOUT = 1200
 
 
 @dataclass
-class Qualified:
+class Validated:
     work: Path
+    layout: Layout
+    env: dict[str, str]
+    proc: subprocess.CompletedProcess[str]
+    run_dir: Path
     target: targets.Target
     outputs: dict[str, Any]
-    env: dict[str, str]
 
 
-def _quiet(_message: str) -> None:
-    pass
+def _harness(env: dict[str, str], *args: str, timeout: int = TIMEOUT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _evidence_dir(proc: subprocess.CompletedProcess[str]) -> Path:
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("evidence: "))
+    return Path(line.split()[1])
 
 
 @pytest.fixture(scope="session")
-def qualified(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Qualified]:
-    """Emulator on a free port, platform applied, model trained, endpoint deployed; stopped at the end."""
+def validated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Validated]:
     from harness.emulator import control
 
     work = tmp_path_factory.mktemp("qualification")
     layout = Layout(work=work)
     port = control.free_port()
-    control.start(port=port, state_dir=layout.emulator_dir)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EVIDENCE_DIR", "URS_FILE"))},
+        "HARNESS_WORK_DIR": str(work),
+        "EMULATOR_PORT": str(port),
+        "TARGET": "local",
+    }
     try:
+        proc = _harness(env, "validate")
         target = targets.resolve("local", state_dir=layout.emulator_dir, environ={})
-        Platform(target, layout=layout, progress=_quiet).apply()
         outputs = Platform(target, layout=layout).outputs()
-        workflow.train(target, outputs, layout=layout, progress=_quiet)
-        package = workflow.latest_approved_package(target, outputs["model_package_group_name"])
-        workflow.write_release(layout, target, package)
-        Platform(target, layout=layout, progress=_quiet).apply()  # picks up the release: the endpoint
-        outputs = Platform(target, layout=layout).outputs()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EVIDENCE_DIR", "URS_FILE"))},
-            "HARNESS_WORK_DIR": str(work),
-            "EMULATOR_PORT": str(port),
-            "TARGET": "local",
-        }
-        yield Qualified(work=work, target=target, outputs=outputs, env=env)
+        yield Validated(work, layout, env, proc, _evidence_dir(proc), target, outputs)
     finally:
         control.stop(layout.emulator_dir)
 
 
-def _run_suites(qualified: Qualified, name: str, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
-    evidence = qualified.work / "evidence" / name
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "harness.validation.pytest_plugin",
-        "-p",
-        "no:cacheprovider",
-        "--strict-markers",
-        "--evidence-dir",
-        str(evidence),
-        "-q",
-        *args,
-    ]
-    proc = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        env=qualified.env,
-        capture_output=True,
-        text=True,
-        timeout=SUITE_TIMEOUT,
-        check=False,
-    )
-    results_file = evidence / "results.json"
-    assert results_file.exists(), f"no results.json\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    return proc, json.loads(results_file.read_text())
+def test_validate_passes_every_stage(validated: Validated) -> None:
+    proc = validated.proc
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
+    assert "qualification" in proc.stdout and "PASSED" in proc.stdout
+    for stage in ("up", "apply", "train", "deploy", "iq", "oq", "scan", "report", "verify"):
+        row = next(line for line in proc.stdout.splitlines() if line.strip().startswith(stage + " "))
+        assert " passed " in row, row
+    # progress was shown while it ran
+    assert "[5/9] iq" in proc.stderr and "apply complete" in proc.stderr
 
 
-def _failures(results: dict) -> list[str]:
-    return [
-        f"{s['nodeid']}: {s['status']}: {(s.get('error') or '')[:500]}"
-        for s in results["scenarios"]
-        if s["status"] != "passed"
-    ]
-
-
-def test_iq_and_oq_pass_and_cover_every_requirement(qualified: Qualified) -> None:
-    proc, results = _run_suites(qualified, "iq-oq", "features/iq", "features/oq")
-    assert proc.returncode == 0, "\n".join(_failures(results)) or proc.stdout[-4000:]
+def test_report_covers_every_requirement_with_live_evidence(validated: Validated) -> None:
+    run = validated.run_dir
+    for name in (
+        "report.json",
+        "report.html",
+        "junit.xml",
+        "cucumber.json",
+        "matrix.csv",
+        "matrix.md",
+        "manifest.json",
+        "manifest.sig",
+        "public_key.pem",
+        "results.json",
+    ):
+        assert (run / name).is_file(), name
+    matrix = json.loads((run / "matrix.json").read_text())
+    status = {row["requirement"]: row["status"] for row in matrix["rows"]}
+    assert status and all(s == "passed" for s in status.values()), status
+    results = json.loads((run / "results.json").read_text())
     scenarios = results["scenarios"]
     assert {s["stage"] for s in scenarios} == {"iq", "oq"}
-    assert not _failures(results)
-    assert all(s["requirements"] for s in scenarios), "a scenario proves no requirement"
-    assert all(st["status"] == "passed" for s in scenarios for st in s["steps"])
+    assert all(s["status"] == "passed" and s["requirements"] for s in scenarios)
     then_steps = [st for s in scenarios for st in s["steps"] if st["keyword"].strip() in ("Then", "And")]
-    assert all(st["attachments"] for st in then_steps), [
-        st["text"] for st in then_steps if not st["attachments"]
-    ]
-    matrix = build_matrix(load_requirements(REPO_ROOT / "features" / "requirements.yaml"), results)
-    status = {row["requirement"]: row["status"] for row in matrix["rows"]}
-    uncovered = {req for req, st in status.items() if st != "passed"} - PROVEN_OUTSIDE_PYTEST
-    assert not uncovered, {req: status[req] for req in sorted(uncovered)}
-    assert not matrix["unknown_requirements"]
+    assert then_steps and all(st["attachments"] for st in then_steps)
+    context = json.loads((run / "report.json").read_text())["context"]
+    assert context["target"] == "local" and context["account"] == "123456789012"
+    assert context["terraform"]["state_serial"] is not None
+    html = (run / "report.html").read_text()
+    assert all(req in html for req in status)
 
 
-def test_key_rotation_off_fails_the_kms_scenario(qualified: Qualified) -> None:
-    kms = qualified.target.client("kms")
-    data_key = qualified.outputs["kms_key_arns"]["data"]
+def test_package_verifies_from_disk_and_bucket_and_tampering_is_named(
+    validated: Validated, tmp_path: Path
+) -> None:
+    run = validated.run_dir
+    ok = _harness(validated.env, "report", "verify", str(run))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    uri = f"s3://{validated.outputs['evidence_bucket']}/evidence/{run.name}"
+    remote = _harness(validated.env, "report", "verify", uri)
+    assert remote.returncode == 0, remote.stdout + remote.stderr
+    copy = tmp_path / run.name
+    shutil.copytree(run, copy)
+    report = copy / "report.json"
+    data = bytearray(report.read_bytes())
+    data[10] ^= 0x01
+    report.write_bytes(bytes(data))
+    (copy / "junit.xml").unlink()
+    (copy / "extra.txt").write_text("added later")
+    bad = _harness(validated.env, "report", "verify", str(copy))
+    assert bad.returncode != 0
+    for name in ("report.json", "junit.xml", "extra.txt"):
+        assert name in bad.stdout, bad.stdout
+
+
+def test_a_broken_control_fails_the_qualification(validated: Validated) -> None:
+    kms = validated.target.client("kms")
+    data_key = validated.outputs["kms_key_arns"]["data"]
     kms.disable_key_rotation(KeyId=data_key)
     try:
-        assert kms.get_key_rotation_status(KeyId=data_key)["KeyRotationEnabled"] is False
-        # The KMS feature, selected by the requirements it proves.
-        proc, results = _run_suites(qualified, "negative-kms", "features/iq", "-m", "URS_018 or URS_019")
+        proc = _harness(validated.env, "validate", "--installed")
     finally:
         kms.enable_key_rotation(KeyId=data_key)
-    assert proc.returncode != 0, proc.stdout[-4000:]
-    scenarios = results["scenarios"]
-    assert scenarios and all(s["feature_file"] == "features/iq/kms.feature" for s in scenarios)
-    failed = [s for s in scenarios if s["status"] == "failed"]
-    assert len(failed) == 1, _failures(results)
-    rotation = failed[0]
-    assert rotation["example"] == {"purpose": "data at rest"}, rotation["example"]
-    assert "URS_018" in rotation["requirements"]
-    failed_steps = [st["text"] for st in rotation["steps"] if st["status"] == "failed"]
-    assert failed_steps == ["key rotation is enabled"], failed_steps
-    assert kms.get_key_rotation_status(KeyId=data_key)["KeyRotationEnabled"] is True
+    assert proc.returncode == 5, proc.stdout[-4000:] + proc.stderr[-4000:]
+    run = _evidence_dir(proc)
+    matrix = json.loads((run / "matrix.json").read_text())
+    status = {row["requirement"]: row["status"] for row in matrix["rows"]}
+    assert status["URS_018"] == "failed"
+    assert [r for r, s in status.items() if s == "failed"] == ["URS_018"], status
+    report = json.loads((run / "report.json").read_text())
+    assert any("key rotation is enabled" in json.dumps(d) for d in report.get("deviations", []))
+    # a failed qualification is evidence too: signed and verifiable
+    assert _harness(validated.env, "report", "verify", str(run)).returncode == 0
+
+
+def test_destroy_leaves_nothing(validated: Validated) -> None:
+    proc = _harness(validated.env, "destroy")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    target = validated.target
+    names = [b["Name"] for b in target.client("s3").list_buckets().get("Buckets", [])]
+    assert [n for n in names if n.startswith("gxp-ml-")] == []
+    sm = target.client("sagemaker")
+    assert sm.list_endpoints()["Endpoints"] == []
+    assert sm.list_models()["Models"] == []
+    assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+    assert [r for r in target.client("iam").list_roles()["Roles"] if r["RoleName"].startswith("gxp-ml")] == []
+    assert target.client("cloudtrail").describe_trails()["trailList"] == []
+    from harness.emulator import control
+
+    emulator_pid = control.status(validated.layout.emulator_dir).pid
+    children = subprocess.run(
+        ["pgrep", "-P", str(emulator_pid)], capture_output=True, text=True
+    ).stdout.split()
+    servers = [p for p in children if "model_server" in Path(f"/proc/{p}/cmdline").read_text(errors="ignore")]
+    assert servers == [], "model servers still running after destroy"

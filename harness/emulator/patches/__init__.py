@@ -21,6 +21,7 @@ FIXES: dict[str, str] = {
     "s3_logging_permissions": "PutBucketLogging accepts target-bucket policies with Resource/Action lists",
     "ec2_flow_log_destination": "flow logs to a log group ARN deliver (status SUCCESS, LogGroupName)",
     "sts_caller_identity": "GetCallerIdentity gives an IAM user an iam ARN (not arn:aws:sts::...:user/moto)",
+    "s3_object_lock_configuration": "Object Lock default retention can change while the bucket holds objects",
     "sagemaker_runtime_endpoint": "InvokeEndpoint on an unknown endpoint: ValidationError, not canned data",
     "kms_rotation_period": "EnableKeyRotation keeps RotationPeriodInDays; GetKeyRotationStatus returns it",
     "ec2_security_group_rule_description": "rules referencing a group or prefix list keep their Description",
