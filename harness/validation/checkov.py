@@ -7,6 +7,7 @@ reason of each is carried into the results so auditors read why.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 import os
@@ -180,12 +181,20 @@ def scan(
                 "terraform_plan",
             )
         )
-    scans: list[ScanSummary] = []
-    version = ""
-    for index, (name, args, target, framework) in enumerate(jobs, 1):
+    # The scans are independent checkov processes: run them side by side, report them in order.
+    for index, (_, _, target, framework) in enumerate(jobs, 1):
         say(f"[{index}/{len(jobs)}] checkov {framework} {target}")
-        summary, version = _run(binary, name, args, out_dir / name, repo_root, target, framework)
-        say(f"      passed {summary.passed}, failed {summary.failed}, skipped {summary.skipped}")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [
+            pool.submit(_run, binary, name, args, out_dir / name, repo_root, target, framework)
+            for name, args, target, framework in jobs
+        ]
+        outcomes = [f.result() for f in futures]
+    scans: list[ScanSummary] = []
+    version = next((v for _, v in outcomes if v), "")
+    for summary, _ in outcomes:
+        counts = f"passed {summary.passed}, failed {summary.failed}, skipped {summary.skipped}"
+        say(f"      {summary.name}: {counts}")
         for f in summary.failures:
             where = f"{f.file}:{'-'.join(map(str, f.lines))}"
             say(f"      FAILED {f.check_id} {f.resource} ({where}) {f.check_name}")
