@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from harness import target as targets
+from harness.workflow import s3_split
 
 #: "the KMS key for <purpose>" -> key of the ``kms_key_arns`` output.
 KEY_PURPOSES = {
@@ -71,10 +72,8 @@ def wait_for(probe: Callable[[], Any], *, timeout: float, interval: float = 1.0)
 
 
 def s3_location(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> ``(bucket, key)``."""
-    assert uri.startswith("s3://"), f"not an S3 URI: {uri}"
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
+    """``s3://bucket/key`` -> ``(bucket, key)`` (the harness's own parser)."""
+    return s3_split(uri)
 
 
 # -- clients --------------------------------------------------------------------------------------

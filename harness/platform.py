@@ -294,6 +294,5 @@ class Platform:
         return self.runner.output()
 
     def state_serial(self) -> int | None:
-        if not self.state_file.exists():
-            return None
-        return json.loads(self.state_file.read_text()).get("serial")
+        """The state's serial as Terraform reports it (any backend), None before the first apply."""
+        return self.runner.state_serial()

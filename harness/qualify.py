@@ -149,20 +149,21 @@ def merge_results(run_dir: Path, stages: list[str]) -> Path:
     return out
 
 
-def live_lineage(target: targets.Target, outputs: dict[str, Any]) -> dict[str, Any]:
-    """dataset -> training job -> artifact -> model package -> endpoint config -> endpoint, read live."""
+def live_lineage(target: targets.Target, outputs: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
+    """dataset -> training job -> artifact -> model package -> endpoint config -> endpoint, read live.
+
+    Also returns the served artifact's bytes (hashed here, scored by ``model_metrics``)."""
     sm = target.client("sagemaker")
     s3 = target.client("s3")
     lineage: dict[str, Any] = {}
     endpoint = outputs.get("endpoint_name")
     if not endpoint:
-        return {"note": "no endpoint deployed"}
+        return {"note": "no endpoint deployed"}, None
     ep = sm.describe_endpoint(EndpointName=endpoint)
     cfg = sm.describe_endpoint_config(EndpointConfigName=ep["EndpointConfigName"])
     model = sm.describe_model(ModelName=cfg["ProductionVariants"][0]["ModelName"])
     artifact_url = model["PrimaryContainer"]["ModelDataUrl"]
-    bucket, key = artifact_url[5:].split("/", 1)
-    artifact = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    artifact = workflow.download(target, artifact_url)
     packages = sm.list_model_packages(
         ModelPackageGroupName=outputs["model_package_group_name"],
         SortBy="CreationTime",
@@ -181,7 +182,7 @@ def live_lineage(target: targets.Target, outputs: dict[str, Any]) -> dict[str, A
         uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
         if channel["ChannelName"] == "code":
             continue
-        b, prefix = uri[5:].split("/", 1)
+        b, prefix = workflow.s3_split(uri)
         for obj in s3.list_objects_v2(Bucket=b, Prefix=prefix).get("Contents", []):
             body = s3.get_object(Bucket=b, Key=obj["Key"])["Body"].read()
             datasets.append(
@@ -206,21 +207,19 @@ def live_lineage(target: targets.Target, outputs: dict[str, Any]) -> dict[str, A
     lineage["model"] = {"name": model["ModelName"], "network_isolation": model.get("EnableNetworkIsolation")}
     lineage["endpoint_config"] = {"name": cfg["EndpointConfigName"], "kms_key": cfg.get("KmsKeyId")}
     lineage["endpoint"] = {"name": endpoint, "status": ep["EndpointStatus"], "arn": ep["EndpointArn"]}
-    return lineage
+    return lineage, artifact
 
 
 def model_metrics(
-    target: targets.Target, outputs: dict[str, Any], lineage: dict[str, Any], layout: Layout
+    target: targets.Target, outputs: dict[str, Any], artifact: bytes | None, layout: Layout
 ) -> dict:
     """ROC of the served artifact on the held-out split, and the latency of 50 invocations."""
     metrics: dict[str, Any] = {}
-    artifact = lineage.get("artifact", {}).get("uri")
     test_csv = layout.cache_dir / "data" / "test" / "test.csv"
     if artifact and test_csv.exists():
         from harness.ml.train import roc_auc
 
-        bucket, key = artifact[5:].split("/", 1)
-        booster = workflow.load_booster(target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+        booster = workflow.load_booster(artifact)
         data = np.loadtxt(test_csv, delimiter=",", ndmin=2)
         labels, scores = data[:, 0], workflow.score(booster, data[:, 1:])
         order = np.argsort(-scores)
@@ -361,8 +360,8 @@ def qualify(
         metrics: dict[str, Any] = {}
         if target is not None and outputs.get("endpoint_name"):
             try:
-                lineage = live_lineage(target, outputs)
-                metrics = model_metrics(target, outputs, lineage, layout)
+                lineage, artifact = live_lineage(target, outputs)
+                metrics = model_metrics(target, outputs, artifact, layout)
             except Exception as exc:  # evidence of what could not be read, not a crash
                 lineage = {"error": f"lineage could not be read: {exc}"}
         stage_times = {s.name: {"status": s.status, "seconds": round(s.seconds, 2)} for s in stages}

@@ -61,7 +61,8 @@ class TrainingRun:
         return dataclasses.asdict(self)
 
 
-def _s3_split(uri: str) -> tuple[str, str]:
+def s3_split(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)``."""
     if not uri.startswith("s3://"):
         raise WorkflowError(f"not an S3 URI: {uri}")
     bucket, _, key = uri[5:].partition("/")
@@ -241,8 +242,9 @@ def _poll_training(
         time.sleep(poll)
 
 
-def _download(target: Target, uri: str) -> bytes:
-    bucket, key = _s3_split(uri)
+def download(target: Target, uri: str) -> bytes:
+    """The bytes of one S3 object on the target."""
+    bucket, key = s3_split(uri)
     return target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
@@ -288,7 +290,7 @@ def register_model(
     """A model package in the registry group, Approved only when it meets the acceptance criterion."""
     sm = target.client("sagemaker")
     approval = "Approved" if holdout >= AUC_THRESHOLD else "Rejected"
-    bucket, _ = _s3_split(artifact_url)
+    bucket, _ = s3_split(artifact_url)
     metrics_doc = {
         "training_job": job_name,
         "holdout_auc": holdout,
@@ -419,7 +421,7 @@ def _train(
         run.seconds = time.monotonic() - start
         raise WorkflowError(f"training job {name} {status}: {run.failure_reason or 'no reason given'}")
     run.artifact_url = desc["ModelArtifacts"]["S3ModelArtifacts"]
-    artifact = _download(target, run.artifact_url)
+    artifact = download(target, run.artifact_url)
     run.artifact_sha256 = hashlib.sha256(artifact).hexdigest()
     run.holdout_auc = holdout_auc(load_booster(artifact), Path(data["splits"]["test"]["local_path"]))
     progress(

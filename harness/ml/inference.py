@@ -13,9 +13,9 @@ Request contract (features in the order ``[age, prior_dropout, missed_visit_rate
 =====================================  ==========================================================
 request                                answer
 =====================================  ==========================================================
-``application/json``                   ``{"risk_score": 0.86}``
+``application/json``                   ``{"risk_score": <p>}``
 ``{"features": [72, 1, 0.85]}``
-``application/json``                   ``{"risk_scores": [0.86, 0.04]}``
+``application/json``                   ``{"risk_scores": [<p1>, <p2>]}``
 ``{"instances": [[72, 1, 0.85], ...]}``
 ``text/csv``, one subject per line,    one score per line (``text/csv``), or
 no label, no header                    ``{"risk_scores": [...]}`` when Accept is application/json
