@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from harness import target as targets
+from harness.validation.requirements import RequirementSet, load_requirements
 from harness.workflow import s3_split
+
+#: The specification the suites read their acceptance criteria from.
+SPECIFICATION = Path(__file__).resolve().parent / "requirements.yaml"
 
 #: "the KMS key for <purpose>" -> key of the ``kms_key_arns`` output.
 KEY_PURPOSES = {
@@ -69,6 +75,20 @@ def wait_for(probe: Callable[[], Any], *, timeout: float, interval: float = 1.0)
         if value or time.monotonic() >= deadline:
             return value
         time.sleep(interval)
+
+
+@functools.cache
+def specification() -> RequirementSet:
+    """``features/requirements.yaml``, loaded once per process."""
+    return load_requirements(SPECIFICATION)
+
+
+def threshold(req_id: str, name: str, environment: str | None = None) -> Any:
+    """An acceptance criterion's number from the specification (never from code).
+
+    ``environment`` picks the per-environment value where the specification distinguishes one (read
+    the environment from the live resource, e.g. its ``Environment`` tag)."""
+    return specification().threshold(req_id, name, environment)
 
 
 def s3_location(uri: str) -> tuple[str, str]:

@@ -22,9 +22,20 @@ ID_PATTERN = re.compile(r"^URS_\d{3}$")
 TAG_PATTERN = re.compile(r"^URS_\d{3}$")
 RISKS = ("high", "medium", "low")
 #: The sections of the seed document a requirement comes from.
-SOURCES = ("IAM", "Data", "Training", "Endpoint", "Governance & Security", "Validation & Outputs")
+SOURCES = (
+    "IAM",
+    "Data",
+    "Training",
+    "Endpoint",
+    "Governance & Security",
+    "Validation & Outputs",
+    "Performance",
+    "Enhancements",
+)
 REQUIRED_FIELDS = ("id", "statement", "risk", "source")
-OPTIONAL_FIELDS = ("checks",)
+OPTIONAL_FIELDS = ("checks", "criterion", "thresholds")
+#: A threshold's value: a number or a string, or per environment ``{default: X, <environment>: Y}``.
+Scalar = int | float | str | bool
 DEFAULT_PATH = Path("features") / "requirements.yaml"
 
 
@@ -35,6 +46,28 @@ class Requirement:
     risk: str
     source: str
     checks: tuple[str, ...] = ()
+    #: The acceptance criterion in words (what a reviewer reads).
+    criterion: str = ""
+    #: The numbers (or strings) the steps compare against: name -> value, or name -> {default:, <env>:}.
+    thresholds: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def threshold(self, name: str, environment: str | None = None) -> Any:
+        """The value of threshold ``name``, for ``environment`` where the specification distinguishes one."""
+        if name not in self.thresholds:
+            raise RequirementsError(
+                f"{self.id} has no threshold {name!r} in the specification "
+                f"(it has: {', '.join(sorted(self.thresholds)) or 'none'})"
+            )
+        value = self.thresholds[name]
+        if isinstance(value, Mapping):
+            if environment is not None and environment in value:
+                return value[environment]
+            if "default" not in value:
+                raise RequirementsError(
+                    f"{self.id} threshold {name!r}: no value for environment {environment!r}, no default"
+                )
+            return value["default"]
+        return value
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +76,8 @@ class Requirement:
             "risk": self.risk,
             "source": self.source,
             "checks": list(self.checks),
+            "criterion": self.criterion,
+            "thresholds": dict(self.thresholds),
         }
 
 
@@ -53,6 +88,9 @@ class RequirementSet:
     requirements: tuple[Requirement, ...]
     origin: str = ""
     sha256: str = ""
+    #: The specification's version and change history (``version:`` and ``history:`` of the file).
+    version: str = ""
+    history: tuple[Mapping[str, Any], ...] = ()
 
     def __iter__(self) -> Any:
         return iter(self.requirements)
@@ -67,17 +105,30 @@ class RequirementSet:
     def get(self, req_id: str) -> Requirement | None:
         return next((r for r in self.requirements if r.id == req_id), None)
 
+    def threshold(self, req_id: str, name: str, environment: str | None = None) -> Any:
+        """Threshold ``name`` of requirement ``req_id`` (for ``environment`` where it differs)."""
+        req = self.get(req_id)
+        if req is None:
+            raise RequirementsError(f"no requirement {req_id} in the specification {self.origin}")
+        return req.threshold(name, environment)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "origin": self.origin,
             "sha256": self.sha256,
+            "version": self.version,
+            "history": [dict(h) for h in self.history],
             "requirements": [r.to_dict() for r in self.requirements],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RequirementSet:
         return parse_requirements(
-            {"requirements": data.get("requirements", [])},
+            {
+                "requirements": data.get("requirements", []),
+                "version": data.get("version", ""),
+                "history": data.get("history", []),
+            },
             origin=str(data.get("origin", "")),
             sha256=str(data.get("sha256", "")),
         )
@@ -130,6 +181,18 @@ def parse_requirements(data: Any, *, origin: str = "<data>", sha256: str = "") -
         if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
             problems.append(f"{where}: 'checks' must be a list of check ids")
             checks = []
+        criterion = item.get("criterion", "")
+        if not isinstance(criterion, str):
+            problems.append(f"{where}: 'criterion' must be text")
+            criterion = ""
+        thresholds = item.get("thresholds", {}) or {}
+        if not isinstance(thresholds, Mapping):
+            problems.append(f"{where}: 'thresholds' must be a mapping of name -> value")
+            thresholds = {}
+        for name, value in thresholds.items():
+            values = value.values() if isinstance(value, Mapping) else [value]
+            if not all(isinstance(v, Scalar) for v in values):
+                problems.append(f"{where}: threshold {name!r} must be a number or text (or one per env)")
         if all(isinstance(item.get(n), str) and item.get(n).strip() for n in REQUIRED_FIELDS):
             out.append(
                 Requirement(
@@ -138,11 +201,23 @@ def parse_requirements(data: Any, *, origin: str = "<data>", sha256: str = "") -
                     risk=item["risk"],
                     source=item["source"],
                     checks=tuple(checks),
+                    criterion=" ".join(criterion.split()),
+                    thresholds=dict(thresholds),
                 )
             )
+    history = data.get("history", []) or []
+    if not isinstance(history, list) or not all(isinstance(h, Mapping) for h in history):
+        problems.append("'history' must be a list of mappings (version, date, change)")
+        history = []
     if problems:
         raise RequirementsError(f"{origin}: {len(problems)} problem(s) in the requirements", problems)
-    return RequirementSet(tuple(out), origin=origin, sha256=sha256)
+    return RequirementSet(
+        tuple(out),
+        origin=origin,
+        sha256=sha256,
+        version=str(data.get("version", "") or ""),
+        history=tuple(dict(h) for h in history),
+    )
 
 
 def load_requirements(path: str | Path = DEFAULT_PATH) -> RequirementSet:
