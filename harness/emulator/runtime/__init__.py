@@ -3,10 +3,12 @@
 moto only records training jobs and endpoints; this package makes the local target do the real work
 through the real SageMaker contracts (see each module's docstring):
 
-- ``moto_hooks``: CreateTrainingJob / StopTrainingJob / CreateEndpoint / UpdateEndpoint /
-  DeleteEndpoint in moto's SageMaker backend hand over to the runtime;
+- ``moto_hooks``: CreateTrainingJob / StopTrainingJob / CreateProcessingJob / StopProcessingJob /
+  CreateEndpoint / UpdateEndpoint / DeleteEndpoint in moto's SageMaker backend hand over to the runtime;
 - ``training``: a job's container layout, channel data from S3, the script-mode program as a
   separate process, ``model.tar.gz`` back to S3, status, metrics and logs;
+- ``processing``: a processing job's inputs from S3 under ``/opt/ml/processing``, its container entry
+  point as a separate process, outputs back to S3 with their KMS key, status and logs;
 - ``hosting``: model server processes per variant instance, health checks and replacement;
 - ``model_server``: the stand-in for the framework container's ``serve`` (stdlib only);
 - ``invoke``: the sagemaker-runtime InvokeEndpoint route on the front router;

@@ -6,7 +6,10 @@ CreateEndpoint is ``InService`` at once and DeleteEndpoint only forgets the reco
 Here: CreateTrainingJob starts a ``training.TrainingRun`` (InProgress until it ends) and keeps the
 MetricDefinitions; StopTrainingJob stops it; CreateEndpoint / UpdateEndpoint start an
 ``hosting.EndpointHost`` (Creating / Updating until the model servers answer /ping);
-DeleteEndpoint stops the endpoint's model servers.
+DeleteEndpoint stops the endpoint's model servers. CreateProcessingJob (which moto records as
+``Completed`` at once, dropping ProcessingResources and Environment) starts a
+``processing.ProcessingRun`` and keeps the whole request; StopProcessingJob stops it (moto: ``Stopped``
+at once, whatever the status).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from . import hosting, state, training
+from . import hosting, processing, state, training
 
 _MARK = "__harness_runtime_original__"
 
@@ -146,3 +149,69 @@ def apply() -> None:
         return delete_endpoint
 
     _replace(SageMakerModelBackend, "delete_endpoint", delete_endpoint_factory)
+
+    # ---------------------------------------------------------------------------------- processing
+
+    def create_processing_job_response(self: Any) -> Any:
+        job = self.sagemaker_backend.create_processing_job(
+            app_specification=self._get_param("AppSpecification"),
+            experiment_config=self._get_param("ExperimentConfig"),
+            network_config=self._get_param("NetworkConfig"),
+            processing_inputs=self._get_param("ProcessingInputs") or [],
+            processing_job_name=self._get_param("ProcessingJobName"),
+            processing_output_config=self._get_param("ProcessingOutputConfig"),
+            role_arn=self._get_param("RoleArn"),
+            stopping_condition=self._get_param("StoppingCondition"),
+            tags=self._get_param("Tags"),
+            processing_resources=self._get_param("ProcessingResources"),
+            environment=self._get_param("Environment"),
+        )
+        return ActionResult({"ProcessingJobArn": job.arn})
+
+    _replace(SageMakerResponse, "create_processing_job", lambda _orig: create_processing_job_response)
+
+    def create_processing_job_factory(original: Any) -> Any:
+        def create_processing_job(
+            self: Any, *, processing_resources: Any = None, environment: Any = None, **kwargs: Any
+        ) -> Any:
+            name = kwargs["processing_job_name"]
+            if name in self.processing_jobs:
+                raise _validation(
+                    f"Processing job names must be unique within an AWS account and region, and a "
+                    f"processing job with this name already exists ({name})"
+                )
+            problem = processing.validate_request(
+                kwargs.get("processing_inputs") or [], kwargs.get("processing_output_config")
+            )
+            if problem:
+                raise _validation(problem)
+            job = original(self, **kwargs)
+            now = dt.datetime.now(dt.UTC)
+            job.processing_resources = processing_resources
+            job.environment = environment
+            job.processing_job_status = "InProgress"
+            job.processing_start_time = None
+            job.processing_end_time = None
+            job.failure_reason = None
+            job.exit_message = None
+            job.creation_time = job.last_modified_time = now
+            processing.launch(self.account_id, self.region_name, job)
+            return job
+
+        return create_processing_job
+
+    _replace(SageMakerModelBackend, "create_processing_job", create_processing_job_factory)
+
+    def stop_processing_job(self: Any, processing_job_name: str) -> None:
+        job = self.processing_jobs.get(processing_job_name)
+        if job is None:
+            raise _validation(f"Could not find processing job '{processing_job_name}'.")
+        run = state.processing_runs.get((self.account_id, self.region_name, processing_job_name))
+        if job.processing_job_status != "InProgress" or run is None:
+            raise _validation(
+                "The request was rejected because the processing job is in status "
+                f"{job.processing_job_status}."
+            )
+        run.stop()
+
+    _replace(SageMakerModelBackend, "stop_processing_job", lambda _orig: stop_processing_job)

@@ -22,6 +22,8 @@ _lock = threading.RLock()
 _children: dict[int, subprocess.Popen[bytes]] = {}
 training_runs: dict[tuple[str, str, str], Any] = {}
 """(account, region, job name) -> training.TrainingRun"""
+processing_runs: dict[tuple[str, str, str], Any] = {}
+"""(account, region, job name) -> processing.ProcessingRun"""
 endpoints: dict[tuple[str, str, str], Any] = {}
 """(account, region, endpoint name) -> hosting.EndpointHost (the one serving)"""
 pending: dict[tuple[str, str, str], Any] = {}
@@ -83,7 +85,7 @@ def shutdown() -> None:
             return
         _shut = True
         hosts = list(endpoints.values()) + list(pending.values())
-        runs = list(training_runs.values())
+        runs = list(training_runs.values()) + list(processing_runs.values())
     for host in hosts:
         with contextlib.suppress(Exception):
             host.stop()

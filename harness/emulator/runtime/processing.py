@@ -1,0 +1,318 @@
+"""Processing jobs that really run: CreateProcessingJob's container contract, locally.
+
+One ``ProcessingRun`` per CreateProcessingJob, in a background thread (job status ``InProgress``):
+
+1. Every ``ProcessingInputs[].S3Input`` (S3Prefix: every object under the prefix, keys relative to it;
+   a single object's key gives its file name) is copied from S3 into its ``LocalPath`` under
+   ``/opt/ml/processing/`` of the job's container layout (``<job>/`` stands for ``/opt/ml/``);
+   ``/opt/ml/config/processingjobconfig.json`` (the request as SageMaker hands it to the container)
+   and ``resourceconfig.json`` are written. The processing code ships as an input, as in AWS.
+2. ``AppSpecification.ContainerEntrypoint`` + ``ContainerArguments`` run as a separate process:
+   ``python``/``python3`` is the runtime's interpreter (the framework image's Python), every
+   ``/opt/ml/...`` path in the command line and in ``Environment`` points into the layout, and
+   ``Environment`` is the process's environment (no AWS credentials are handed in; with
+   ``EnableNetworkIsolation`` a container has none in AWS either). stdout/stderr become log events of
+   ``/aws/sagemaker/ProcessingJobs`` stream ``<job>/algo-1-<epoch>``.
+3. Exit 0 -> every file under each output's ``LocalPath`` is uploaded to its ``S3Output.S3Uri``
+   (SSE-KMS with ``ProcessingOutputConfig.KmsKeyId``) -> ``Completed``. A non-zero exit -> ``Failed``
+   with ``FailureReason`` ``AlgorithmError: ...`` and ``ExitMessage`` from ``/opt/ml/output/message``
+   (first 1024 characters, as SageMaker reads it). ``MaxRuntimeInSeconds`` exceeded or
+   StopProcessingJob -> the process is killed, ``Stopping`` -> ``Stopped``.
+
+``NetworkConfig`` (VPC, network isolation, inter-container encryption), ``ProcessingResources``
+(instance, volume KMS key), ``Environment`` and ``StoppingCondition`` are kept and described back.
+
+Not emulated: an image's own entry point (a job without ``ContainerEntrypoint`` fails and says so),
+``DatasetDefinition`` inputs, ``ManifestFile`` and Gzip-compressed inputs, ``Continuous`` upload mode
+(uploaded at the end, as ``EndOfJob``), several instances.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from . import state
+from .backends import LOGS, S3Error, S3Uri, list_objects, put_object
+
+LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+MAX_CHARS = 1024
+CONTAINER_ROOT = "/opt/ml/"
+PROCESSING_ROOT = "/opt/ml/processing/"
+PYTHONS = {"python", "python3", "/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python"}
+
+
+class JobError(Exception):
+    """Fails the job with this message as FailureReason."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def validate_request(inputs: list[dict[str, Any]], outputs: dict[str, Any] | None) -> str | None:
+    """The request checks SageMaker makes at CreateProcessingJob (a message, or None when valid)."""
+    names: set[str] = set()
+    items = [(i.get("InputName"), (i.get("S3Input") or {}).get("LocalPath")) for i in inputs or []]
+    items += [
+        (o.get("OutputName"), (o.get("S3Output") or {}).get("LocalPath"))
+        for o in (outputs or {}).get("Outputs") or []
+    ]
+    for name, local in items:
+        if name in names:
+            return f"ProcessingInput/ProcessingOutput names must be unique: {name} is repeated"
+        names.add(str(name))
+        if local is not None and not str(local).startswith(PROCESSING_ROOT):
+            return (
+                f"LocalPath {local} of {name} is invalid: local paths must be absolute paths "
+                f"under {PROCESSING_ROOT.rstrip('/')}"
+            )
+    return None
+
+
+class ProcessingRun:
+    def __init__(self, account: str, region: str, job: Any) -> None:
+        self.account, self.region, self.job = account, region, job
+        self.name: str = job.processing_job_name
+        self.root = state.work_root() / "processing" / f"{self.name}-{uuid.uuid4().hex[:8]}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stop_requested = threading.Event()
+        self.timed_out = False
+        self.stream = ""
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self._run, name=f"processing-{self.name}", daemon=True)
+
+    # ------------------------------------------------------------------------------------- control
+
+    def _set(self, **attrs: Any) -> None:
+        for key, value in attrs.items():
+            setattr(self.job, key, value)
+        self.job.last_modified_time = _now()
+
+    def log(self, line: str) -> None:
+        if self.stream:
+            LOGS.write(self.account, self.region, LOG_GROUP, self.stream, line)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        """StopProcessingJob: Stopping now, Stopped once the process is gone."""
+        self._set(processing_job_status="Stopping")
+        self.kill()
+
+    def kill(self) -> None:
+        self.stop_requested.set()
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+
+    @property
+    def deadline(self) -> float | None:
+        limit = (self.job.stopping_condition or {}).get("MaxRuntimeInSeconds")
+        return self.started + float(limit) if limit else None
+
+    # ----------------------------------------------------------------------------------------- run
+
+    def _run(self) -> None:
+        start = _now()
+        self.stream = f"{self.name}/algo-1-{int(start.timestamp())}"
+        self._set(processing_start_time=start)
+        outcome, reason = "Failed", ""
+        try:
+            self._layout()
+            outcome, reason = self._execute()
+            if outcome == "Completed":
+                self._upload()
+        except JobError as exc:
+            outcome, reason = "Failed", str(exc)
+        except Exception as exc:  # a defect here must still end the job
+            outcome, reason = "Failed", f"InternalServerError: {type(exc).__name__}: {exc}"
+        self._finish(outcome, reason)
+
+    def _finish(self, outcome: str, reason: str) -> None:
+        attrs: dict[str, Any] = {"processing_end_time": _now(), "processing_job_status": outcome}
+        message = self.root / "output" / "message"
+        if message.is_file():
+            attrs["exit_message"] = message.read_text(encoding="utf-8", errors="replace")[:MAX_CHARS]
+        if outcome == "Failed":
+            attrs["failure_reason"] = reason[:MAX_CHARS] or "InternalServerError: unknown error"
+            self.log(attrs["failure_reason"])
+        self._set(**attrs)
+        LOGS.flush()
+        if os.environ.get("EMULATOR_RUNTIME_KEEP_FILES") != "1":
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def local(self, container_path: str) -> Path:
+        """The layout path standing for a container path under ``/opt/ml/``."""
+        return self.root / container_path[len(CONTAINER_ROOT) :]
+
+    def _map(self, value: str) -> str:
+        """Container paths in a command line or variable -> the layout (``/opt/ml/`` prefixes only)."""
+        return value.replace(CONTAINER_ROOT, str(self.root) + "/")
+
+    def _layout(self) -> None:
+        for sub in ("processing", "config", "output"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        for item in self.job.processing_inputs or []:
+            name = item.get("InputName")
+            source = item.get("S3Input")
+            if not source:
+                raise JobError(f"ClientError: input {name}: only S3Input is supported by the local runtime")
+            if source.get("S3DataType", "S3Prefix") != "S3Prefix":
+                raise JobError(f"ClientError: input {name}: S3DataType {source['S3DataType']} unsupported")
+            if source.get("S3CompressionType", "None") != "None":
+                raise JobError(f"ClientError: input {name}: S3CompressionType {source['S3CompressionType']}")
+            self._download(str(name), source["S3Uri"], self.local(source["LocalPath"]))
+        for output in (self.job.processing_output_config or {}).get("Outputs") or []:
+            local = (output.get("S3Output") or {}).get("LocalPath")
+            if local:
+                self.local(local).mkdir(parents=True, exist_ok=True)
+        config = {
+            "ProcessingJobArn": self.job.arn,
+            "ProcessingJobName": self.name,
+            "AppSpecification": self.job.app_specification,
+            "Environment": self.job.environment or {},
+            "NetworkConfig": self.job.network_config or {},
+            "ProcessingInputs": self.job.processing_inputs or [],
+            "ProcessingOutputConfig": self.job.processing_output_config or {},
+            "ProcessingResources": self.job.processing_resources or {},
+            "RoleArn": self.job.role_arn,
+            "StoppingCondition": self.job.stopping_condition or {},
+        }
+        (self.root / "config" / "processingjobconfig.json").write_text(json.dumps(config, default=str))
+        cluster = (self.job.processing_resources or {}).get("ClusterConfig") or {}
+        (self.root / "config" / "resourceconfig.json").write_text(
+            json.dumps(
+                {
+                    "current_host": "algo-1",
+                    "current_instance_type": cluster.get("InstanceType", "ml.m5.xlarge"),
+                    "hosts": ["algo-1"],
+                }
+            )
+        )
+
+    def _download(self, name: str, uri: str, target: Path) -> None:
+        prefix = S3Uri.parse(uri)
+        try:
+            objects = list_objects(self.account, prefix)
+        except S3Error:
+            objects = []
+        if not objects:
+            raise JobError(
+                f"ClientError: Failed to download data. No objects found under S3 URL {uri} of input "
+                f"{name}. Please ensure that the bucket exists in {self.region}, that objects exist under "
+                f"that prefix, and that the role {self.job.role_arn} has s3:ListBucket and s3:GetObject."
+            )
+        target.mkdir(parents=True, exist_ok=True)
+        for key, data in objects:
+            relative = key[len(prefix.key) :].lstrip("/") or key.rsplit("/", 1)[-1]
+            path = (target / relative).resolve()
+            if target.resolve() not in path.parents:
+                raise JobError(f"ClientError: S3 key {key} cannot be placed under input {name}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        self.log(f"Downloaded {len(objects)} object(s) for input {name} from {uri}")
+
+    def _command(self) -> list[str]:
+        spec = self.job.app_specification or {}
+        entrypoint = list(spec.get("ContainerEntrypoint") or [])
+        if not entrypoint:
+            raise JobError(
+                "ClientError: the local runtime runs AppSpecification.ContainerEntrypoint; the image's own "
+                f"entry point ({spec.get('ImageUri')}) is not emulated"
+            )
+        if entrypoint[0] in PYTHONS:
+            entrypoint[0] = sys.executable
+        return [self._map(str(a)) for a in [*entrypoint, *(spec.get("ContainerArguments") or [])]]
+
+    def _environment(self) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "VIRTUAL_ENV")
+        }
+        env.update({k: self._map(str(v)) for k, v in (self.job.environment or {}).items()})
+        env.update({"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+        return env
+
+    def _execute(self) -> tuple[str, str]:
+        command = self._command()
+        if self.stop_requested.is_set():
+            return "Stopped", ""
+        self.log(f"Running {' '.join(command)}")
+        try:
+            self.proc = state.spawn(
+                command,
+                cwd=str(self.root / "processing"),
+                env=self._environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+        except OSError as exc:
+            raise JobError(f"ClientError: cannot start the container entry point: {exc}") from None
+        reader = threading.Thread(target=self._pump, args=(self.proc.stdout,), daemon=True)
+        reader.start()
+        try:
+            while True:
+                deadline = self.deadline
+                wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
+                try:
+                    code = self.proc.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        self.timed_out = True
+                        self.proc.kill()
+        finally:
+            reader.join(timeout=5)
+            state.forget(self.proc)
+        if self.timed_out or self.stop_requested.is_set():
+            return "Stopped", ""
+        if code == 0:
+            return "Completed", ""
+        return "Failed", f"AlgorithmError: See job logs for more information (exit code {code})"
+
+    def _pump(self, pipe: Any) -> None:
+        for raw in iter(pipe.readline, b""):
+            self.log(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        pipe.close()
+
+    def _upload(self) -> None:
+        config = self.job.processing_output_config or {}
+        kms = config.get("KmsKeyId") or None
+        for output in config.get("Outputs") or []:
+            target = output.get("S3Output")
+            if not target:
+                raise JobError(f"ClientError: output {output.get('OutputName')}: only S3Output is supported")
+            folder = self.local(target["LocalPath"])
+            base = S3Uri.parse(target["S3Uri"])
+            files = sorted(p for p in folder.rglob("*") if p.is_file())
+            try:
+                for path in files:
+                    key = base.join(path.relative_to(folder).as_posix())
+                    put_object(self.account, key, path.read_bytes(), kms)
+            except S3Error as exc:
+                name = output.get("OutputName")
+                raise JobError(f"ClientError: Failed to upload output {name}: {exc}") from None
+            self.log(f"Uploaded {len(files)} file(s) of output {output.get('OutputName')} to {base}")
+
+
+def launch(account: str, region: str, job: Any) -> ProcessingRun:
+    run = ProcessingRun(account, region, job)
+    with state._lock:
+        state.processing_runs[(account, region, run.name)] = run
+    run.start()
+    return run
