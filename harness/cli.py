@@ -303,7 +303,13 @@ def cmd_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
     env.out(f"qualification {result.run_dir.name}: {'PASSED' if result.passed else 'FAILED'}")
     env.out(result.table())
     env.out(f"evidence: {result.run_dir}  (verify: python -m harness report verify {result.run_dir})")
-    return qualify.exit_status(result)
+    if not result.passed:
+        failed = [s.name for s in result.stages if s.status not in ("passed", "kept")]
+        raise qualify.QualificationFailed(
+            f"qualification {result.run_dir.name} failed in stage(s) {', '.join(failed)}",
+            hint=f"read {result.run_dir / 'report.html'} (deviations) and the stage table above",
+        )
+    return ExitStatus.OK
 
 
 def cmd_report(args: argparse.Namespace, env: Environment) -> ExitStatus:

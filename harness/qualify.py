@@ -1,15 +1,20 @@
-"""``make validate``: the whole qualification, stage by stage, always ending in an evidence package.
+"""``make validate``: the qualification as an explicit stage pipeline, always ending in an evidence package.
 
-up -> apply -> train -> deploy -> IQ -> OQ -> scan -> report -> verify. Every stage is timed; a failed
-stage is recorded and the report is still written (a failed qualification is evidence too), then the
-command exits non-zero.
+The pipeline is :data:`PIPELINE`, one declarative :class:`StageSpec` per stage (its function, the stages
+it needs, the :class:`Run` fields it reads and writes). One :class:`Run` object carries everything a
+stage hands to the next; every stage function takes the run and returns ``(ok, detail)``, so each can be
+unit-tested with a hand-made run. :func:`execute` times every stage, records a failure and goes on
+(a failed qualification is evidence too): the report stage always runs.
+
+Adding a stage is one entry in :data:`PIPELINE` (a Gherkin suite: ``StageSpec("pq", suite_stage("pq"),
+needs=("deploy",), suite=True)``); adding a static scanner is one entry in :data:`SCANNERS`.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
-import datetime as _dt
 import hashlib
 import json
 import os
@@ -17,7 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +35,58 @@ from harness.errors import ExitStatus, HarnessError
 from harness.platform import REPO_ROOT, Layout, Platform
 
 Progress = Callable[[str], None]
-STAGES = ("up", "apply", "train", "deploy", "iq", "oq", "scan", "report", "verify")
+#: What a stage function returns: did it pass, and one line saying what it did.
+Outcome = tuple[bool, str]
+
+
+class QualificationFailed(HarnessError):
+    """The qualification ran to its end and some stage failed (the evidence package says which)."""
+
+    exit_status = ExitStatus.QUALIFICATION_FAILED
 
 
 @dataclasses.dataclass
 class Stage:
+    """One row of the stage table."""
+
     name: str
-    status: str = "not run"  # passed | failed | skipped | aborted | not run
+    status: str = "not run"  # passed | failed | skipped | aborted | kept | not run
     seconds: float = 0.0
     detail: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "seconds": round(self.seconds, 2),
+            "detail": self.detail,
+        }
+
 
 @dataclasses.dataclass
-class Qualification:
+class Run:
+    """One qualification run: its settings, its stage table and what the stages handed each other."""
+
+    target_name: str
+    layout: Layout
     run_dir: Path
-    stages: list[Stage]
+    progress: Progress = print
+    environ: dict[str, str] = dataclasses.field(default_factory=dict)
+    converge: bool = True
+    started: str = ""
+    stages: list[Stage] = dataclasses.field(default_factory=list)
+    # handed from stage to stage (StageSpec.inputs / .outputs name these)
+    target: targets.Target | None = None
+    platform: Platform | None = None
+    outputs: dict[str, Any] | None = None
+    scans: dict[str, ScanOutcome] | None = None
+    finalized: Any = None  # harness.validation.FinalizeResult
+    signed: Any = None  # harness.validation.package.SignResult
+    archived: Any = None  # harness.validation.package.ArchiveResult
+    verified: dict[str, Any] | None = None
+
+    def stage(self, name: str) -> Stage:
+        return next(s for s in self.stages if s.name == name)
 
     @property
     def passed(self) -> bool:
@@ -57,9 +99,372 @@ class Qualification:
         lines.append(f"  {'total':<{width}}  {'':<8} {total:7.1f}s")
         return "\n".join(lines)
 
+    def stage_table(self) -> list[dict[str, Any]]:
+        return [s.to_dict() for s in self.stages]
+
+
+#: The run object is the qualification's result too.
+Qualification = Run
+StageFn = Callable[[Run], Outcome | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class StageSpec:
+    """One stage of the pipeline, declared.
+
+    ``needs``: stages that must have passed (or been kept) first, else this one is skipped.
+    ``inputs``: :class:`Run` fields that must be set before it runs; ``outputs``: fields it sets.
+    ``installed``: when qualifying the platform as installed (``converge=False``), run this function
+    instead; ``keep_installed``: or do not run at all and keep what is installed.
+    ``suite``: a Gherkin suite whose ``results.json`` the report merges.
+    """
+
+    name: str
+    run: StageFn
+    needs: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    installed: StageFn | None = None
+    keep_installed: bool = False
+    suite: bool = False
+
+
+@dataclasses.dataclass
+class ScanOutcome:
+    """What one static scanner of the scan stage found; ``record`` goes into the report."""
+
+    ok: bool
+    detail: str
+    record: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ScannerSpec:
+    """One static scanner of the scan stage: ``run(run, out_dir, plan_json) -> ScanOutcome``."""
+
+    name: str
+    run: Callable[[Run, Path, Path | None], ScanOutcome]
+
 
 def _utc() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    from harness.validation.recorder import iso, utc_now
+
+    return iso(utc_now())
+
+
+# ------------------------------------------------------------------------------------------------ stages
+
+
+def up(run: Run) -> Outcome:
+    """Reach the target (the local emulator is started when needed)."""
+    run.target = targets.resolve(
+        run.target_name,
+        state_dir=run.layout.emulator_dir,
+        autostart=True,
+        environ=run.environ,
+        progress=run.progress,
+    )
+    return True, run.target.endpoint_url or "AWS"
+
+
+def apply(run: Run) -> Outcome:
+    """Converge the platform with Terraform."""
+    assert run.target is not None
+    plat = Platform(run.target, layout=run.layout, progress=run.progress)
+    result = plat.apply()
+    run.platform, run.outputs = plat, plat.outputs()
+    return True, f"{result.done} changes"
+
+
+def installed(run: Run) -> Outcome:
+    """Locate the platform as installed, without converging it."""
+    assert run.target is not None
+    plat = Platform(run.target, layout=run.layout, progress=run.progress)
+    run.platform, run.outputs = plat, plat.outputs()
+    if not run.outputs.get("data_lake_bucket"):
+        raise HarnessError("the platform is not installed on this target", hint="run `make apply` first")
+    return True, "as installed (not converged)"
+
+
+def train(run: Run) -> Outcome:
+    """Train on the platform and register the model package (approved when it meets its criterion)."""
+    assert run.target is not None and run.outputs is not None
+    job = workflow.train(run.target, run.outputs, layout=run.layout, progress=run.progress)
+    (run.run_dir / "training.json").write_text(json.dumps(job.to_dict(), indent=2))
+    return job.approval == "Approved", f"{job.job_name} holdout AUC {job.holdout_auc:.3f} {job.approval}"
+
+
+def deploy(run: Run) -> Outcome:
+    """Release the latest approved model package to the endpoint."""
+    target, outputs = run.target, run.outputs
+    assert target is not None and outputs is not None
+    pkg = workflow.latest_approved_package(target, outputs["model_package_group_name"])
+    workflow.write_release(run.layout, target, pkg)
+    plat = Platform(target, layout=run.layout, progress=run.progress)
+    plat.apply()
+    run.platform, run.outputs = plat, plat.outputs()
+    ep = target.client("sagemaker").describe_endpoint(EndpointName=run.outputs["endpoint_name"])
+    return ep["EndpointStatus"] == "InService", f"{ep['EndpointName']} {ep['EndpointStatus']}"
+
+
+def suite_stage(name: str) -> StageFn:
+    """The stage function of one Gherkin suite (``features/<name>``)."""
+
+    def run_stage(run: Run) -> Outcome:
+        return run_suite(name, run.run_dir, run.layout, run.target_name, run.progress)
+
+    run_stage.__name__ = run_stage.__qualname__ = f"suite_{name}"
+    run_stage.__doc__ = f"The {name.upper()} suite (features/{name}) against the live platform."
+    return run_stage
+
+
+def checkov_scanner(run: Run, out_dir: Path, plan_json: Path | None) -> ScanOutcome:
+    """checkov over terraform/, modules/ and the plan: any failed check fails the gate."""
+    from harness.validation import checkov
+
+    result = checkov.scan(run.layout.root, out_dir, plan_json=plan_json, progress=run.progress)
+    t = result.totals()
+    return ScanOutcome(
+        ok=result.ok,
+        detail=f"checkov passed {t['passed']}, failed {t['failed']}, skipped {t['skipped']}",
+        record=result,
+    )
+
+
+#: The static scanners of the scan stage, run side by side over the same plan.
+SCANNERS: tuple[ScannerSpec, ...] = (ScannerSpec("checkov", checkov_scanner),)
+
+
+def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
+    """Every scanner of :data:`SCANNERS` over the code and the plan; the gate passes when all pass."""
+    assert run.platform is not None
+    scanners = SCANNERS if scanners is None else scanners
+    plan = run.platform.plan()
+    plan_dir = run.run_dir / "checkov"
+    plan_dir.mkdir(parents=True, exist_ok=True)
+    plan_json = plan_dir / "tfplan.json"
+    plan_json.write_text(json.dumps(plan.data))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(scanners))) as pool:
+            futures = {}
+            for spec in scanners:
+                out = run.run_dir / spec.name
+                out.mkdir(parents=True, exist_ok=True)
+                futures[spec.name] = pool.submit(spec.run, run, out, plan_json)
+            run.scans = {name: f.result() for name, f in futures.items()}
+    finally:
+        plan_json.unlink(missing_ok=True)  # the plan carries every attribute; the scans are the evidence
+    ok = all(o.ok for o in run.scans.values())
+    return ok, "; ".join(o.detail for o in run.scans.values())
+
+
+def _checkov_record(run: Run) -> Any:
+    outcome = (run.scans or {}).get("checkov")
+    return None if outcome is None or outcome.record is None else outcome.record
+
+
+def report(run: Run) -> Outcome:
+    """Report, seal and archive: runs whatever failed before it (it records the failure)."""
+    from harness.validation import finalize
+    from harness.validation.context import collect_context
+
+    merge_results(run.run_dir, [s.name for s in pipeline(run.converge) if s.suite])
+    target, outputs, plat = run.target, run.outputs or {}, run.platform
+    lineage: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+    if target is not None and outputs.get("endpoint_name"):
+        try:
+            lineage, artifact = live_lineage(target, outputs)
+            metrics = model_metrics(target, outputs, artifact, run.layout)
+        except Exception as exc:  # evidence of what could not be read, not a crash
+            lineage = {"error": f"lineage could not be read: {exc}"}
+    stage_times = {s.name: {"status": s.status, "seconds": round(s.seconds, 2)} for s in run.stages}
+    context = collect_context(
+        run_id=run.run_dir.name,
+        target=run.target_name,
+        region=target.region if target else None,
+        client_factory=target.client if target else None,
+        repo_dir=run.layout.root,
+        terraform_version=plat.runner.version() if plat else None,
+        state_serial=plat.state_serial() if plat else None,
+        requirements_file=run.layout.root / "requirements.txt",
+        started=run.started,
+        environ=run.environ,
+        extra={"stages": stage_times},
+    )
+    signing_key = (outputs.get("kms_key_arns") or {}).get("signing")
+    result = finalize(
+        run.run_dir,
+        context=context,
+        lineage=lineage,
+        checkov=_checkov_record(run),
+        metrics=metrics,
+        kms_client=target.client("kms") if target and signing_key else None,
+        key_id=signing_key,
+    )
+    run.finalized, run.signed = result, result.signed
+    verdict = "PASS" if result.report.passed else "FAIL"
+    signed = "signed" if result.signed else "UNSIGNED"
+    bucket = outputs.get("evidence_bucket")
+    if result.signed is None or target is None or not bucket:
+        return result.signed is not None, f"verdict {verdict}, {signed}, not archived"
+    try:
+        run.archived = archive_evidence(
+            run.run_dir, target.client("s3"), bucket, "evidence", progress=run.progress
+        )
+    except HarnessError as exc:
+        run.progress(f"  the local evidence stays complete and signed in {run.run_dir}: {exc}")
+        return False, f"verdict {verdict}, {signed}, NOT archived: {str(exc).splitlines()[0]}"
+    return True, f"verdict {verdict}, {signed}, archived to s3://{bucket}"
+
+
+def verify(run: Run) -> Outcome:
+    """Verify the sealed package from disk and, when archived, from the evidence bucket."""
+    from harness.validation.package import verify as verify_package
+
+    local = verify_package(run.run_dir)
+    for problem in local.all_problems():
+        run.progress(f"  - {problem}")
+    detail = f"local {'OK' if local.ok else 'FAILED'}"
+    ok = local.ok
+    run.verified = {"local": local.ok}
+    if run.archived is not None and run.target is not None:
+        remote_uri = f"s3://{run.archived.bucket}/{run.archived.prefix}"
+        remote = verify_package(remote_uri, s3_client=run.target.client("s3"))
+        ok = ok and remote.ok
+        run.verified["archive"] = remote.ok
+        detail += f", {remote_uri} {'OK' if remote.ok else 'FAILED'}"
+    return ok, detail
+
+
+#: The qualification, in order. Each entry is the whole declaration of a stage.
+PIPELINE: tuple[StageSpec, ...] = (
+    StageSpec("up", up, outputs=("target",)),
+    StageSpec(
+        "apply",
+        apply,
+        needs=("up",),
+        inputs=("target",),
+        outputs=("platform", "outputs"),
+        installed=installed,
+    ),
+    StageSpec("train", train, needs=("apply",), inputs=("target", "outputs"), keep_installed=True),
+    StageSpec(
+        "deploy",
+        deploy,
+        needs=("train",),
+        inputs=("target", "outputs"),
+        outputs=("platform", "outputs"),
+        keep_installed=True,
+    ),
+    StageSpec("iq", suite_stage("iq"), needs=("apply",), suite=True),
+    StageSpec("oq", suite_stage("oq"), needs=("deploy",), suite=True),
+    StageSpec("scan", scan, needs=("apply",), inputs=("platform",), outputs=("scans",)),
+    # The report stage runs whatever failed before it: it records the failure.
+    StageSpec("report", report, outputs=("finalized", "signed", "archived")),
+    # A package that was signed is verified even when its archive failed (it is the local evidence).
+    StageSpec("verify", verify, inputs=("signed",), outputs=("verified",)),
+)
+#: The stage names, in order (the stage table shows them all).
+STAGES = tuple(s.name for s in PIPELINE)
+
+
+def pipeline(converge: bool = True) -> tuple[StageSpec, ...]:
+    """The stages of a run (the same names whether or not the run converges the platform)."""
+    del converge  # every stage appears in the table; StageSpec.installed says what changes
+    return PIPELINE
+
+
+def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
+    """Run one stage of ``run`` and record it in the stage table (never raises but for Ctrl-C)."""
+    s = run.stage(spec.name)
+    fn = spec.run
+    if not run.converge and spec.keep_installed:
+        s.status, s.detail = "kept", "as installed (not run)"
+        run.progress(f"[{index}/{count}] {spec.name}: kept as installed")
+        return s
+    if not run.converge and spec.installed is not None:
+        fn = spec.installed
+    blocked = [n for n in spec.needs if run.stage(n).status not in ("passed", "kept")]
+    blocked += [field for field in spec.inputs if getattr(run, field) is None]
+    if blocked:
+        s.status, s.detail = "skipped", f"needs {', '.join(blocked)}"
+        run.progress(f"[{index}/{count}] {spec.name}: skipped ({s.detail})")
+        return s
+    run.progress(f"[{index}/{count}] {spec.name}")
+    t0 = time.monotonic()
+    try:
+        result = fn(run)
+        ok, detail = result if result is not None else (True, "")
+    except KeyboardInterrupt:
+        s.seconds = time.monotonic() - t0
+        s.status, s.detail = "aborted", "interrupted (Ctrl-C)"
+        raise
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        err = targets.aws_error(exc, run.target, doing=f"stage {spec.name}")
+        ok, detail = False, str(err).splitlines()[0]
+        run.progress(f"  {spec.name} failed: {err}")
+    except HarnessError as exc:
+        ok, detail = False, str(exc).splitlines()[0]
+        run.progress(f"  {spec.name} failed: {exc}")
+    s.seconds = time.monotonic() - t0
+    s.status, s.detail = ("passed" if ok else "failed"), detail
+    run.progress(f"  {spec.name}: {s.status} in {s.seconds:.1f}s {detail}".rstrip())
+    return s
+
+
+def execute(run: Run, specs: Sequence[StageSpec] | None = None) -> Run:
+    """Run every stage of ``specs`` (default: the pipeline) in order; Ctrl-C records the run as aborted."""
+    specs = pipeline(run.converge) if specs is None else specs
+    if not run.stages:
+        run.stages = [Stage(s.name) for s in specs]
+    try:
+        for index, spec in enumerate(specs, 1):
+            run_stage(run, spec, index, len(specs))
+    except KeyboardInterrupt:
+        record_aborted(
+            run.run_dir,
+            run.stages,
+            target_name=run.target_name,
+            layout=run.layout,
+            started=run.started,
+            environ=run.environ,
+            progress=run.progress,
+            suites=[s.name for s in specs if s.suite],
+        )
+        raise
+    return run
+
+
+def qualify(
+    *,
+    target_name: str,
+    layout: Layout,
+    progress: Progress,
+    environ: dict[str, str] | None = None,
+    evidence_root: Path | None = None,
+    converge: bool = True,
+) -> Run:
+    """Run the qualification. ``converge=False`` qualifies the platform as it is installed: apply,
+    train and deploy are not run (QA qualifying an installation it does not own, or a control that
+    was changed outside Terraform: converging first would hide it)."""
+    from harness.validation import package
+
+    root = evidence_root or layout.work_dir / "evidence"
+    run = Run(
+        target_name=target_name,
+        layout=layout,
+        run_dir=package.create_run_folder(root),
+        progress=progress,
+        environ=dict(os.environ if environ is None else environ),
+        converge=converge,
+        started=_utc(),
+    )
+    progress(f"qualification run {run.run_dir.name} on target {target_name} (evidence: {run.run_dir})")
+    return execute(run)
+
+
+# --------------------------------------------------------------------------------------------- helpers
 
 
 def run_suite(
@@ -217,20 +622,11 @@ def model_metrics(
     metrics: dict[str, Any] = {}
     test_csv = layout.cache_dir / "data" / "test" / "test.csv"
     if artifact and test_csv.exists():
-        from harness.ml.train import roc_auc
+        from harness.ml.metrics import roc_curve
 
         booster = workflow.load_booster(artifact)
         data = np.loadtxt(test_csv, delimiter=",", ndmin=2)
-        labels, scores = data[:, 0], workflow.score(booster, data[:, 1:])
-        order = np.argsort(-scores)
-        tp = np.cumsum(labels[order] == 1) / max(1, int((labels == 1).sum()))
-        fp = np.cumsum(labels[order] == 0) / max(1, int((labels == 0).sum()))
-        step = max(1, len(order) // 200)
-        metrics["roc"] = {
-            "fpr": [0.0, *fp[::step].round(4).tolist(), 1.0],
-            "tpr": [0.0, *tp[::step].round(4).tolist(), 1.0],
-            "auc": float(roc_auc(labels, scores)),
-        }
+        metrics["roc"] = roc_curve(data[:, 0], workflow.score(booster, data[:, 1:]))
     endpoint = outputs.get("endpoint_name")
     if endpoint:
         runtime = target.client("sagemaker-runtime")
@@ -244,210 +640,6 @@ def model_metrics(
             latencies.append((time.perf_counter() - t0) * 1000)
         metrics["latencies_ms"] = latencies
     return metrics
-
-
-def qualify(
-    *,
-    target_name: str,
-    layout: Layout,
-    progress: Progress,
-    environ: dict[str, str] | None = None,
-    evidence_root: Path | None = None,
-    converge: bool = True,
-) -> Qualification:
-    """Run the qualification. ``converge=False`` qualifies the platform as it is installed: apply,
-    train and deploy are not run (QA qualifying an installation it does not own, or a control that
-    was changed outside Terraform: converging first would hide it)."""
-    from harness.validation import checkov, finalize, package
-    from harness.validation.context import collect_context
-
-    environ = dict(os.environ if environ is None else environ)
-    root = evidence_root or layout.work_dir / "evidence"
-    run_dir = package.create_run_folder(root)
-    started = _utc()
-    stages = [Stage(name) for name in STAGES]
-    by_name = {s.name: s for s in stages}
-    state: dict[str, Any] = {}
-    progress(f"qualification run {run_dir.name} on target {target_name} (evidence: {run_dir})")
-
-    def stage(name: str, fn: Callable[[], tuple[bool, str] | None], *, needs: tuple[str, ...] = ()) -> None:
-        s = by_name[name]
-        blocked = [n for n in needs if by_name[n].status not in ("passed", "kept")]
-        if blocked:
-            s.status, s.detail = "skipped", f"needs {', '.join(blocked)}"
-            progress(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}: skipped ({s.detail})")
-            return
-        progress(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}")
-        t0 = time.monotonic()
-        try:
-            result = fn()
-            ok, detail = result if result is not None else (True, "")
-        except KeyboardInterrupt:
-            s.seconds = time.monotonic() - t0
-            s.status, s.detail = "aborted", "interrupted (Ctrl-C)"
-            raise
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-            err = targets.aws_error(exc, state.get("target"), doing=f"stage {name}")
-            ok, detail = False, str(err).splitlines()[0]
-            progress(f"  {name} failed: {err}")
-        except HarnessError as exc:
-            ok, detail = False, str(exc).splitlines()[0]
-            progress(f"  {name} failed: {exc}")
-        s.seconds = time.monotonic() - t0
-        s.status, s.detail = ("passed" if ok else "failed"), detail
-        progress(f"  {name}: {s.status} in {s.seconds:.1f}s {detail}".rstrip())
-
-    def up() -> tuple[bool, str]:
-        state["target"] = targets.resolve(
-            target_name, state_dir=layout.emulator_dir, autostart=True, environ=environ, progress=progress
-        )
-        return True, state["target"].endpoint_url or "AWS"
-
-    def apply() -> tuple[bool, str]:
-        plat = Platform(state["target"], layout=layout, progress=progress)
-        result = plat.apply()
-        state["platform"] = plat
-        state["outputs"] = plat.outputs()
-        return True, f"{result.done} changes"
-
-    def installed() -> tuple[bool, str]:
-        plat = Platform(state["target"], layout=layout, progress=progress)
-        state["platform"] = plat
-        state["outputs"] = plat.outputs()
-        if not state["outputs"].get("data_lake_bucket"):
-            raise HarnessError("the platform is not installed on this target", hint="run `make apply` first")
-        return True, "as installed (not converged)"
-
-    def keep(name: str) -> None:
-        s = by_name[name]
-        s.status, s.detail = "kept", "as installed (not run)"
-        progress(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}: kept as installed")
-
-    def train() -> tuple[bool, str]:
-        run = workflow.train(state["target"], state["outputs"], layout=layout, progress=progress)
-        (run_dir / "training.json").write_text(json.dumps(run.to_dict(), indent=2))
-        return run.approval == "Approved", f"{run.job_name} holdout AUC {run.holdout_auc:.3f} {run.approval}"
-
-    def deploy() -> tuple[bool, str]:
-        target = state["target"]
-        pkg = workflow.latest_approved_package(target, state["outputs"]["model_package_group_name"])
-        workflow.write_release(layout, target, pkg)
-        plat = Platform(target, layout=layout, progress=progress)
-        plat.apply()
-        state["platform"] = plat
-        state["outputs"] = plat.outputs()
-        ep = target.client("sagemaker").describe_endpoint(EndpointName=state["outputs"]["endpoint_name"])
-        return ep["EndpointStatus"] == "InService", f"{ep['EndpointName']} {ep['EndpointStatus']}"
-
-    def scan() -> tuple[bool, str]:
-        plan = state["platform"].plan()
-        out = run_dir / "checkov"
-        out.mkdir(parents=True, exist_ok=True)
-        plan_json = out / "tfplan.json"
-        plan_json.write_text(json.dumps(plan.data))
-        result = checkov.scan(layout.root, out, plan_json=plan_json, progress=progress)
-        plan_json.unlink()  # the plan carries every attribute; the scan's results are the evidence
-        state["checkov"] = result.to_dict()
-        t = result.totals()
-        return result.ok, f"passed {t['passed']}, failed {t['failed']}, skipped {t['skipped']}"
-
-    def report() -> tuple[bool, str]:
-        merge_results(run_dir, ["iq", "oq"])
-        target = state.get("target")
-        outputs = state.get("outputs", {})
-        plat: Platform | None = state.get("platform")
-        lineage: dict[str, Any] = {}
-        metrics: dict[str, Any] = {}
-        if target is not None and outputs.get("endpoint_name"):
-            try:
-                lineage, artifact = live_lineage(target, outputs)
-                metrics = model_metrics(target, outputs, artifact, layout)
-            except Exception as exc:  # evidence of what could not be read, not a crash
-                lineage = {"error": f"lineage could not be read: {exc}"}
-        stage_times = {s.name: {"status": s.status, "seconds": round(s.seconds, 2)} for s in stages}
-        context = collect_context(
-            run_id=run_dir.name,
-            target=target_name,
-            region=target.region if target else None,
-            client_factory=target.client if target else None,
-            repo_dir=layout.root,
-            terraform_version=plat.runner.version() if plat else None,
-            state_serial=plat.state_serial() if plat else None,
-            requirements_file=layout.root / "requirements.txt",
-            started=started,
-            environ=environ,
-            extra={"stages": stage_times},
-        )
-        signing_key = (outputs.get("kms_key_arns") or {}).get("signing")
-        result = finalize(
-            run_dir,
-            context=context,
-            lineage=lineage,
-            checkov=state.get("checkov"),
-            metrics=metrics,
-            kms_client=target.client("kms") if target and signing_key else None,
-            key_id=signing_key,
-        )
-        state["signed"] = result.signed is not None
-        verdict = "PASS" if result.report.passed else "FAIL"
-        signed = "signed" if result.signed else "UNSIGNED"
-        bucket = outputs.get("evidence_bucket")
-        if result.signed is None or target is None or not bucket:
-            return result.signed is not None, f"verdict {verdict}, {signed}, not archived"
-        try:
-            state["archived"] = archive_evidence(
-                run_dir, target.client("s3"), bucket, "evidence", progress=progress
-            )
-        except HarnessError as exc:
-            progress(f"  the local evidence stays complete and signed in {run_dir}: {exc}")
-            return False, f"verdict {verdict}, {signed}, NOT archived: {str(exc).splitlines()[0]}"
-        return True, f"verdict {verdict}, {signed}, archived to s3://{bucket}"
-
-    def verify() -> tuple[bool, str]:
-        from harness.validation.package import verify as verify_package
-
-        local = verify_package(run_dir)
-        for problem in local.all_problems():
-            progress(f"  - {problem}")
-        detail = f"local {'OK' if local.ok else 'FAILED'}"
-        ok = local.ok
-        archived = state.get("archived")
-        if archived is not None:
-            remote_uri = f"s3://{archived.bucket}/{archived.prefix}"
-            remote = verify_package(remote_uri, s3_client=state["target"].client("s3"))
-            ok = ok and remote.ok
-            detail += f", {remote_uri} {'OK' if remote.ok else 'FAILED'}"
-        return ok, detail
-
-    try:
-        stage("up", up)
-        if converge:
-            stage("apply", apply, needs=("up",))
-            stage("train", train, needs=("apply",))
-            stage("deploy", deploy, needs=("train",))
-        else:
-            stage("apply", installed, needs=("up",))
-            keep("train")
-            keep("deploy")
-        stage("iq", lambda: run_suite("iq", run_dir, layout, target_name, progress), needs=("apply",))
-        stage("oq", lambda: run_suite("oq", run_dir, layout, target_name, progress), needs=("deploy",))
-        stage("scan", scan, needs=("apply",))
-        # The report stage runs whatever failed before it: it records the failure.
-        stage("report", report)
-        # A package that was signed is verified even when its archive failed (it is the local evidence).
-        stage("verify", verify, needs=() if state.get("signed") else ("report",))
-    except KeyboardInterrupt:
-        record_aborted(
-            run_dir,
-            stages,
-            target_name=target_name,
-            layout=layout,
-            started=started,
-            environ=environ,
-            progress=progress,
-        )
-        raise
-    return Qualification(run_dir, stages)
 
 
 ABORTED_FILE = "status.json"
@@ -512,6 +704,7 @@ def record_aborted(
     started: str,
     environ: dict[str, str],
     progress: Progress,
+    suites: Sequence[str] = ("iq", "oq"),
 ) -> Path:
     """Ctrl-C: record the partial run as ABORTED in its evidence folder, without signing or archiving.
 
@@ -527,7 +720,7 @@ def record_aborted(
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         interrupted = next((s.name for s in stages if s.status == "aborted"), None)
-        table = [dataclasses.asdict(s) | {"seconds": round(s.seconds, 2)} for s in stages]
+        table = [s.to_dict() for s in stages]
         status = {
             "status": "ABORTED",
             "run_id": run_dir.name,
@@ -555,7 +748,7 @@ def record_aborted(
             )
             (run_dir / "context.json").write_text(json.dumps(context, indent=2, default=str) + "\n")
             status["written"].append("context.json")
-            merge_results(run_dir, ["iq", "oq"])
+            merge_results(run_dir, list(suites))
             status["written"].append("results.json")
             build_report(run_dir, run_dir, context=context, pdf=False)
             status["written"].append("report.json")
@@ -572,5 +765,6 @@ def record_aborted(
             signal.signal(signal.SIGINT, previous)
 
 
-def exit_status(q: Qualification) -> ExitStatus:
-    return ExitStatus.OK if q.passed else ExitStatus.QUALIFICATION_FAILED
+def exit_status(run: Run) -> ExitStatus:
+    """The exit status of a finished run (the CLI raises :class:`QualificationFailed` instead)."""
+    return ExitStatus.OK if run.passed else ExitStatus.QUALIFICATION_FAILED

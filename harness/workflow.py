@@ -23,7 +23,8 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.ml import dataset, package
-from harness.ml.train import METRIC_DEFINITIONS, roc_auc
+from harness.ml.metrics import roc_auc
+from harness.ml.train import METRIC_DEFINITIONS
 from harness.platform import Layout
 from harness.target import Target, aws_errors
 

@@ -60,6 +60,7 @@ import numpy as np
 import xgboost as xgb
 
 from .dataset import sha256_file
+from .metrics import log_loss, roc_auc
 from .schema import FEATURE_NAMES, LABEL_NAME, METRICS_FILENAME, MODEL_FILENAME
 
 MAX_FAILURE_CHARS = 1024
@@ -405,33 +406,6 @@ def load_channels(paths: Paths) -> dict[str, ChannelData]:
 
 
 # -------------------------------------------------------------------------------------------- metrics
-
-
-def roc_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve via the rank-sum (Mann-Whitney U) formula, ties averaged."""
-    y = np.asarray(y_true).astype(bool)
-    s = np.asarray(scores, dtype=np.float64)
-    positives = int(y.sum())
-    negatives = len(y) - positives
-    if positives == 0 or negatives == 0:
-        return float("nan")
-    order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(len(s), dtype=np.float64)
-    sorted_scores = s[order]
-    # average ranks over runs of equal scores
-    boundaries = np.flatnonzero(np.diff(sorted_scores)) + 1
-    starts = np.concatenate(([0], boundaries))
-    ends = np.concatenate((boundaries, [len(s)]))
-    for start, end in zip(starts, ends, strict=True):
-        ranks[order[start:end]] = (start + end + 1) / 2.0
-    return float((ranks[y].sum() - positives * (positives + 1) / 2.0) / (positives * negatives))
-
-
-def log_loss(y_true: np.ndarray, probabilities: np.ndarray) -> float:
-    """Mean binary cross-entropy, probabilities clipped away from 0 and 1."""
-    y = np.asarray(y_true, dtype=np.float64)
-    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-15, 1 - 1e-15)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
 def format_metric_line(iteration: int, results: Sequence[tuple[str, str, float]]) -> str:

@@ -8,9 +8,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.errors import ExitStatus
+from harness.errors import ExitStatus, UsageError
 from harness.validation import package
-from harness.validation.errors import EvidenceError
 from harness.validation.report import ReportResult, build_report
 
 ClientFactory = Callable[[str], Any]
@@ -23,19 +22,17 @@ def verify_command(
     out: TextIO,
     trusted_public_key: str | Path | None = None,
     as_json: bool = False,
-) -> int:
-    """``harness report verify <folder|s3-uri>``: 0 when the package verifies, 1 with every problem named
-    (altered, missing, extra files, bad signature, untrusted key), 2 when the target does not exist."""
+) -> ExitStatus:
+    """``harness report verify <folder|s3-uri>``: OK when the package verifies, ERROR with every problem
+    named (altered, missing, extra files, bad signature, untrusted key). A folder that does not exist
+    raises :class:`UsageError`, an unreadable package :class:`EvidenceError` (the CLI maps both)."""
     trusted = Path(trusted_public_key).read_bytes() if trusted_public_key else None
     if not target_arg.startswith("s3://") and not Path(target_arg).is_dir():
-        print(f"error: {target_arg}: no such evidence folder", file=out)
-        return int(ExitStatus.USAGE)
-    try:
-        client = s3_client_factory("s3") if target_arg.startswith("s3://") and s3_client_factory else None
-        result = package.verify(target_arg, s3_client=client, trusted_public_key=trusted)
-    except EvidenceError as exc:
-        print(f"error: {exc}", file=out)
-        return int(ExitStatus.ERROR)
+        raise UsageError(
+            f"{target_arg}: no such evidence folder", hint="name a run folder or an s3:// prefix"
+        )
+    client = s3_client_factory("s3") if target_arg.startswith("s3://") and s3_client_factory else None
+    result = package.verify(target_arg, s3_client=client, trusted_public_key=trusted)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2), file=out)
     else:
@@ -49,7 +46,7 @@ def verify_command(
             print(f"  trusted key: {'yes' if result.key_trusted else 'NO'}", file=out)
         for problem in result.all_problems():
             print(f"  - {problem}", file=out)
-    return int(ExitStatus.OK if result.ok else ExitStatus.ERROR)
+    return ExitStatus.OK if result.ok else ExitStatus.ERROR
 
 
 @dataclasses.dataclass

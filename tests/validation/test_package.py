@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from harness.errors import UsageError
 from harness.validation import package
 from harness.validation.commands import finalize, verify_command
 from harness.validation.errors import PackageError
@@ -256,8 +257,9 @@ def test_verify_command(signed: Path, aws: dict[str, Any]) -> None:
     assert verify_command(str(signed), s3_client_factory=None, out=out) == 1
     text = out.getvalue()
     assert text.startswith("FAILED:") and "altered: report.html" in text and "missing: results.json" in text
-    out = io.StringIO()
-    assert verify_command(str(signed / "nope"), s3_client_factory=None, out=out) == 2
+    with pytest.raises(UsageError) as missing:
+        verify_command(str(signed / "nope"), s3_client_factory=None, out=io.StringIO())
+    assert missing.value.exit_status == 2
     archived_prefix = f"s3://{BUCKET}/absent/"
     out = io.StringIO()
     assert verify_command(archived_prefix, s3_client_factory=lambda _s: aws["s3"], out=out, as_json=True) == 1
