@@ -9,15 +9,18 @@ MetricDefinitions; StopTrainingJob stops it; CreateEndpoint / UpdateEndpoint sta
 DeleteEndpoint stops the endpoint's model servers. CreateProcessingJob (which moto records as
 ``Completed`` at once, dropping ProcessingResources and Environment) starts a
 ``processing.ProcessingRun`` and keeps the whole request; StopProcessingJob stops it (moto: ``Stopped``
-at once, whatever the status).
+at once, whatever the status). StartPipelineExecution (moto: ``Succeeded`` at once) starts a
+``pipelines.PipelineRun``; DescribePipelineExecution gives its FailureReason; ListPipelineExecutionSteps
+and StopPipelineExecution (absent in moto) are added.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from . import hosting, processing, state, training
+from . import hosting, pipelines, processing, state, training
 
 _MARK = "__harness_runtime_original__"
 
@@ -215,3 +218,89 @@ def apply() -> None:
         run.stop()
 
     _replace(SageMakerModelBackend, "stop_processing_job", lambda _orig: stop_processing_job)
+
+    # ----------------------------------------------------------------------------------- pipelines
+
+    def start_pipeline_execution_factory(original: Any) -> Any:
+        def start_pipeline_execution(
+            self: Any,
+            pipeline_name: str,
+            pipeline_execution_display_name: str,
+            pipeline_parameters: Any,
+            pipeline_execution_description: str,
+            parallelism_configuration: Any,
+            client_request_token: str,
+        ) -> Any:
+            from moto.sagemaker.utils import get_pipeline_from_name
+
+            pipeline = get_pipeline_from_name(self.pipelines, pipeline_name)
+            try:
+                definition = json.loads(pipeline.pipeline_definition or "{}")
+                params = pipelines.declared_parameters(definition, pipeline_parameters)
+                pipelines.flatten_steps(definition.get("Steps") or [])
+            except ValueError as exc:
+                raise _validation(str(exc)) from None
+            answer = original(
+                self,
+                pipeline_name,
+                pipeline_execution_display_name,
+                pipeline_parameters,
+                pipeline_execution_description,
+                parallelism_configuration,
+                client_request_token,
+            )
+            execution = pipeline.pipeline_executions[answer["PipelineExecutionArn"]]
+            execution.pipeline_execution_status = "Executing"
+            execution.pipeline_parameters = [
+                {"Name": k, "Value": pipelines.PipelineRun._text(v)} for k, v in params.items()
+            ]
+            pipelines.launch(self, pipeline, execution, definition, params)
+            return answer
+
+        return start_pipeline_execution
+
+    _replace(SageMakerModelBackend, "start_pipeline_execution", start_pipeline_execution_factory)
+
+    def describe_pipeline_execution_factory(original: Any) -> Any:
+        def describe_pipeline_execution(self: Any, pipeline_execution_arn: str) -> Any:
+            from moto.sagemaker.utils import get_pipeline_execution_from_arn
+
+            answer = dict(original(self, pipeline_execution_arn))
+            execution = get_pipeline_execution_from_arn(self.pipelines, pipeline_execution_arn)
+            answer.pop("FailureReason", None)
+            if execution.pipeline_execution_failure_reason:
+                answer["FailureReason"] = execution.pipeline_execution_failure_reason
+            if not answer.get("ParallelismConfiguration"):
+                answer.pop("ParallelismConfiguration", None)
+            return answer
+
+        return describe_pipeline_execution
+
+    _replace(SageMakerModelBackend, "describe_pipeline_execution", describe_pipeline_execution_factory)
+
+    def _pipeline_run(self: Any, arn: str) -> Any:
+        from moto.sagemaker.utils import get_pipeline_execution_from_arn
+
+        get_pipeline_execution_from_arn(self.sagemaker_backend.pipelines, arn)  # ValidationError if unknown
+        return state.pipeline_runs.get(arn)
+
+    def list_pipeline_execution_steps(self: Any) -> Any:
+        arn = self._get_param("PipelineExecutionArn")
+        run = _pipeline_run(self, arn)
+        records = [dict(r) for r in (run.records if run is not None else [])]
+        if self._get_param("SortOrder", "Descending") == "Descending":
+            records.reverse()
+        return ActionResult({"PipelineExecutionSteps": records})
+
+    SageMakerResponse.list_pipeline_execution_steps = list_pipeline_execution_steps  # type: ignore[attr-defined]
+
+    def stop_pipeline_execution(self: Any) -> Any:
+        arn = self._get_param("PipelineExecutionArn")
+        run = _pipeline_run(self, arn)
+        status = run.execution.pipeline_execution_status if run is not None else "Succeeded"
+        if run is None or status != "Executing":
+            raise _validation(f"Pipeline execution with ARN {arn} status {status}. Cannot stop pipeline.")
+        run.stop()
+        return ActionResult({"PipelineExecutionArn": arn})
+
+    SageMakerResponse.stop_pipeline_execution = stop_pipeline_execution  # type: ignore[attr-defined]

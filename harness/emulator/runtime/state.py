@@ -24,6 +24,8 @@ training_runs: dict[tuple[str, str, str], Any] = {}
 """(account, region, job name) -> training.TrainingRun"""
 processing_runs: dict[tuple[str, str, str], Any] = {}
 """(account, region, job name) -> processing.ProcessingRun"""
+pipeline_runs: dict[str, Any] = {}
+"""pipeline execution ARN -> pipelines.PipelineRun"""
 endpoints: dict[tuple[str, str, str], Any] = {}
 """(account, region, endpoint name) -> hosting.EndpointHost (the one serving)"""
 pending: dict[tuple[str, str, str], Any] = {}
@@ -89,6 +91,8 @@ def shutdown() -> None:
     for host in hosts:
         with contextlib.suppress(Exception):
             host.stop()
+    for execution in list(pipeline_runs.values()):
+        execution.stop_requested.set()
     for run in runs:
         with contextlib.suppress(Exception):
             run.kill()
