@@ -34,7 +34,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import state
+from . import state, xgboost_algorithm
 from .archives import unpack
 from .backends import LOGS, S3Error, S3Uri, get_object, log_stream_arn
 from .capture import DataCapture
@@ -111,8 +111,19 @@ class Instance:
                 "SAGEMAKER_BIND_TO_PORT": str(self.port),
             }
         )
+        command = [sys.executable, str(MODEL_SERVER), "--model-dir", str(model_dir), "--port", str(self.port)]
+        if not env.get("SAGEMAKER_PROGRAM"):
+            version = xgboost_algorithm.image_version(self.variant.image)
+            if version is None:
+                raise HostingError(
+                    f"Image {self.variant.image} of production variant {self.variant.name} has no "
+                    "SAGEMAKER_PROGRAM: "
+                    "the local runtime serves the SageMaker XGBoost image (sagemaker-xgboost or xgboost) in "
+                    "algorithm mode and script mode only."
+                )
+            command += ["--algorithm-version", version]
         self.proc = state.spawn(
-            [sys.executable, str(MODEL_SERVER), "--model-dir", str(model_dir), "--port", str(self.port)],
+            command,
             cwd=str(self.dir),
             env=env,
             stdin=subprocess.DEVNULL,
@@ -277,6 +288,7 @@ class Variant:
         )
         container = model.primary_container or (model.containers[0] if model.containers else {}) or {}
         self.model_data_url: str = container.get("ModelDataUrl") or ""
+        self.image: str = container.get("Image") or ""
         self.environment: dict[str, str] = dict(container.get("Environment") or {})
         self.instances: list[Instance] = []
         self._rr = itertools.count()

@@ -7,13 +7,17 @@ the user code it loads brings numpy/xgboost.
 
 Script mode as in the container: the module ``SAGEMAKER_PROGRAM`` (``.py`` stripped) is imported
 from ``SAGEMAKER_SUBMIT_DIRECTORY`` (a folder; ``/opt/ml/model`` in it stands for ``--model-dir``).
-``model_fn(model_dir)`` loads the model once before the port opens (default: ``xgboost-model`` with
-xgboost); per request ``transform_fn(model, body, content_type, accept)`` or
+``model_fn(model_dir)`` loads the model once before the port opens; per request
+``transform_fn(model, body, content_type, accept)`` or
 ``output_fn(predict_fn(input_fn(body, content_type), model), accept)``. Bodies of JSON, CSV and text
 types arrive as ``str``, others as ``bytes``. An exception with ``status_code`` (the inference
 toolkit's ``BaseInferenceToolkitError`` contract) answers that status with its ``message``; any
 other exception answers 500 with the error text. Accept absent or ``*/*``: the model's
 ``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`` when set, else as sent.
+
+Algorithm mode (no ``SAGEMAKER_PROGRAM``, ``--algorithm-version`` given by the runtime for an XGBoost
+image): ``xgboost_algorithm.Scorer`` (loaded by file path from this folder) answers as the algorithm
+container's ``serve`` does. Without a program and without that option the server refuses to start.
 
 HTTP/1.1 with keep-alive on 127.0.0.1: ``GET /ping`` -> 200 once loaded, ``POST /invocations``.
 A thread per connection; the handler runs one request at a time (it holds the GIL for most of its
@@ -42,11 +46,14 @@ MAX_HEADER_LINES = 100
 MAX_BODY = 64 * 1024 * 1024
 REASONS = {
     200: "OK",
+    204: "No Content",
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
     411: "Length Required",
     413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    406: "Not Acceptable",
     500: "Internal Server Error",
 }
 
@@ -63,15 +70,41 @@ def _isolate_imports() -> None:
     ]
 
 
+def _algorithm_scorer(model_dir: str, version: str) -> Any:
+    """The algorithm container's ``serve``, from ``xgboost_algorithm.py`` beside this file."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "xgboost_algorithm.py")
+    spec = importlib.util.spec_from_file_location("xgboost_algorithm", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Scorer(model_dir, version)
+
+
 class Handlers:
-    def __init__(self, model_dir: str) -> None:
+    def __init__(self, model_dir: str, algorithm_version: str | None = None) -> None:
         self.model_dir = model_dir
+        self.scorer: Any = None
         program = os.environ.get("SAGEMAKER_PROGRAM", "")
         submit = os.environ.get("SAGEMAKER_SUBMIT_DIRECTORY", "") or os.path.join(model_dir, "code")
         if submit.startswith(CONTAINER_MODEL_DIR):
             submit = model_dir + submit[len(CONTAINER_MODEL_DIR) :]
         self.default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT") or None
         self.module: Any = None
+        if not program:
+            if algorithm_version is None:
+                raise RuntimeError(
+                    "no SAGEMAKER_PROGRAM and not an XGBoost algorithm image: "
+                    "nothing to serve this model with"
+                )
+            self.scorer = _algorithm_scorer(model_dir, algorithm_version)
+            print(
+                f"Serving {model_dir} in XGBoost algorithm mode (image version {algorithm_version})",
+                flush=True,
+            )
+            return
         if program:
             if not os.path.isdir(submit):
                 raise FileNotFoundError(f"SAGEMAKER_SUBMIT_DIRECTORY {submit} is not a folder")
@@ -85,20 +118,17 @@ class Handlers:
             if shipped is not None:
                 print(f"harness package from {os.path.dirname(shipped.__file__ or '?')}", flush=True)
         fn = getattr(self.module, "model_fn", None)
-        self.model = fn(model_dir) if fn else self._default_model()
+        if fn is None:
+            raise AttributeError(f"{program} defines no model_fn(model_dir)")
+        self.model = fn(model_dir)
         self.transform_fn = getattr(self.module, "transform_fn", None)
         self.input_fn = getattr(self.module, "input_fn", None)
         self.predict_fn = getattr(self.module, "predict_fn", None)
         self.output_fn = getattr(self.module, "output_fn", None)
 
-    def _default_model(self) -> Any:
-        import xgboost as xgb
-
-        booster = xgb.Booster()
-        booster.load_model(os.path.join(self.model_dir, "xgboost-model"))
-        return booster
-
     def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[int, bytes, str]:
+        if self.scorer is not None:
+            return self.scorer.invoke(body, content_type, accept)
         if (not accept or accept == "*/*") and self.default_accept:
             accept = self.default_accept
         data: bytes | str = body
@@ -235,11 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--algorithm-version", default=None, help="serve as the XGBoost algorithm image")
     args = parser.parse_args(argv)
     _isolate_imports()
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     try:
-        handlers = Handlers(os.path.abspath(args.model_dir))
+        handlers = Handlers(os.path.abspath(args.model_dir), args.algorithm_version)
     except Exception:
         print(f"Model failed to load:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
         return 1

@@ -19,8 +19,12 @@ One ``TrainingRun`` per CreateTrainingJob, in a background thread:
    SecondaryStatus MaxRuntimeExceeded; StopTrainingJob -> Stopping -> Stopped. The model folder is
    uploaded on a stop too when the program left something in it, as SageMaker does.
 
-Not emulated: the built-in algorithm mode (no ``sagemaker_program``: the job fails and says so),
-``ManifestFile``/``AugmentedManifestFile`` data sources, Pipe/FastFile input, several instances.
+Without ``sagemaker_program``, an XGBoost image (``sagemaker-xgboost:<v>`` or ``xgboost:<v>``) runs in
+algorithm mode: ``xgboost_algorithm.py train`` runs in the same layout, the job's MetricDefinitions
+become the algorithm's, and its failure file is reported as ``AlgorithmError: <failure>``; any other
+image without a program fails and says so.
+
+Not emulated: ``ManifestFile``/``AugmentedManifestFile`` data sources, Pipe/FastFile input, several instances.
 """
 
 from __future__ import annotations
@@ -39,13 +43,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import state
+from . import state, xgboost_algorithm
 from .archives import tar_folder, unpack
 from .backends import LOGS, S3Error, S3Uri, get_object, list_objects, put_object
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 MAX_FAILURE_CHARS = 1024
 CONTAINER_ROOT = "/opt/ml/"
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)", re.IGNORECASE)
+"""The number a metric's capture group starts with: the algorithm's ``(\\S+)`` also takes ``#011`` and the
+next metric when several are on one line, and SageMaker still reports the value."""
+ALGORITHM = Path(xgboost_algorithm.__file__).resolve()
 
 
 class JobError(Exception):
@@ -73,9 +81,18 @@ class TrainingRun:
         self.stop_requested = threading.Event()
         self.stream = ""
         self.metric_values: dict[str, tuple[float, dt.datetime]] = {}
+        spec = job.algorithm_specification or {}
+        self.algorithm_version = (
+            None
+            if (job.hyper_parameters or {}).get("sagemaker_program")
+            else xgboost_algorithm.image_version(spec.get("TrainingImage"))
+        )
+        if self.algorithm_version is not None:
+            # a built-in algorithm's metrics are its own (DescribeTrainingJob lists them)
+            spec["MetricDefinitions"] = xgboost_algorithm.metric_definitions()
         self.metric_defs = [
             (d["Name"], re.compile(d["Regex"]))
-            for d in (job.algorithm_specification or {}).get("MetricDefinitions") or []
+            for d in spec.get("MetricDefinitions") or []
             if d.get("Name") and d.get("Regex")
         ]
         self.started = time.monotonic()
@@ -137,9 +154,9 @@ class TrainingRun:
         try:
             self._transition("Downloading", "Downloading input data")
             self._layout()
-            program, code_dir = self._script()
+            command, code_dir = self._command()
             self._transition("Training", "Training image download completed. Training in progress.")
-            outcome, reason = self._execute(program, code_dir)
+            outcome, reason = self._execute(command, code_dir)
             if outcome == "Completed" or (outcome == "Stopped" and any((self.root / "model").iterdir())):
                 self._transition("Uploading", "Uploading generated training model")
                 self._upload()
@@ -258,14 +275,23 @@ class TrainingRun:
             path.write_bytes(data)
         self.log(f"Downloaded {len(objects)} object(s) for channel {channel} from {uri}")
 
+    def _command(self) -> tuple[list[str], Path]:
+        """The container's process: the algorithm, or the script mode program with its arguments."""
+        if self.algorithm_version is not None:
+            return [sys.executable, str(ALGORITHM), "train"], self.root
+        program, code_dir = self._script()
+        return [sys.executable, program, *self._arguments()], code_dir
+
     def _script(self) -> tuple[str, Path]:
         hp = self.job.hyper_parameters or {}
         program = _decode(hp.get("sagemaker_program", ""))
         submit = _decode(hp.get("sagemaker_submit_directory", ""))
         if not program or not submit:
+            image = (self.job.algorithm_specification or {}).get("TrainingImage")
             raise JobError(
-                "AlgorithmError: the local runtime emulates the XGBoost framework container in script mode "
-                "only: set the sagemaker_program and sagemaker_submit_directory hyperparameters"
+                f"AlgorithmError: image {image} without the sagemaker_program and sagemaker_submit_directory "
+                "hyperparameters: the local runtime runs the SageMaker XGBoost image (sagemaker-xgboost or "
+                "xgboost) in algorithm mode and script mode only"
             )
         if str(submit).startswith("s3://"):
             try:
@@ -337,11 +363,11 @@ class TrainingRun:
             args += [f"--{key}", value if isinstance(value, str) else json.dumps(value)]
         return args
 
-    def _execute(self, program: str, code_dir: Path) -> tuple[str, str]:
+    def _execute(self, command: list[str], code_dir: Path) -> tuple[str, str]:
         if self.stop_requested.is_set():
             return "Stopped", ""
-        command = [sys.executable, program, *self._arguments()]
-        self.log(f"Invoking script: {' '.join(command[1:])}")
+        if self.algorithm_version is None:
+            self.log(f"Invoking script: {' '.join(command[1:])}")
         self.proc = state.spawn(
             command,
             cwd=str(code_dir),
@@ -379,7 +405,10 @@ class TrainingRun:
             return "Completed", ""
         failure = self.root / "output" / "failure"
         if failure.is_file():
-            reason = failure.read_text(encoding="utf-8", errors="replace")[:MAX_FAILURE_CHARS]
+            reason = failure.read_text(encoding="utf-8", errors="replace")
+            if self.algorithm_version is not None:
+                reason = f"AlgorithmError: {reason}"
+            reason = reason[:MAX_FAILURE_CHARS]
         else:
             command = " ".join(str(a) for a in self.proc.args)
             reason = f'AlgorithmError: ExecuteUserScriptError: Command "{command}" exit code {code}'
@@ -393,9 +422,9 @@ class TrainingRun:
                 shown = line.replace("\t", "#011")
                 for name, regex in self.metric_defs:
                     match = regex.search(shown)
-                    if match and match.groups():
-                        with contextlib.suppress(TypeError, ValueError):
-                            self.metric_values[name] = (float(match.group(1)), _now())
+                    number = NUMBER.match(match.group(1) or "") if match and match.groups() else None
+                    if number:
+                        self.metric_values[name] = (float(number.group(0)), _now())
         pipe.close()
 
     def _upload(self) -> None:
