@@ -61,9 +61,14 @@ def principal_is_wildcard(principal: Any) -> bool:
 
 
 def trim(data: Any, drop: Iterable[str] = ("ResponseMetadata",)) -> Any:
-    """A boto3 response without its transport metadata (what evidence keeps)."""
+    """A boto3 response without its transport metadata but with its ``RequestId`` (what evidence keeps:
+    the request can be found again in CloudTrail and by AWS support)."""
     if isinstance(data, dict):
-        return {k: v for k, v in data.items() if k not in set(drop)}
+        out = {k: v for k, v in data.items() if k not in set(drop)}
+        request_id = (data.get("ResponseMetadata") or {}).get("RequestId")
+        if request_id:
+            out["RequestId"] = request_id
+        return out
     return data
 
 

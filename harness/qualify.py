@@ -84,6 +84,10 @@ class Run:
     signed: Any = None  # harness.validation.package.SignResult
     archived: Any = None  # harness.validation.package.ArchiveResult
     verified: dict[str, Any] | None = None
+    #: Deviations found by stages themselves (e.g. drift repaired by apply), added to the report's.
+    deviations: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: The protocol record this run executes (``harness.validation.protocol``).
+    protocol: dict[str, Any] | None = None
 
     def stage(self, name: str) -> Stage:
         return next(s for s in self.stages if s.name == name)
@@ -299,6 +303,9 @@ def report(run: Run) -> Outcome:
         lineage=lineage,
         checkov=_checkov_record(run),
         metrics=metrics,
+        stages=run.stage_table(),
+        protocol=run.protocol,
+        extra_deviations=run.deviations,
         kms_client=target.client("kms") if target and signing_key else None,
         key_id=signing_key,
     )
@@ -337,6 +344,32 @@ def verify(run: Run) -> Outcome:
     return ok, detail
 
 
+def receipt(run: Run) -> Outcome:
+    """Seal what happened after the package was signed: the whole stage table, the verify results and
+    the archive's object versions, in a signed ``receipt.json`` (archived beside the package)."""
+    from harness.validation.receipt import upload_receipt, write_receipt
+
+    key_id = ((run.outputs or {}).get("kms_key_arns") or {}).get("signing")
+    if run.target is None or not key_id:
+        return False, "no signing key: no receipt"
+    table = run.stage_table()
+    for row in table:
+        if row["name"] == "receipt":
+            row["status"], row["detail"] = "running", "this receipt"
+    write_receipt(
+        run.run_dir,
+        stages=table,
+        verified=run.verified,
+        archived=run.archived.to_dict() if run.archived is not None else None,
+        kms_client=run.target.client("kms"),
+        key_id=key_id,
+    )
+    if run.archived is None:
+        return True, "receipt.json signed (not archived)"
+    objects = upload_receipt(run.run_dir, run.target.client("s3"), run.archived.bucket, run.archived.prefix)
+    return True, f"receipt.json signed, archived as {len(objects)} new object(s)"
+
+
 #: The qualification, in order. Each entry is the whole declaration of a stage.
 PIPELINE: tuple[StageSpec, ...] = (
     StageSpec("up", up, outputs=("target",)),
@@ -364,6 +397,8 @@ PIPELINE: tuple[StageSpec, ...] = (
     StageSpec("report", report, outputs=("finalized", "signed", "archived")),
     # A package that was signed is verified even when its archive failed (it is the local evidence).
     StageSpec("verify", verify, inputs=("signed",), outputs=("verified",)),
+    # What happened after sealing (verify results, archive versions), itself signed.
+    StageSpec("receipt", receipt, inputs=("signed",)),
 )
 #: The stage names, in order (the stage table shows them all).
 STAGES = tuple(s.name for s in PIPELINE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -63,6 +63,9 @@ def finalize(
     lineage: Mapping[str, Any] | None = None,
     checkov: Any = None,
     metrics: Mapping[str, Any] | None = None,
+    stages: Sequence[Mapping[str, Any]] | None = None,
+    protocol: Mapping[str, Any] | None = None,
+    extra_deviations: Sequence[Mapping[str, Any]] = (),
     kms_client: Any = None,
     key_id: str | None = None,
     s3_client: Any = None,
@@ -77,7 +80,16 @@ def finalize(
     """
     run_dir = Path(run_dir)
     report = build_report(
-        run_dir, run_dir, context=context, lineage=lineage, checkov=checkov, metrics=metrics, pdf=pdf
+        run_dir,
+        run_dir,
+        context=context,
+        lineage=lineage,
+        checkov=checkov,
+        metrics=metrics,
+        stages=stages,
+        protocol=protocol,
+        extra_deviations=extra_deviations,
+        pdf=pdf,
     )
     signed = None
     if kms_client is not None and key_id:

@@ -5,7 +5,10 @@ A requirement is
 * ``passed`` when it has scenarios and every one of them passed;
 * ``failed`` when any of its scenarios failed or errored;
 * ``incomplete`` when some passed and the others were skipped (nothing failed);
-* ``not covered`` when no scenario proves it, or every one was skipped.
+* ``not covered`` when no scenario proves it, or every one was skipped;
+* ``insufficiently covered`` when it passed but has fewer scenarios than its risk asks
+  (:data:`COVERAGE_RULES`: a high-risk requirement needs two distinct scenarios, one of them a negative
+  test tagged ``@negative``: the control rejects what it must reject).
 """
 
 from __future__ import annotations
@@ -19,8 +22,41 @@ from typing import Any
 
 from harness.validation.requirements import Requirement
 
-MATRIX_STATUSES = ("passed", "failed", "incomplete", "not covered")
-CSV_COLUMNS = ("requirement", "risk", "source", "statement", "status", "stages", "scenarios", "results")
+MATRIX_STATUSES = ("passed", "failed", "incomplete", "not covered", "insufficiently covered")
+#: Risk -> (distinct scenarios, of which negative) a requirement needs; examples of an outline count once.
+COVERAGE_RULES: dict[str, tuple[int, int]] = {"high": (2, 1)}
+NEGATIVE_TAG = "negative"
+
+
+def coverage(risk: str, refs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """How deeply the scenarios ``refs`` cover a requirement of ``risk``, and whether that is enough."""
+    distinct: dict[tuple[Any, ...], bool] = {}
+    for r in refs:
+        key = (r.get("feature_file") or r.get("feature"), r.get("line"), r.get("scenario"))
+        distinct[key] = distinct.get(key, False) or NEGATIVE_TAG in (r.get("tags") or ())
+    need, need_negative = COVERAGE_RULES.get(risk, (1, 0))
+    negative = sum(distinct.values())
+    return {
+        "scenarios": len(distinct),
+        "negative": negative,
+        "required_scenarios": need,
+        "required_negative": need_negative,
+        "sufficient": len(distinct) >= need and negative >= need_negative,
+    }
+
+
+CSV_COLUMNS = (
+    "requirement",
+    "risk",
+    "source",
+    "statement",
+    "criterion",
+    "status",
+    "coverage",
+    "stages",
+    "scenarios",
+    "results",
+)
 
 
 def requirement_status(statuses: Iterable[str]) -> str:
@@ -54,6 +90,9 @@ def build_matrix(requirements: Iterable[Requirement], results: Mapping[str, Any]
             "scenario": sc.get("scenario"),
             "example": sc.get("example") or {},
             "status": sc.get("status"),
+            "feature_file": sc.get("feature_file"),
+            "line": sc.get("line"),
+            "tags": list(sc.get("tags") or []),
         }
         reqs = sc.get("requirements") or []
         if not reqs:
@@ -66,6 +105,10 @@ def build_matrix(requirements: Iterable[Requirement], results: Mapping[str, Any]
     rows = []
     for req in requirements:
         refs = by_req[req.id]
+        status = requirement_status(r["status"] for r in refs)
+        cover = coverage(req.risk, refs)
+        if status == "passed" and not cover["sufficient"]:
+            status = "insufficiently covered"
         rows.append(
             {
                 "requirement": req.id,
@@ -73,7 +116,9 @@ def build_matrix(requirements: Iterable[Requirement], results: Mapping[str, Any]
                 "risk": req.risk,
                 "source": req.source,
                 "checks": list(req.checks),
-                "status": requirement_status(r["status"] for r in refs),
+                "criterion": req.criterion,
+                "status": status,
+                "coverage": cover,
                 "stages": sorted({str(r["stage"]) for r in refs}),
                 "scenarios": refs,
             }
@@ -106,13 +151,20 @@ def to_csv(matrix: Mapping[str, Any]) -> str:
                 row["risk"],
                 row["source"],
                 row["statement"],
+                row.get("criterion", ""),
                 row["status"],
+                _coverage_text(row),
                 " ".join(row["stages"]),
                 " | ".join(_scenario_label(s) for s in row["scenarios"]),
                 " | ".join(str(s["status"]) for s in row["scenarios"]),
             ]
         )
     return buf.getvalue()
+
+
+def _coverage_text(row: Mapping[str, Any]) -> str:
+    cov = row.get("coverage") or {}
+    return f"{cov.get('scenarios', 0)} scenario(s), {cov.get('negative', 0)} negative"
 
 
 def to_json(matrix: Mapping[str, Any]) -> str:
@@ -129,16 +181,17 @@ def to_markdown(matrix: Mapping[str, Any]) -> str:
         "# Traceability matrix",
         "",
         f"{s['requirements']} requirements: {s['passed']} passed, {s['failed']} failed, "
-        f"{s['incomplete']} incomplete, {s['not covered']} not covered.",
+        f"{s['incomplete']} incomplete, {s['not covered']} not covered, "
+        f"{s.get('insufficiently covered', 0)} insufficiently covered.",
         "",
-        "| Requirement | Risk | Source | Statement | Status | Scenarios |",
-        "|---|---|---|---|---|---|",
+        "| Requirement | Risk | Source | Statement | Criterion | Status | Coverage | Scenarios |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in matrix["rows"]:
         scen = "<br>".join(f"{_md(_scenario_label(r))} ({r['status']})" for r in row["scenarios"]) or "none"
         lines.append(
             f"| {row['requirement']} | {row['risk']} | {_md(row['source'])} | {_md(row['statement'])} "
-            f"| **{row['status']}** | {scen} |"
+            f"| {_md(row.get('criterion', ''))} | **{row['status']}** | {_coverage_text(row)} | {scen} |"
         )
     if matrix.get("untraced_scenarios"):
         lines += ["", "## Scenarios tracing to no requirement", ""]

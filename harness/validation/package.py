@@ -50,7 +50,9 @@ PUBLIC_KEY = "public_key.pem"
 LATEST = "latest"
 MANIFEST_FORMAT = "harness.validation/manifest/v1"
 SIGNING_ALGORITHM = "RSASSA_PSS_SHA_256"
-EXCLUDED = frozenset({MANIFEST, SIGNATURE})
+#: Files beside the manifest, not in it: its signature, and the receipt written after sealing
+#: (:mod:`harness.validation.receipt`, checked on its own).
+EXCLUDED = frozenset({MANIFEST, SIGNATURE, "receipt.json", "receipt.sig"})
 _CHUNK = 1 << 20
 
 
@@ -377,6 +379,10 @@ def verify_folder(
             result.problems.append(f"{PUBLIC_KEY}: cannot be used ({exc})")
         if result.signature_valid is False and not any(p.startswith(PUBLIC_KEY) for p in result.problems):
             result.problems.append(f"{SIGNATURE}: the signature does not match {MANIFEST} and {PUBLIC_KEY}")
+        if result.signature_valid:
+            from harness.validation.receipt import check_receipt
+
+            result.problems += check_receipt(folder, public_key)
         recorded = signing.get("public_key_sha256")
         if recorded and result.public_key_sha256 and recorded != result.public_key_sha256:
             result.problems.append(f"{PUBLIC_KEY}: fingerprint differs from the one recorded in {MANIFEST}")

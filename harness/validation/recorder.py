@@ -36,9 +36,16 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+#: The one timestamp format of every evidence file: UTC ISO 8601 with a ``Z`` (2026-12-01T03:25:07Z).
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def iso(moment: dt.datetime) -> str:
-    """UTC ISO 8601 with microseconds and a ``Z``."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC ISO 8601 with a ``Z``, to the second (durations carry the sub-second precision); a naive
+    datetime (as some AWS responses parse) is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -54,7 +61,7 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return sorted((to_jsonable(v) for v in value), key=lambda x: json.dumps(x, sort_keys=True))
     if isinstance(value, dt.datetime):
-        return iso(value) if value.tzinfo else value.isoformat()
+        return iso(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):

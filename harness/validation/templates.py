@@ -18,7 +18,7 @@ pre { background: #f7f7f7; border: 1px solid #e2e2e2; padding: 6px; overflow-x: 
       word-break: break-all; max-height: 480px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; }
 .passed, .PASS { background: #2a7a2a; } .failed, .FAIL, .error { background: #b03030; }
-.skipped, .incomplete { background: #b07d10; } .not-covered { background: #666; } .running { background: #666; }
+.skipped, .incomplete { background: #b07d10; } .not-covered { background: #666; } .insufficiently-covered { background: #b04010; } .kept { background: #2a7; } .not-run { background: #666; } .running { background: #666; }
 .verdict { font-size: 20px; padding: 4px 14px; }
 details { margin: .3em 0; } summary { cursor: pointer; }
 .scenario { border: 1px solid #ddd; border-radius: 4px; padding: 4px 8px; margin: 6px 0; }
@@ -36,8 +36,22 @@ details { margin: .3em 0; } summary { cursor: pointer; }
 {%- if context.region %} &middot; region {{ context.region }}{% endif %}
 {%- if context.account %} &middot; account {{ context.account }}{% endif %}
 &middot; report generated {{ generated }}</p>
-<p>Verdict: <span class="badge verdict {{ verdict.result }}">{{ verdict.result }}</span></p>
+<p id="target"><b>{{ target.statement }}</b></p>
+<p>Verdict: <span class="badge verdict {{ verdict.result }}">{{ verdict.result }}</span>
+&middot; release-grade: <b>{{ "yes" if verdict.release else "no" }}</b></p>
 {% if verdict.reasons %}<ul>{% for r in verdict.reasons %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}
+{% if verdict.release_reasons %}<p class="muted">Not release-grade because:</p>
+<ul>{% for r in verdict.release_reasons %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}
+{% if protocol %}<p class="muted">Protocol <code>{{ protocol.sha256 }}</code> (specification version
+{{ protocol.specification_version }}): {{ "approved" if protocol.approved else "not approved" }}</p>{% endif %}
+{% if stage_table %}
+<h2 id="stage-table">Stage table</h2>
+<table><tr><th>Stage</th><th>Status</th><th>Seconds</th><th>Detail</th></tr>
+{% for s in stage_table %}<tr><td><b>{{ s.name }}</b></td><td><span class="badge {{ s.status | replace(' ', '-') }}">{{ s.status }}</span></td>
+<td>{{ s.seconds }}</td><td>{{ s.detail }}</td></tr>{% endfor %}</table>
+<p class="muted">The report and verify stages finish after this report is sealed: their outcome is in
+<code>receipt.json</code>, hashed and signed beside the package.</p>
+{% endif %}
 
 <h2 id="summary">Summary per stage</h2>
 <table>
@@ -51,16 +65,18 @@ details { margin: .3em 0; } summary { cursor: pointer; }
 </table>
 <p class="muted">Requirements: {{ matrix.summary.requirements }} &middot; passed {{ matrix.summary.passed }}
 &middot; failed {{ matrix.summary.failed }} &middot; incomplete {{ matrix.summary.incomplete }}
-&middot; not covered {{ matrix.summary["not covered"] }}</p>
+&middot; not covered {{ matrix.summary["not covered"] }}
+&middot; insufficiently covered {{ matrix.summary["insufficiently covered"] }}</p>
 
 <h2 id="requirements">Requirements and traceability</h2>
 <table>
-<tr><th>Requirement</th><th>Risk</th><th>Source</th><th>Statement</th><th>Status</th><th>Scenarios</th>
+<tr><th>Requirement</th><th>Risk</th><th>Source</th><th>Statement and acceptance criterion</th><th>Status</th><th>Scenarios</th>
 <th>Static checks</th></tr>
 {% for row in matrix.rows %}
 <tr id="{{ row.requirement }}"><td><b>{{ row.requirement }}</b></td><td>{{ row.risk }}</td><td>{{ row.source }}</td>
-<td>{{ row.statement }}</td>
-<td><span class="badge {{ row.status | replace(' ', '-') }}">{{ row.status }}</span></td>
+<td>{{ row.statement }}{% if row.criterion %}<br><i>Criterion:</i> {{ row.criterion }}{% endif %}</td>
+<td><span class="badge {{ row.status | replace(' ', '-') }}">{{ row.status }}</span>
+<br><span class="muted">{{ row.coverage.scenarios }} scenario(s), {{ row.coverage.negative }} negative</span></td>
 <td>{% for sc in row.scenarios %}<a href="#sc-{{ sc.id }}">{{ sc.stage | upper }} {{ sc.scenario }}
 {%- if sc.example %} [{{ sc.example.values() | join(", ") }}]{% endif %}</a>
 <span class="badge {{ sc.status }}">{{ sc.status }}</span><br>{% else %}<i>none</i>{% endfor %}</td>
@@ -76,12 +92,12 @@ details { margin: .3em 0; } summary { cursor: pointer; }
 <h2 id="deviations">Deviations</h2>
 {% if deviations %}
 <table>
-<tr><th>Ref</th><th>Kind</th><th>Stage</th><th>Scenario / check</th><th>Step</th><th>Requirements</th><th>Message</th><th>When</th></tr>
+<tr><th>Id</th><th>Kind</th><th>Class</th><th>Status</th><th>Requirement</th><th>Stage</th><th>Scenario / check</th><th>Expected</th><th>Observed</th></tr>
 {% for d in deviations %}
-<tr><td>{{ d.ref }}</td><td>{{ d.kind }}</td><td>{{ (d.stage or "") | upper }}</td>
-<td>{% if d.scenario_id %}<a href="#sc-{{ d.scenario_id }}">{{ d.scenario }}</a>{% else %}{{ d.scenario }}{% endif %}</td>
-<td>{{ d.step or "" }}</td><td>{{ d.requirements | join(", ") }}</td><td><div class="err">{{ d.message }}</div></td>
-<td class="muted">{{ d.when or "" }}</td></tr>
+<tr><td>{{ d.id }}</td><td>{{ d.kind }}</td><td>{{ d.classification }}</td><td>{{ d.status }}</td>
+<td>{{ d.requirements | join(", ") }}</td><td>{{ (d.stage or "") | upper }}</td>
+<td>{% if d.scenario_id %}<a href="#sc-{{ d.scenario_id }}">{{ d.scenario }}</a>{% else %}{{ d.scenario or "" }}{% endif %}</td>
+<td>{{ d.expected }}</td><td><div class="err">{{ d.observed }}</div></td></tr>
 {% endfor %}
 </table>
 {% else %}<p>None.</p>{% endif %}
@@ -166,7 +182,14 @@ details { margin: .3em 0; } summary { cursor: pointer; }
 <tr><th>Python</th><td>{{ (context.python or {}).version }} ({{ (context.python or {}).implementation }}) on {{ (context.python or {}).platform }}</td></tr>
 <tr><th>Harness</th><td>{{ context.harness_version }}; pytest {{ results_meta.pytest }}, pytest-bdd {{ results_meta.pytest_bdd }}</td></tr>
 <tr><th>Requirements file</th><td><code>{{ requirements_origin }}</code> sha256 <code>{{ requirements_sha }}</code></td></tr>
+<tr><th>Specification version</th><td>{{ specification.version or "unversioned" }}</td></tr>
 </table>
+{% if specification.history %}
+<h3 id="specification-history">Specification change history</h3>
+<table><tr><th>Version</th><th>Date</th><th>Change</th></tr>
+{% for h in specification.history %}<tr><td>{{ h.version }}</td><td>{{ h.date }}</td><td>{{ h.change }}</td></tr>{% endfor %}
+</table>
+{% endif %}
 {% if context.packages %}
 <details><summary>Python packages ({{ context.packages | length }})</summary>
 <table><tr><th>Package</th><th>Pinned</th><th>Installed</th></tr>

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_ctrl_c_during_validate_records_the_run_as_aborted(applied: World) -> None:
     run = applied.spawn("validate")
-    run.wait_for(r"==> \[3/9\] train", timeout=180)
+    run.wait_for(r"==> \[\d+/\d+\] train", timeout=180)
     run.wait_for(r"==> training job \S+ created", timeout=120)
     run.interrupt()
     rc = run.finish(timeout=90)

@@ -26,7 +26,18 @@ def _run(tmp_path: Path, *, converge: bool = True) -> qualify.Run:
 
 
 def test_the_pipeline_declares_every_stage_in_order() -> None:
-    assert qualify.STAGES == ("up", "apply", "train", "deploy", "iq", "oq", "scan", "report", "verify")
+    assert qualify.STAGES == (
+        "up",
+        "apply",
+        "train",
+        "deploy",
+        "iq",
+        "oq",
+        "scan",
+        "report",
+        "verify",
+        "receipt",
+    )
     names = set(qualify.STAGES)
     for spec in qualify.PIPELINE:
         assert set(spec.needs) <= names, spec

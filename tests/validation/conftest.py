@@ -49,7 +49,7 @@ def scenario(name: str, stage: str, reqs: list[str], status: str, steps: list[di
 
 REQS = RequirementSet(
     (
-        Requirement("URS_001", "Keys rotate.", "high", "Governance & Security", ("CKV_AWS_7",)),
+        Requirement("URS_001", "Keys rotate.", "medium", "Governance & Security", ("CKV_AWS_7",)),
         Requirement("URS_002", "Buckets are private.", "high", "Data"),
         Requirement("URS_003", "Endpoint answers.", "medium", "Endpoint"),
         Requirement("URS_004", "Batch works.", "low", "Validation & Outputs"),

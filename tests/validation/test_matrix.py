@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from harness.validation import matrix
-from harness.validation.requirements import RequirementSet
+from harness.validation.requirements import Requirement, RequirementSet
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,14 @@ def test_build_matrix(requirements: RequirementSet, results: dict[str, Any]) -> 
         "URS_004": "not covered",
         "URS_005": "passed",
     }
-    assert m["summary"] == {"requirements": 5, "passed": 2, "failed": 1, "incomplete": 1, "not covered": 1}
+    assert m["summary"] == {
+        "requirements": 5,
+        "passed": 2,
+        "failed": 1,
+        "incomplete": 1,
+        "not covered": 1,
+        "insufficiently covered": 0,
+    }
     row3 = next(r for r in m["rows"] if r["requirement"] == "URS_003")
     assert row3["stages"] == ["oq"] and len(row3["scenarios"]) == 2
     assert [s["scenario"] for s in m["untraced_scenarios"]] == ["untraced"]
@@ -61,3 +68,26 @@ def test_formats(requirements: RequirementSet, results: dict[str, Any], tmp_path
     for req in requirements:
         assert f"| {req.id} |" in md
     assert "**not covered**" in md and "Scenarios tracing to no requirement" in md
+
+
+def test_a_high_risk_requirement_needs_two_scenarios_one_negative(results: dict[str, Any]) -> None:
+    reqs = RequirementSet((Requirement("URS_001", "Keys rotate.", "high", "Governance & Security"),))
+    row = matrix.build_matrix(reqs, results)["rows"][0]
+    assert row["status"] == "insufficiently covered"
+    assert row["coverage"] == {
+        "scenarios": 1,
+        "negative": 0,
+        "required_scenarios": 2,
+        "required_negative": 1,
+        "sufficient": False,
+    }
+    second = dict(results["scenarios"][0], id="x", nodeid="x", scenario="another", line=20)
+    results["scenarios"].append(second)
+    assert matrix.build_matrix(reqs, results)["rows"][0]["status"] == "insufficiently covered"
+    second["tags"] = ["URS_001", "negative"]
+    row = matrix.build_matrix(reqs, results)["rows"][0]
+    assert row["status"] == "passed" and row["coverage"]["negative"] == 1
+    # the examples of one outline count as one scenario
+    outline = [dict(results["scenarios"][0], id=f"o{i}", example={"n": str(i)}) for i in range(3)]
+    results["scenarios"] = outline
+    assert matrix.build_matrix(reqs, results)["rows"][0]["coverage"]["scenarios"] == 1

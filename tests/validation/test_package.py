@@ -294,3 +294,29 @@ def test_run_ids_and_latest(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         package.create_run_folder(root, second.name)
     shutil.rmtree(second)
+
+
+def test_the_receipt_is_signed_linked_to_its_manifest_and_tamper_evident(
+    signed: Path, aws: dict[str, Any], tmp_path: Path
+) -> None:
+    from harness.validation.receipt import RECEIPT, write_receipt
+
+    copy = tmp_path / signed.name
+    shutil.copytree(signed, copy)
+    stages = [{"name": "report", "status": "passed"}, {"name": "verify", "status": "passed"}]
+    receipt = write_receipt(
+        copy,
+        stages=stages,
+        verified={"local": True},
+        archived=None,
+        kms_client=aws["kms"],
+        key_id=aws["key_id"],
+    )
+    assert receipt["written"].endswith("Z") and receipt["stages"][1]["status"] == "passed"
+    result = package.verify(copy)
+    assert result.ok, result.all_problems()
+    body = json.loads((copy / RECEIPT).read_text())
+    body["stages"][1]["status"] = "failed"
+    (copy / RECEIPT).write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
+    result = package.verify(copy)
+    assert not result.ok and any("receipt.sig" in p for p in result.all_problems())

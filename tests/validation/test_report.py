@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -93,8 +94,12 @@ def test_report_json(built: tuple[Path, Any], results: dict[str, Any]) -> None:
     assert report["results"]["scenarios"][0]["steps"][0]["attachments"][0]["name"] == "DescribeKey"
     devs = report["deviations"]
     assert [d["ref"] for d in devs] == ["DEV-001", "DEV-002", "DEV-003"]
-    assert [d["kind"] for d in devs] == ["failed step", "skipped", "failed check"]
-    assert devs[0]["step"] == "Then public access is blocked" and "BlockPublicAcls" in devs[0]["message"]
+    assert [d["kind"] for d in devs] == ["failure", "failure", "checkov"]
+    assert [d["id"] for d in devs] == [d["ref"] for d in devs]
+    assert devs[0]["step"] == "Then public access is blocked" and "BlockPublicAcls" in devs[0]["observed"]
+    assert devs[0]["requirement"] == "URS_002" and devs[0]["classification"] == "critical"
+    assert devs[2]["requirement"] == "URS_001" and devs[2]["classification"] == "major"  # via its check id
+    assert all(d["status"] == "open" and d["expected"] for d in devs)
     assert [s["role"] for s in report["signatures"]] == ["Prepared by", "Reviewed by", "Approved by"]
     assert report["metrics"]["computed"]["latency_ms"]["count"] == 6
     assert report["checkov"]["failed_ids"] == ["CKV_AWS_7"]
@@ -163,8 +168,15 @@ def test_minimal_inputs_and_no_pdf(tmp_path: Path, results: dict[str, Any]) -> N
         for st in sc["steps"]:
             st["status"] = "passed"
     results["scenarios"][-1]["requirements"] = ["URS_004"]
+    # URS_002 is high risk: a second, negative scenario covers it deeply enough
+    negative = copy.deepcopy(results["scenarios"][1])
+    negative.update(
+        id="neg", nodeid="neg", scenario="public ACL refused", line=9, tags=["URS_002", "negative"]
+    )
+    results["scenarios"].append(negative)
     out = build_report(results, tmp_path / "r", pdf=False)
     assert out.passed and out.pdf_skipped == "not requested"
+    assert out.verdict["release"] is False and "emulated" in " ".join(out.verdict["release_reasons"])
     assert not (tmp_path / "r" / "report.pdf").exists()
     assert "PASS" in (tmp_path / "r" / "report.html").read_text()
 
@@ -175,3 +187,89 @@ def test_summarize_checkov_shapes() -> None:
     assert merged is not None and merged["summary"]["passed"] == 121 and merged["summary"]["failed"] == 1
     plain = summarize_checkov({"passed": 3, "failed": 0, "skipped": 0})
     assert plain is not None and plain["summary"]["passed"] == 3 and plain["failed_checks"] == []
+
+
+def _gate(failures: int) -> Any:
+    """The checkov gate's own result (what the scan stage hands the report)."""
+    from harness.validation.checkov import Finding, ScanResult, ScanSummary
+
+    bad = Finding("CKV_AWS_7", "Ensure rotation for customer created CMKs is enabled", "aws_kms_key.data",
+                  "/modules/kms/main.tf", [10, 20])  # fmt: skip
+    scans = [
+        ScanSummary("terraform", "terraform/", "terraform", 300, 0, 4, 0, [], [], "checkov/terraform"),
+        ScanSummary("modules", "modules/", "terraform", 274, failures, 2, 0, [bad] * failures, [], "m"),
+        ScanSummary("plan", "tfplan.json", "terraform_plan", 100, 0, 1, 0, [], [], "checkov/plan"),
+    ]
+    return ScanResult(scans, "3.2.0")
+
+
+def test_one_failing_checkov_check_fails_the_verdict_with_the_gates_totals(
+    tmp_path: Path, results: dict[str, Any]
+) -> None:
+    for sc in results["scenarios"]:  # every scenario passes: only the static gate fails
+        sc["status"] = "passed"
+        for st in sc["steps"]:
+            st["status"] = "passed"
+    gate = _gate(failures=1)
+    assert not gate.ok
+    out = build_report(results, tmp_path / "r", checkov=gate, pdf=False)
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    totals = gate.totals()
+    assert {k: report["checkov"]["summary"][k] for k in totals} == totals == {
+        "passed": 674, "failed": 1, "skipped": 7, "parsing_errors": 0,
+    }  # fmt: skip
+    assert not out.passed and report["verdict"]["result"] == "FAIL"
+    assert any("CKV_AWS_7 on aws_kms_key.data" in r for r in report["verdict"]["reasons"])
+    dev = next(d for d in report["deviations"] if d["kind"] == "checkov")
+    assert (dev["check_id"], dev["resource"], dev["status"]) == ("CKV_AWS_7", "aws_kms_key.data", "open")
+    assert dev["requirement"] == "URS_001"  # the requirement that lists the check
+    # the same gate as a dict (what the stage once handed over) gives the same totals
+    again = summarize_checkov(gate.to_dict())
+    assert again is not None and again["summary"]["failed"] == 1 and again["summary"]["passed"] == 674
+    clean = build_report(results, tmp_path / "c", checkov=_gate(failures=0), pdf=False)
+    assert not any("checkov" in r for r in clean.verdict["reasons"])
+
+
+def test_a_failed_stage_fails_the_verdict_and_release_needs_aws_clean_tree_and_approval(
+    tmp_path: Path, results: dict[str, Any]
+) -> None:
+    for sc in results["scenarios"]:
+        sc["status"] = "passed"
+        for st in sc["steps"]:
+            st["status"] = "passed"
+    results["scenarios"][-1]["requirements"] = ["URS_004"]
+    negative = copy.deepcopy(results["scenarios"][1])
+    negative.update(
+        id="neg", nodeid="neg", scenario="public ACL refused", line=9, tags=["URS_002", "negative"]
+    )
+    results["scenarios"].append(negative)
+    stages = [
+        {"name": "apply", "status": "passed", "seconds": 1.0, "detail": ""},
+        {"name": "deploy", "status": "failed", "seconds": 1.0, "detail": "endpoint Failed"},
+        {"name": "report", "status": "not run", "seconds": 0.0, "detail": ""},
+    ]
+    aws = {"target": "aws", "account": "111122223333", "region": "eu-central-1", "git": {"dirty": False}}
+    failed = build_report(results, tmp_path / "f", context=aws, checkov=_gate(0), stages=stages, pdf=False)
+    assert (
+        failed.verdict["result"] == "FAIL"
+        and "stage deploy failed: endpoint Failed" in failed.verdict["reasons"]
+    )
+    report = json.loads((tmp_path / "f" / "report.json").read_text())
+    assert (
+        report["deviations"][0]["kind"] == "failure"
+        and report["deviations"][0]["classification"] == "critical"
+    )
+    stages[1]["status"] = "passed"
+    unapproved = build_report(
+        results, tmp_path / "u", context=aws, checkov=_gate(0), stages=stages, pdf=False
+    )
+    assert unapproved.passed and unapproved.verdict["release"] is False
+    assert unapproved.verdict["release_reasons"] == ["no protocol was recorded"]
+    approved = build_report(results, tmp_path / "a", context=aws, checkov=_gate(0), stages=stages, pdf=False,
+                            protocol={"sha256": "ab" * 32, "approved": True})  # fmt: skip
+    assert approved.verdict["release"] is True and approved.verdict["release_reasons"] == []
+    assert approved.verdict["target"]["statement"].startswith("Target: AWS account 111122223333")
+    local = build_report(results, tmp_path / "l", context={"target": "local", "git": {"dirty": True}},
+                         checkov=_gate(0), stages=stages, pdf=True, protocol={"approved": True})  # fmt: skip
+    assert local.passed and not local.verdict["release"]
+    assert "emulated environment" in (tmp_path / "l" / "report.html").read_text()
