@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="qualify the platform as installed: do not apply, train or deploy first",
     )
 
+    p = sub.add_parser(
+        "protocol", help="print and record the qualification protocol (what validate will run)"
+    )
+    p.add_argument("--json", action="store_true", help="the protocol record as JSON")
+
     report = sub.add_parser("report", help="evidence packages")
     report_sub = report.add_subparsers(dest="report_command", required=True)
     verify = report_sub.add_parser("verify", help="check an evidence package's hashes and signature offline")
@@ -312,6 +317,27 @@ def cmd_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.OK
 
 
+def cmd_protocol(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness.validation import protocol
+
+    record = protocol.build_protocol(env.layout.root)
+    folder = protocol.record_protocol(record, env.layout.work_dir)
+    approved = protocol.approvals(folder)
+    if args.json:
+        env.out(json.dumps({**record, "record": str(folder), "approvals": approved}, indent=2))
+        return ExitStatus.OK
+    env.out(protocol.describe(record))
+    env.out(f"recorded: {folder / protocol.PROTOCOL_FILE}")
+    if approved:
+        env.out("approved: " + "; ".join(f"{a.get('name')} ({a.get('time')})" for a in approved))
+    else:
+        env.out(
+            "not approved: validate runs it, but no run of it can be release-grade; approve it with\n"
+            f"  python -m harness sign {folder} --meaning approved --name 'Printed Name'"
+        )
+    return ExitStatus.OK
+
+
 def cmd_report(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from harness.validation import verify_command
 
@@ -341,6 +367,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "scan": cmd_scan,
     "validate": cmd_validate,
     "report": cmd_report,
+    "protocol": cmd_protocol,
 }
 
 

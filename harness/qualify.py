@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -294,7 +295,7 @@ def report(run: Run) -> Outcome:
         requirements_file=run.layout.root / "requirements.txt",
         started=run.started,
         environ=run.environ,
-        extra={"stages": stage_times},
+        extra={"stages": stage_times, "protocol": run.protocol},
     )
     signing_key = (outputs.get("kms_key_arns") or {}).get("signing")
     result = finalize(
@@ -496,7 +497,24 @@ def qualify(
         started=_utc(),
     )
     progress(f"qualification run {run.run_dir.name} on target {target_name} (evidence: {run.run_dir})")
+    record_protocol(run)
     return execute(run)
+
+
+def record_protocol(run: Run) -> None:
+    """The protocol this run executes, copied into its evidence; an unapproved one is said so."""
+    from harness.validation import protocol
+
+    try:
+        run.protocol = protocol.status(run.layout.root, run.layout.work_dir)
+    except HarnessError as exc:  # a malformed specification: the suites will say so; the run goes on
+        run.protocol = {"sha256": None, "approved": False, "note": f"no protocol: {exc}"}
+        run.progress(f"protocol: none ({exc})")
+        return
+    shutil.copyfile(run.protocol["record"], run.run_dir / protocol.PROTOCOL_FILE)
+    state = "approved" if run.protocol["approved"] else "NOT approved (the run cannot be release-grade)"
+    version = run.protocol["specification_version"]
+    run.progress(f"protocol {run.protocol['sha256'][:12]} (specification v{version}): {state}")
 
 
 # --------------------------------------------------------------------------------------------- helpers
