@@ -15,7 +15,7 @@ FIXES: dict[str, str] = {
     "sagemaker_model": "CreateModel keeps EnableNetworkIsolation; DescribeModel omits an empty VpcConfig",
     "sagemaker_model_package_group": "DeleteModelPackageGroup, DeleteModelPackage and the group policy calls",
     "cloudtrail_arn": "DeleteTrail accepts the trail ARN (and reports unknown trails); LookupEvents answers",
-    "s3_policy_conditions": "bucket policy conditions see the request (aws:SecureTransport, SSE headers)",
+    "iam_policy_evaluation": "IAM is evaluated: identity, bucket/key/trust policies, conditions, AccessDenied",
     "s3_object_retention": "PutObjectRetention cannot shorten/downgrade COMPLIANCE; GetObjectRetention works",
     "kms_sign": "Sign/Verify honour MessageType=DIGEST; RSASSA-PSS salt length = digest length",
     "s3_logging_permissions": "PutBucketLogging accepts target-bucket policies with Resource/Action lists",
