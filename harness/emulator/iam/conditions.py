@@ -122,7 +122,9 @@ def _date(value: str) -> float | None:
     return parsed.timestamp()
 
 
-def _compare(parse: Callable[[str], float | None], test: Callable[[float, float], bool]) -> Callable[..., bool]:
+def _compare(
+    parse: Callable[[str], float | None], test: Callable[[float, float], bool]
+) -> Callable[..., bool]:
     def match(policy_value: str, request_value: str, _context: Context) -> bool:
         p, r = parse(policy_value), parse(request_value)
         return p is not None and r is not None and test(r, p)

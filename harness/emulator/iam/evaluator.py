@@ -210,7 +210,9 @@ def _scan(
                 continue
             if effect == "Deny":
                 outcome.deny = outcome.deny or policy.source
-            elif effect == "Allow" and (outcome.allow is None or (how == "direct" and outcome.allow_how != "direct")):
+            elif effect == "Allow" and (
+                outcome.allow is None or (how == "direct" and outcome.allow_how != "direct")
+            ):
                 outcome.allow, outcome.allow_how = policy.source, how
     return outcome
 

@@ -71,7 +71,7 @@ def _session(key_id: str) -> Principal | None:
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
-    for account_id, by_partition in list(sts_backends.items()):
+    for by_partition in list(sts_backends.values()):
         for partition, backend in list(by_partition.items()):
             for assumed in list(backend.assumed_roles):
                 if assumed.access_key_id != key_id:
@@ -79,29 +79,22 @@ def _session(key_id: str) -> Principal | None:
                 if assumed.expiration.replace(tzinfo=None) < dt.datetime.now(dt.UTC).replace(tzinfo=None):
                     raise ExpiredToken(assumed.arn)
                 iam = iam_backends[assumed.account_id][partition]
-                policies: list[Policy] = []
-                boundary = None
                 try:
                     role = iam.get_role_by_arn(assumed.role_arn)
                 except Exception:  # the role was deleted: the session keeps no permissions
                     role = None
-                if role is not None:
-                    policies.extend(Policy.parse(f"{role.arn}:{n}", d) for n, d in role.policies.items())
-                    policies.extend(_managed(p) for p in role.managed_policies.values())
-                    if role.permissions_boundary_arn:
-                        boundary = _managed_by_arn(iam, role.permissions_boundary_arn)
                 session_policy = Policy.parse("session policy", assumed.policy) if assumed.policy else None
+                base = role_principal(iam, role) if role is not None else None
                 return Principal(
                     arn=assumed.arn,
                     account=assumed.account_id,
                     principal_arn=role.arn if role is not None else assumed.role_arn,
                     kind="AssumedRole",
                     user_id=assumed.user_id,
-                    policies=tuple(policies),
-                    boundary=boundary,
+                    policies=base.policies if base else (),
+                    boundary=base.boundary if base else None,
                     session_policy=session_policy,
                 )
-    del account_id
     return None
 
 
@@ -117,6 +110,16 @@ def _find_user_key(key_id: str) -> Any:
     return None
 
 
+def role_principal(backend: Any, role: Any) -> Principal:
+    """The role itself as a principal (its policies and boundary); sessions and simulations use it."""
+    policies = [Policy.parse(f"{role.arn}:{n}", d) for n, d in role.policies.items()]
+    policies.extend(_managed(p) for p in role.managed_policies.values())
+    boundary = (
+        _managed_by_arn(backend, role.permissions_boundary_arn) if role.permissions_boundary_arn else None
+    )
+    return Principal(role.arn, role.account_id, role.arn, "AssumedRole", role.id, tuple(policies), boundary)
+
+
 def _user(key_id: str, account_id: str, partition: str) -> Principal | None:
     found = _find_user_key(key_id)
     if found is None:
@@ -124,6 +127,11 @@ def _user(key_id: str, account_id: str, partition: str) -> Principal | None:
     backend, user, key = found
     if getattr(key, "status", "Active") != "Active":
         return None
+    return user_principal(backend, user)
+
+
+def user_principal(backend: Any, user: Any) -> Principal:
+    """An IAM user with its own and its groups' policies."""
     policies: list[Policy] = [Policy.parse(f"{user.arn}:{n}", d) for n, d in user.policies.items()]
     policies.extend(_managed(p) for p in user.managed_policies.values())
     for group in backend.get_groups_for_user(user.name):

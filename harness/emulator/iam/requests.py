@@ -196,7 +196,12 @@ _S3_BUCKET_SUB = {
         "metrics": "PutMetricsConfiguration",
     },
 }
-_S3_BUCKET_DEFAULT = {"GET": "ListBucket", "HEAD": "ListBucket", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}
+_S3_BUCKET_DEFAULT = {
+    "GET": "ListBucket",
+    "HEAD": "ListBucket",
+    "PUT": "CreateBucket",
+    "DELETE": "DeleteBucket",
+}
 _S3_OBJECT_SUB = {
     "GET": {
         "acl": "GetObjectAcl",
@@ -213,7 +218,12 @@ _S3_OBJECT_SUB = {
         "legal-hold": "PutObjectLegalHold",
     },
     "DELETE": {"uploadId": "AbortMultipartUpload", "tagging": "DeleteObjectTagging"},
-    "POST": {"restore": "RestoreObject", "select": "GetObject", "uploads": "PutObject", "uploadId": "PutObject"},
+    "POST": {
+        "restore": "RestoreObject",
+        "select": "GetObject",
+        "uploads": "PutObject",
+        "uploadId": "PutObject",
+    },
 }
 _S3_VERSIONED = {
     "GetObject": "GetObjectVersion",
@@ -233,10 +243,9 @@ def s3_operation(method: str, query: Mapping[str, Any], has_key: bool) -> str:
     if has_key:
         if method == "HEAD":
             method = "GET"
-        for sub, action in _S3_OBJECT_SUB.get(method, {}).items():
-            if sub in query:
-                break
-        else:
+        subs = _S3_OBJECT_SUB.get(method, {})
+        action = next((a for sub, a in subs.items() if sub in query), "")
+        if not action:
             action = {"GET": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject"}.get(method, "")
         if not action:
             raise Unmapped(f"S3 {method} on an object")
@@ -299,7 +308,12 @@ def _s3(call: Call) -> list[Check]:
     bucket_arn = f"arn:{call.partition}:s3:::{bucket_name}"
     if call.method.upper() == "POST" and "delete" in call.query and not has_key:
         return [
-            Check(f"s3:{'DeleteObjectVersion' if version else 'DeleteObject'}", f"{bucket_arn}/{name}", ctx, policy)
+            Check(
+                f"s3:{'DeleteObjectVersion' if version else 'DeleteObject'}",
+                f"{bucket_arn}/{name}",
+                ctx,
+                policy,
+            )
             for name, version in _delete_keys(call.body)
         ] or [Check("s3:DeleteObject", f"{bucket_arn}/*", ctx, policy)]
     resource = f"{bucket_arn}/{key}" if has_key else bucket_arn
@@ -369,7 +383,9 @@ def _delete_keys(body: bytes) -> list[tuple[str, str | None]]:
     return keys
 
 
-def _s3_kms_checks(call: Call, bucket: Any, key: str, operation: str, headers: Mapping[str, str]) -> list[Check]:
+def _s3_kms_checks(
+    call: Call, bucket: Any, key: str, operation: str, headers: Mapping[str, str]
+) -> list[Check]:
     """SSE-KMS: the caller needs the key too (S3 calls KMS on the caller's behalf)."""
     if operation not in ("PutObject", "GetObject", "GetObjectVersion"):
         return []
@@ -605,7 +621,10 @@ def sagemaker_context(call: Call) -> Ctx:
         network = p.get("NetworkConfig") or {}
         vpc = network.get("VpcConfig") or {}
         put("sagemaker:networkisolation", _flag(network.get("EnableNetworkIsolation")))
-        put("sagemaker:intercontainertrafficencryption", _flag(network.get("EnableInterContainerTrafficEncryption")))
+        put(
+            "sagemaker:intercontainertrafficencryption",
+            _flag(network.get("EnableInterContainerTrafficEncryption")),
+        )
         cluster = _dig(p, "ProcessingResources", "ClusterConfig") or {}
         put("sagemaker:volumekmskey", cluster.get("VolumeKmsKeyId"))
         put("sagemaker:instancetypes", cluster.get("InstanceType"))
@@ -613,14 +632,19 @@ def sagemaker_context(call: Call) -> Ctx:
     else:
         vpc = p.get("VpcConfig") or {}
         put("sagemaker:networkisolation", _flag(p.get("EnableNetworkIsolation")))
-        put("sagemaker:intercontainertrafficencryption", _flag(p.get("EnableInterContainerTrafficEncryption")))
+        put(
+            "sagemaker:intercontainertrafficencryption", _flag(p.get("EnableInterContainerTrafficEncryption"))
+        )
         put("sagemaker:volumekmskey", _dig(p, "ResourceConfig", "VolumeKmsKeyId"))
         put("sagemaker:outputkmskey", _dig(p, "OutputDataConfig", "KmsKeyId"))
         put("sagemaker:instancetypes", _dig(p, "ResourceConfig", "InstanceType"))
         if op == "CreateEndpointConfig":
             put("sagemaker:volumekmskey", p.get("KmsKeyId"))
             put("sagemaker:outputkmskey", _dig(p, "DataCaptureConfig", "KmsKeyId"))
-            put("sagemaker:instancetypes", [v.get("InstanceType") for v in p.get("ProductionVariants") or [] if v.get("InstanceType")])
+            put(
+                "sagemaker:instancetypes",
+                [v.get("InstanceType") for v in p.get("ProductionVariants") or [] if v.get("InstanceType")],
+            )
     if vpc:
         put("sagemaker:vpcsubnets", vpc.get("Subnets") or [])
         put("sagemaker:vpcsecuritygroupids", vpc.get("SecurityGroupIds") or [])
@@ -693,7 +717,8 @@ def _iam(call: Call) -> list[Check]:
     elif p.get("GroupName"):
         resource = _iam_entity_arn(call, "group", p["GroupName"])
     elif p.get("InstanceProfileName"):
-        resource = f"arn:{call.partition}:iam::{call.account}:instance-profile{p.get('Path', '/')}{p['InstanceProfileName']}"
+        profile = f"{p.get('Path', '/')}{p['InstanceProfileName']}"
+        resource = f"arn:{call.partition}:iam::{call.account}:instance-profile{profile}"
     elif p.get("PolicyArn"):
         resource = p["PolicyArn"]
     elif op == "CreatePolicy" and p.get("PolicyName"):
@@ -708,9 +733,8 @@ def _iam(call: Call) -> list[Check]:
     if resource is None:
         raise Unmapped(f"iam:{op}: no resource in the request")
     ctx: Ctx = {}
-    if op.startswith("Attach") or op.startswith("Detach"):
-        if p.get("PolicyArn"):
-            ctx["iam:policyarn"] = [p["PolicyArn"]]
+    if op.startswith(("Attach", "Detach")) and p.get("PolicyArn"):
+        ctx["iam:policyarn"] = [p["PolicyArn"]]
     if p.get("PermissionsBoundary"):
         ctx["iam:permissionsboundary"] = [p["PermissionsBoundary"]]
     return [Check(f"iam:{op}", str(resource), ctx)]
@@ -767,7 +791,13 @@ def _logs(call: Call) -> list[Check]:
         group = ident
     if op in ("DescribeLogGroups", "DescribeDestinations", "DescribeQueries", "DescribeResourcePolicies"):
         return [Check(f"logs:{op}", f"{prefix}:log-group:*")]
-    if op in ("PutResourcePolicy", "DeleteResourcePolicy", "DescribeQueryDefinitions", "StartQuery", "GetQueryResults"):
+    if op in (
+        "PutResourcePolicy",
+        "DeleteResourcePolicy",
+        "DescribeQueryDefinitions",
+        "StartQuery",
+        "GetQueryResults",
+    ):
         if op == "StartQuery" and p.get("logGroupName"):
             return [Check(f"logs:{op}", f"{prefix}:log-group:{p['logGroupName']}:*")]
         return [Check(f"logs:{op}", "*")]
@@ -791,7 +821,11 @@ def _cloudtrail(call: Call) -> list[Check]:
     if not name:
         raise Unmapped(f"cloudtrail:{op}: no trail in the request")
     name = str(name)
-    arn = name if name.startswith("arn:") else f"arn:{call.partition}:cloudtrail:{call.region}:{call.account}:trail/{name}"
+    arn = (
+        name
+        if name.startswith("arn:")
+        else f"arn:{call.partition}:cloudtrail:{call.region}:{call.account}:trail/{name}"
+    )
     return [Check(f"cloudtrail:{op}", arn)]
 
 
@@ -821,7 +855,12 @@ def _cloudwatch(call: Call) -> list[Check]:
     if p.get("ResourceARN"):
         return [Check(f"cloudwatch:{op}", str(p["ResourceARN"]))]
     if p.get("DashboardName"):
-        return [Check(f"cloudwatch:{op}", f"arn:{call.partition}:cloudwatch::{call.account}:dashboard/{p['DashboardName']}")]
+        return [
+            Check(
+                f"cloudwatch:{op}",
+                f"arn:{call.partition}:cloudwatch::{call.account}:dashboard/{p['DashboardName']}",
+            )
+        ]
     raise Unmapped(f"cloudwatch:{op}")
 
 
@@ -845,11 +884,15 @@ def _sns(call: Call) -> list[Check]:
 
 def _ecr(call: Call) -> list[Check]:
     p, op = call.params, call.operation
-    if op in ("GetAuthorizationToken", "DescribeRegistry", "DescribeRepositories") and not p.get("repositoryName"):
+    if op in ("GetAuthorizationToken", "DescribeRegistry", "DescribeRepositories") and not p.get(
+        "repositoryName"
+    ):
         return [Check(f"ecr:{op}", "*")]
     name = p.get("repositoryName")
     if name:
-        return [Check(f"ecr:{op}", f"arn:{call.partition}:ecr:{call.region}:{call.account}:repository/{name}")]
+        return [
+            Check(f"ecr:{op}", f"arn:{call.partition}:ecr:{call.region}:{call.account}:repository/{name}")
+        ]
     raise Unmapped(f"ecr:{op}")
 
 

@@ -37,14 +37,19 @@ from typing import Any
 from ._util import replace
 
 SERVICE_PREFIX = {"monitoring": "cloudwatch", "cloudwatch": "cloudwatch", "events": "events"}
-ERROR_STATUS = {"json": 400, "rest-json": 400, "smithy-rpc-v2-cbor": 400, "query": 403, "ec2": 403, "rest-xml": 403}
+ERROR_STATUS = {
+    "json": 400,
+    "rest-json": 400,
+    "smithy-rpc-v2-cbor": 400,
+    "query": 403,
+    "ec2": 403,
+    "rest-xml": 403,
+}
 LAST_DECISION = threading.local()
 
 
 def _protocol(service: str) -> str:
     try:
-        import botocore.session
-
         return str(_session().get_service_model(service).metadata.get("protocol", "query"))
     except Exception:
         return "query"
@@ -122,11 +127,15 @@ def authorize(response: Any, resource_hint: str) -> None:
     key_id = principals.access_key_id(response.headers, getattr(response, "querystring", None))
     account = response.current_account
     region = response.region
-    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    partition = (
+        "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    )
     try:
         principal = principals.resolve(key_id, account, partition)
     except principals.ExpiredToken:
-        _raise(response, service, "ExpiredToken", "The security token included in the request is expired", 403)
+        _raise(
+            response, service, "ExpiredToken", "The security token included in the request is expired", 403
+        )
         return
     admin = principal.is_administrator
     if admin and service not in ("s3", "kms", "sts"):
@@ -193,14 +202,25 @@ def authorize(response: Any, resource_hint: str) -> None:
 
 def _deny(response: Any, service: str, protocol: str, message: str, s3: bool) -> None:
     if s3:
-        from moto.s3.exceptions import S3ClientError
+        from moto.s3.exceptions import BucketAccessDeniedError, S3ClientError
 
-        class AccessDenied(S3ClientError):
+        class AccessDenied(BucketAccessDeniedError):
+            """moto answers DeleteObjects with a per-key AccessDenied error for this one."""
+
             code = "AccessDenied"
 
-        raise AccessDenied("AccessDenied", message)
+            def __init__(self, text: str) -> None:
+                S3ClientError.__init__(self, "AccessDenied", text)
+
+        raise AccessDenied(message)
     if protocol == "ec2":
-        _raise(response, service, "UnauthorizedOperation", f"You are not authorized to perform this operation. {message}", 403)
+        _raise(
+            response,
+            service,
+            "UnauthorizedOperation",
+            f"You are not authorized to perform this operation. {message}",
+            403,
+        )
     elif protocol in ("query",):
         _raise(response, service, "AccessDenied", message, 403)
     else:
