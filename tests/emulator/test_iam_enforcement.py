@@ -412,3 +412,20 @@ def test_administrator_stays_unrestricted(aws: Callable[..., Any]) -> None:
     iam.delete_user(UserName=name)
     aws("sagemaker").list_models()
     aws("ec2").describe_vpcs()
+
+
+def test_invoke_endpoint_is_authorised_before_the_endpoint_is_looked_up(
+    aws: Callable[..., Any], role: Callable[..., Any]
+) -> None:
+    name = f"ep-{uuid.uuid4().hex[:6]}"
+    nobody = role()
+    response = _denied(lambda: nobody("sagemaker-runtime").invoke_endpoint(EndpointName=name, Body=b"1"))
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert response["Error"]["Code"] == "AccessDeniedException"
+    endpoint_arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{name}"
+    assert f"sagemaker:InvokeEndpoint on resource: {endpoint_arn}" in response["Error"]["Message"]
+    caller = role({"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint", "Resource": endpoint_arn})
+    response = _denied(lambda: caller("sagemaker-runtime").invoke_endpoint(EndpointName=name, Body=b"1"))
+    assert response["Error"]["Code"] == "ValidationError"  # allowed: now the endpoint is looked up
+    response = _denied(lambda: aws("sagemaker-runtime").invoke_endpoint(EndpointName=name, Body=b"1"))
+    assert response["Error"]["Code"] == "ValidationError"

@@ -200,6 +200,47 @@ def authorize(response: Any, resource_hint: str) -> None:
             _deny(response, service, protocol, message, s3)
 
 
+_ADMIN_KEYS: dict[str, float] = {}
+ADMIN_KEY_CACHE_SECONDS = 1.0
+
+
+def authorize_invocation(environ: dict[str, Any], account: str, region: str, endpoint: str) -> str | None:
+    """InvokeEndpoint (the runtime's fast path): the denial message, or None when allowed."""
+    import time
+
+    from harness.emulator.iam import evaluator, principals, requests
+
+    key_id = principals.access_key_id({"Authorization": environ.get("HTTP_AUTHORIZATION", "")})
+    now = time.monotonic()
+    seen = _ADMIN_KEYS.get(key_id or "")
+    if key_id is None or (seen is not None and now - seen < ADMIN_KEY_CACHE_SECONDS):
+        return None
+    try:
+        principal = principals.resolve(key_id, account)
+    except principals.ExpiredToken:
+        return "The security token included in the request is expired"
+    if principal.is_administrator:
+        if len(_ADMIN_KEYS) > 1024:
+            _ADMIN_KEYS.clear()
+        _ADMIN_KEYS[key_id] = now
+        return None
+    call = requests.Call(
+        service="sagemaker",
+        operation="InvokeEndpoint",
+        params={"EndpointName": endpoint},
+        account=account,
+        region=region,
+        partition=principal.partition,
+        secure=environ.get("wsgi.url_scheme") == "https",
+        method="POST",
+    )
+    check = requests.checks(call)[0]
+    request = evaluator.Request(principal, check.action, check.resource, requests.global_context(call, principal))
+    decision = evaluator.evaluate(request)
+    LAST_DECISION.value = (request, decision)
+    return None if decision.allowed else evaluator.denial_message(request, decision)
+
+
 def _deny(response: Any, service: str, protocol: str, message: str, s3: bool) -> None:
     if s3:
         from moto.s3.exceptions import BucketAccessDeniedError, S3ClientError
@@ -275,3 +316,7 @@ def apply() -> None:
         return get_permission
 
     replace(FakeBucket, "get_permission", get_permission_factory)
+
+    from harness.emulator.runtime import invoke
+
+    invoke.AUTHORIZE = authorize_invocation

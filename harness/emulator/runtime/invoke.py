@@ -13,7 +13,9 @@ and forwards Content-Type, Accept and the body over a keep-alive connection pool
   / 502 while the endpoint replaces the instance.
 
 Requests are not SigV4-verified (moto does not verify signatures either); the access key and region
-in the Authorization header choose the account and region, as moto does.
+in the Authorization header choose the account and region, as moto does. When IAM is evaluated
+(the ``iam_policy_evaluation`` fix sets :data:`AUTHORIZE`), a caller with a user's or a session's
+keys needs ``sagemaker:InvokeEndpoint`` on the endpoint: otherwise 403 ``AccessDeniedException``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from .backends import caller
 PATH = re.compile(r"/endpoints/([^/]+)/invocations")
 MAX_PAYLOAD = 6 * 1024 * 1024
 DEFAULT_REGION = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+AUTHORIZE: Callable[[dict[str, Any], str, str, str], str | None] | None = None
+"""``(environ, account, region, endpoint) -> denial message or None``; None: IAM is not evaluated."""
 
 
 def is_invocation(environ: dict[str, Any]) -> bool:
@@ -109,6 +113,10 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     match = PATH.fullmatch(environ.get("PATH_INFO", ""))
     name = unquote(match.group(1)) if match else ""
     account, region = caller(environ, DEFAULT_REGION)
+    if AUTHORIZE is not None:
+        denied = AUTHORIZE(environ, account, region, name)
+        if denied is not None:
+            return _error(start_response, 403, "AccessDeniedException", denied)
     from moto.sagemaker.models import sagemaker_backends
 
     endpoint = sagemaker_backends[account][region].endpoints.get(name)
