@@ -235,7 +235,9 @@ def authorize_invocation(environ: dict[str, Any], account: str, region: str, end
         method="POST",
     )
     check = requests.checks(call)[0]
-    request = evaluator.Request(principal, check.action, check.resource, requests.global_context(call, principal))
+    request = evaluator.Request(
+        principal, check.action, check.resource, requests.global_context(call, principal)
+    )
     decision = evaluator.evaluate(request)
     LAST_DECISION.value = (request, decision)
     return None if decision.allowed else evaluator.denial_message(request, decision)
