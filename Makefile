@@ -14,7 +14,7 @@ export TARGET
 .DEFAULT_GOAL := help
 FEATURES     ?= 72,1,0.85
 PYTEST_JOBS  ?= 4
-.PHONY: help setup up down plan apply destroy output train deploy invoke scan validate verify bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
+.PHONY: help setup up down plan apply destroy output train deploy invoke scan validate verify drift bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ validate: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## the whole IQ/OQ quali
 
 verify: $(VENV)/.installed ## verify an evidence package offline: make verify PACKAGE=evidence/latest
 	$(HARNESS) report verify "$(or $(PACKAGE),evidence/latest)"
+
+drift: $(VENV)/.installed ## compare the live platform with its qualified baseline (BASELINE=evidence/<run> to choose)
+	$(HARNESS) drift $(if $(BASELINE),--baseline "$(BASELINE)")
 
 bench: $(VENV)/.installed ## inference/batch benchmark; BENCH_ARGS="--growth --cycle" for more (JSON in .run/)
 	$(PY) -m harness.bench $(BENCH_ARGS)

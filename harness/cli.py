@@ -97,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="the protocol record as JSON")
 
+    p = sub.add_parser("drift", help="compare the live platform with its qualified baseline")
+    _add_target(p)
+    p.add_argument(
+        "--baseline",
+        default=None,
+        metavar="PACKAGE",
+        help="evidence folder or s3:// package to compare with (default: the latest approved, else "
+        "passing, package of this platform)",
+    )
+
     report = sub.add_parser("report", help="evidence packages")
     report_sub = report.add_subparsers(dest="report_command", required=True)
     verify = report_sub.add_parser("verify", help="check an evidence package's hashes and signature offline")
@@ -338,6 +348,33 @@ def cmd_protocol(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.OK
 
 
+def cmd_drift(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import drift
+
+    plat = _platform(args, env, autostart=False)
+    outputs = _applied_outputs(plat)
+    env.progress(f"reading the live platform on target {plat.target.name}")
+    result, _ = drift.detect(
+        plat.target,
+        outputs,
+        work_dir=env.layout.work_dir,
+        state_serial=plat.state_serial(),
+        baseline=args.baseline,
+        progress=env.progress,
+    )
+    written = drift.write_record(
+        result, drift.records_dir(env.layout.work_dir) / result.checked.replace(":", "")
+    )
+    env.progress(f"drift record: {written[0]} and {written[1].name}")
+    if result.baseline is None:
+        raise HarnessError(
+            result.summary(), hint="qualify the platform first: `make validate` records its baseline"
+        )
+    drift.raise_if_drifted(result)
+    env.out(result.summary())
+    return ExitStatus.OK
+
+
 def cmd_report(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from harness.validation import verify_command
 
@@ -366,6 +403,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "invoke": cmd_invoke,
     "scan": cmd_scan,
     "validate": cmd_validate,
+    "drift": cmd_drift,
     "report": cmd_report,
     "protocol": cmd_protocol,
 }

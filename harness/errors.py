@@ -18,6 +18,7 @@ class ExitStatus(enum.IntEnum):
     TERRAFORM = 3
     TARGET = 4  # no emulator reachable / no AWS credentials
     QUALIFICATION_FAILED = 5
+    DRIFT = 6  # the live platform differs from its qualified baseline
     INTERRUPTED = 130
 
 
