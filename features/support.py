@@ -96,6 +96,20 @@ def threshold(req_id: str, name: str, environment: str | None = None) -> Any:
     return specification().threshold(req_id, name, environment)
 
 
+def independent_auc(labels: Any, scores: Any) -> float:
+    """ROC AUC as the Mann-Whitney U statistic (scipy's average ranks for ties): the suites' own,
+    deliberately independent of the harness's ``harness.ml.metrics.roc_auc`` that it cross-checks."""
+    import numpy as np
+    from scipy.stats import rankdata
+
+    y = np.asarray(labels)
+    ranks = rankdata(np.asarray(scores, dtype=np.float64))
+    positives = y == 1
+    n_pos, n_neg = int(positives.sum()), int((~positives).sum())
+    assert n_pos and n_neg, "AUC needs both classes"
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def s3_location(uri: str) -> tuple[str, str]:
     """``s3://bucket/key`` -> ``(bucket, key)`` (the harness's own parser)."""
     return s3_split(uri)

@@ -23,9 +23,8 @@ import numpy as np
 import pytest
 from parse import with_pattern
 from pytest_bdd import given, parsers, scenarios, then, when
-from scipy.stats import rankdata
 
-from features.support import TRAINING_JOB_PREFIX, Clients, s3_location, trim, wait_for
+from features.support import TRAINING_JOB_PREFIX, Clients, independent_auc, s3_location, trim, wait_for
 from harness import workflow
 from harness.ml.schema import FEATURE_NAMES
 from harness.validation import package as evidence_package
@@ -294,15 +293,6 @@ def latest_package(approved_package: dict[str, Any]) -> dict[str, Any]:
     return approved_package
 
 
-def _independent_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """ROC AUC as the Mann-Whitney U statistic (average ranks for ties)."""
-    ranks = rankdata(scores)
-    positives = labels == 1
-    n_pos, n_neg = int(positives.sum()), int((~positives).sum())
-    assert n_pos and n_neg, "the test split needs both classes"
-    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
 @when(
     "its model artifact is downloaded and scored independently on the held-out test split",
     target_fixture="holdout",
@@ -326,7 +316,7 @@ def score_holdout(
         "test_split": test["uri"],
         "test_sha256": hashlib.sha256(test["body"]).hexdigest(),
         "rows": int(data.shape[0]),
-        "auc": _independent_auc(data[:, 0], scores),
+        "auc": independent_auc(data[:, 0], scores),
         "auc_by_harness": harness_auc,
         "threshold": workflow.AUC_THRESHOLD,
     }

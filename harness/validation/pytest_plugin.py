@@ -80,6 +80,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_REQUIREMENTS] = requirements
     for req in requirements or ():
         config.addinivalue_line("markers", f"{req.id}: [{req.risk}] {req.statement}")
+    config.addinivalue_line(
+        "markers", "negative: the scenario proves that a control rejects what it must reject"
+    )
     folder = config.getoption("--evidence-dir") or os.environ.get(ENV_EVIDENCE_DIR)
     config.stash[_EVIDENCE_DIR] = Path(folder).resolve() if folder else None
     recorder = Recorder(rootdir=Path(config.rootpath))

@@ -216,7 +216,10 @@ def parse_requirements(data: Any, *, origin: str = "<data>", sha256: str = "") -
         origin=origin,
         sha256=sha256,
         version=str(data.get("version", "") or ""),
-        history=tuple(dict(h) for h in history),
+        # YAML reads an unquoted date as a date: keep the text, so the set stays plain JSON
+        history=tuple(
+            {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in h.items()} for h in history
+        ),
     )
 
 
