@@ -253,6 +253,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "error rate": ("error_rate", AT_MOST),
     "p95 latency": ("p95_ms", AT_MOST),
     "p99 latency": ("p99_ms", AT_MOST),
+    "prediction difference": ("max_abs_difference", AT_MOST),
 }
 
 
