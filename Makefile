@@ -14,7 +14,7 @@ export TARGET
 .DEFAULT_GOAL := help
 FEATURES     ?= 72,1,0.85
 PYTEST_JOBS  ?= 4
-.PHONY: help setup up down plan apply destroy output train deploy invoke scan validate verify drift bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
+.PHONY: help setup up down plan apply destroy output train pipeline deploy invoke scan validate verify drift bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ output: $(VENV)/.installed ## print the platform's outputs as JSON
 
 train: $(VENV)/.installed ## generate data, train the dropout model, register it (model registry + lineage)
 	$(HARNESS) train
+
+pipeline: $(VENV)/.installed ## run the model's SageMaker pipeline (split, train, evaluate, criterion, register PendingManualApproval)
+	$(HARNESS) pipeline
 
 deploy: $(VENV)/.installed ## serve the latest approved model package on the endpoint (waits for InService)
 	$(HARNESS) deploy

@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=int, default=5000, help="synthetic subjects to generate (default 5000)")
     p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
 
+    p = sub.add_parser(
+        "pipeline", help="prepare data and code, run the model's SageMaker pipeline, follow it to the end"
+    )
+    _add_target(p)
+    p.add_argument("--rows", type=int, default=5000, help="synthetic subjects to generate (default 5000)")
+    p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+
     p = sub.add_parser("deploy", help="serve the latest approved model package on the endpoint")
     _add_target(p)
 
@@ -246,6 +253,27 @@ def cmd_train(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.OK
 
 
+def cmd_pipeline(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import mlops
+
+    plat = _platform(args, env, autostart=False)
+    outputs = _applied_outputs(plat)
+    run = mlops.run_pipeline(
+        plat.target, outputs, layout=env.layout, progress=env.progress, rows=args.rows, seed=args.seed
+    )
+    (plat.run_dir / "pipeline.json").write_text(json.dumps(run.to_dict(), indent=2))
+    env.out(json.dumps(run.to_dict(), indent=2))
+    env.progress(
+        f"pipeline execution {run.status} in {run.seconds:.1f}s; record: {plat.run_dir / 'pipeline.json'}"
+    )
+    if run.status != "Succeeded":
+        raise mlops.PipelineError(
+            f"pipeline execution {run.execution_arn} {run.status}: {run.failure_reason or 'no reason given'}",
+            hint="see the steps above; `aws sagemaker list-pipeline-execution-steps` shows them again",
+        )
+    return ExitStatus.OK
+
+
 def cmd_deploy(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from harness import workflow
 
@@ -399,6 +427,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "destroy": cmd_destroy,
     "output": cmd_output,
     "train": cmd_train,
+    "pipeline": cmd_pipeline,
     "deploy": cmd_deploy,
     "invoke": cmd_invoke,
     "scan": cmd_scan,

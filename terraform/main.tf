@@ -155,3 +155,25 @@ module "sagemaker" {
   # The endpoint's log group must exist (with KMS and retention) before the endpoint writes to it.
   depends_on = [module.observability]
 }
+
+# MLOps: the model's SageMaker pipeline (split and hash, train, evaluate, criterion, registration for
+# a person's approval) with its own least-privilege role.
+module "mlops" {
+  source = "../modules/mlops"
+
+  name_prefix              = var.name_prefix
+  data_bucket_name         = module.storage.data_lake_bucket_id
+  execution_role_arn       = module.iam.execution_role_arn
+  execution_role_name      = module.iam.execution_role_name
+  data_kms_key_arn         = module.kms.data_key_arn
+  model_kms_key_arn        = module.kms.model_key_arn
+  volume_kms_key_arn       = module.kms.volume_key_arn
+  logs_kms_key_arn         = module.kms.logs_key_arn
+  log_retention_days       = var.log_retention_days
+  subnet_ids               = module.network.private_subnet_ids
+  security_group_ids       = [module.network.sagemaker_security_group_id]
+  image_uri                = data.aws_sagemaker_prebuilt_ecr_image.xgboost.registry_path
+  inference_image_uri      = local.inference_image_uri
+  model_package_group_name = local.model_package_group_name
+  tags                     = local.tags
+}

@@ -124,3 +124,13 @@ output "data_capture_s3_uri" {
   description = "Where the endpoint's data capture lands."
   value       = module.storage.data_lake_prefix_uris.data_capture
 }
+
+output "pipeline_name" {
+  description = "SageMaker pipeline of the model (make pipeline starts it)."
+  value       = module.mlops.pipeline_name
+}
+
+output "pipeline_code_uris" {
+  description = "Where the pipeline expects its processing and training code (make pipeline uploads it)."
+  value       = module.mlops.pipeline_code_uris
+}

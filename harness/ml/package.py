@@ -75,6 +75,24 @@ if __name__ == "__main__":
     sys.exit(int(main()))
 '''
 
+PROCESSING_PROGRAM = "steps.py"
+"""Entry point of the pipeline's processing jobs (``python3 /opt/ml/processing/input/code/steps.py``)."""
+
+STEPS_SHIM = '''"""SageMaker Processing entry point: python3 steps.py <command> ... (harness.ml.steps)."""
+
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from harness.ml.steps import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(int(main()))
+'''
+
 SETUP_PY = """from setuptools import setup
 
 setup(
@@ -96,6 +114,14 @@ def source_files() -> dict[str, bytes]:
         "setup.py": SETUP_PY.encode(),
         "harness/__init__.py": HARNESS_INIT.encode(),
     }
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        files[f"harness/ml/{path.name}"] = path.read_bytes()
+    return files
+
+
+def processing_files() -> dict[str, bytes]:
+    """Relative path -> content of the processing code input (the package plus the ``steps.py`` shim)."""
+    files = {PROCESSING_PROGRAM: STEPS_SHIM.encode(), "harness/__init__.py": HARNESS_INIT.encode()}
     for path in sorted(PACKAGE_DIR.glob("*.py")):
         files[f"harness/ml/{path.name}"] = path.read_bytes()
     return files

@@ -1,0 +1,29 @@
+output "pipeline_name" {
+  description = "Name of the SageMaker pipeline."
+  value       = aws_sagemaker_pipeline.this.pipeline_name
+}
+
+output "pipeline_arn" {
+  description = "ARN of the SageMaker pipeline."
+  value       = aws_sagemaker_pipeline.this.arn
+}
+
+output "pipeline_role_arn" {
+  description = "Role the pipeline creates its jobs and model package versions with."
+  value       = aws_iam_role.pipeline.arn
+}
+
+output "pipeline_code_uris" {
+  description = "Where the pipeline expects its code: processing (steps.py + harness/ml) and training (sourcedir.tar.gz)."
+  value       = { processing = local.code_processing, training = local.code_training }
+}
+
+output "pipeline_definition" {
+  description = "The pipeline definition (JSON, schema 2020-12-01)."
+  value       = aws_sagemaker_pipeline.this.pipeline_definition
+}
+
+output "processing_log_group_name" {
+  description = "Log group of processing jobs."
+  value       = aws_cloudwatch_log_group.processing.name
+}
