@@ -48,6 +48,15 @@ class Router:
         self._default = default_app
         self._routes: list[Route] = []
         self._lock = threading.Lock()
+        self._outer: WSGIApp = self._dispatch
+
+    def wrap(self, middleware: Callable[[WSGIApp], WSGIApp]) -> None:
+        """Put WSGI middleware around everything the router serves on the werkzeug path.
+
+        The last wrap is the outermost: the CloudTrail recorder wraps last so that it sees every
+        answer, authorisation denials included. The fast path (``claimed``) is not wrapped.
+        """
+        self._outer = middleware(self._outer)
 
     def mount(
         self,
@@ -100,6 +109,9 @@ class Router:
         return None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self._outer(environ, start_response)
+
+    def _dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.resolve(environ)(environ, start_response)
 
 

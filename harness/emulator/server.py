@@ -396,11 +396,12 @@ def build_app() -> Router:
     """moto's dispatcher (all services) behind the front router, with the fidelity fixes applied."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from . import patches, runtime
+    from . import cloudtrail, patches, runtime
 
     patches.apply_all()
     router = Router(DomainDispatcherApplication(create_backend_app))
     runtime.install(router)  # the local SageMaker data plane (training, hosting, InvokeEndpoint)
+    cloudtrail.install(router)  # last: the recorder wraps everything else
     return router
 
 

@@ -14,7 +14,8 @@ import threading
 FIXES: dict[str, str] = {
     "sagemaker_model": "CreateModel keeps EnableNetworkIsolation; DescribeModel omits an empty VpcConfig",
     "sagemaker_model_package_group": "DeleteModelPackageGroup, DeleteModelPackage and the group policy calls",
-    "cloudtrail_arn": "DeleteTrail accepts the trail ARN (and reports unknown trails); LookupEvents answers",
+    "cloudtrail_arn": "DeleteTrail accepts the trail ARN (and reports unknown trails)",
+    "cloudtrail_events": "calls recorded (LookupEvents), log files delivered, signed digests (validate-logs)",
     "iam_policy_evaluation": "IAM is evaluated: identity, bucket, key and trust policies, conditions",
     "iam_policy_simulation": "SimulatePrincipalPolicy / SimulateCustomPolicy answer from the same evaluator",
     "s3_object_retention": "PutObjectRetention cannot shorten/downgrade COMPLIANCE; GetObjectRetention works",

@@ -1,25 +1,22 @@
-"""CloudTrail: DeleteTrail accepts the trail ARN; LookupEvents answers.
+"""CloudTrail: DeleteTrail accepts the trail ARN.
 
 moto: DeleteTrail deletes only by name and silently succeeds for anything else, so with the
 Terraform provider (which uses the trail ARN as the resource id) destroy "succeeds" and the trail
-stays; a missing trail is not reported. LookupEvents is not implemented (HTTP 500).
+stays; a missing trail is not reported.
 AWS: DeleteTrail takes a name or an ARN and raises TrailNotFoundException for an unknown trail;
-the trail's tags go with it. LookupEvents returns management events of the last 90 days (this
-emulator records none, so it answers a valid, empty ``Events`` list).
+the trail's tags go with it. (LookupEvents: see ``cloudtrail_events``.)
 (GetTrail, GetTrailStatus, Start/StopLogging and the selector calls already resolve ARNs in moto.)
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ._util import add, replace
+from ._util import replace
 
 
 def apply() -> None:
     from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
-    from moto.cloudtrail.responses import CloudTrailResponse
 
     def delete_trail_factory(_original: Any) -> Any:
         def delete_trail(self: Any, name: str) -> None:
@@ -50,8 +47,3 @@ def apply() -> None:
         return get_trail
 
     replace(CloudTrailBackend, "get_trail", get_trail_factory)
-
-    def lookup_events(self: Any) -> str:
-        return json.dumps({"Events": []})
-
-    add(CloudTrailResponse, "lookup_events", lookup_events)

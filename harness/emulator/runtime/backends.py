@@ -83,13 +83,29 @@ def list_objects(account: str, prefix: S3Uri) -> list[tuple[str, bytes]]:
     return found
 
 
-def put_object(account: str, uri: S3Uri, data: bytes, kms_key_id: str | None = None) -> None:
-    """Write an object; SSE-KMS with ``kms_key_id`` when given (else the bucket default applies)."""
-    _bucket(account, uri.bucket)
+def put_object(
+    account: str,
+    uri: S3Uri,
+    data: bytes,
+    kms_key_id: str | None = None,
+    *,
+    encryption: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> None:
+    """Write an object; SSE-KMS with ``kms_key_id`` when given (else ``encryption``, e.g. ``AES256``,
+    else the bucket default applies). ``metadata``: ``x-amz-meta-*`` entries. A bucket with a
+    default Object Lock retention locks the new version, as S3 does for every write."""
+    bucket = _bucket(account, uri.bucket)
     kwargs: dict[str, Any] = {}
     if kms_key_id:
         kwargs = {"encryption": "aws:kms", "kms_key_id": kms_key_id}
-    _s3(account).put_object(uri.bucket, uri.key, data, **kwargs)
+    elif encryption:
+        kwargs = {"encryption": encryption}
+    if getattr(bucket, "object_lock_enabled", False) and getattr(bucket, "default_lock_mode", None):
+        kwargs.update(lock_mode=bucket.default_lock_mode, lock_until=bucket.default_retention())
+    key = _s3(account).put_object(uri.bucket, uri.key, data, **kwargs)
+    if metadata:
+        key.set_metadata({f"x-amz-meta-{name}": value for name, value in metadata.items()})
 
 
 # --------------------------------------------------------------------------------------------- logs
