@@ -24,6 +24,7 @@ import pytest
 from parse import with_pattern
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from features.oq.algorithm import *  # noqa: F403 - the built-in algorithm's steps (algorithm.feature)
 from features.support import TRAINING_JOB_PREFIX, Clients, independent_auc, s3_location, trim, wait_for
 from harness import workflow
 from harness.ml.schema import FEATURE_NAMES

@@ -348,6 +348,10 @@ class TrainingRun:
                 "TRAINING_JOB_NAME": self.name,
             }
         )
+        if self.algorithm_version is not None:
+            # One OpenMP thread unless the host says otherwise (as for model servers): on a shared machine
+            # xgboost's idle OpenMP workers spinning between rounds cost more than they compute.
+            env.setdefault("OMP_NUM_THREADS", "1")
         for name in channels:
             env[f"SM_CHANNEL_{name.upper()}"] = str(root / "input" / "data" / name)
         for key, value in user_hp.items():
