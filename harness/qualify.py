@@ -422,7 +422,8 @@ def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
     if not run.converge and spec.installed is not None:
         fn = spec.installed
     blocked = [n for n in spec.needs if run.stage(n).status not in ("passed", "kept")]
-    blocked += [field for field in spec.inputs if getattr(run, field) is None]
+    if not blocked:
+        blocked = [field for field in spec.inputs if getattr(run, field) is None]
     if blocked:
         s.status, s.detail = "skipped", f"needs {', '.join(blocked)}"
         run.progress(f"[{index}/{count}] {spec.name}: skipped ({s.detail})")

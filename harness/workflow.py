@@ -30,8 +30,8 @@ from harness.target import Target, aws_errors
 
 Progress = Callable[[str], None]
 
-#: Acceptance criterion of the model (holdout ROC AUC); the synthetic ground truth allows ~0.83.
-AUC_THRESHOLD = 0.75
+#: Where the model's acceptance criterion lives: the specification (URS_012 ``holdout_auc_min``).
+AUC_CRITERION = ("URS_012", "holdout_auc_min")
 DATA_PREFIX = "processed/ml"
 MODEL_PREFIX = "models/dropout_xgb"
 CODE_CHANNEL_PATH = "/opt/ml/input/data/code/sourcedir.tar.gz"
@@ -165,7 +165,7 @@ def training_job_request(
     }
 
 
-def _upload_code(target: Target, bucket: str, progress: Progress) -> tuple[str, str]:
+def upload_code(target: Target, bucket: str, progress: Progress) -> tuple[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         path = package.build_sourcedir(Path(tmp) / "sourcedir.tar.gz")
         data = path.read_bytes()
@@ -277,6 +277,15 @@ def holdout_auc(booster: Any, csv_path: Path) -> float:
     return float(roc_auc(data[:, 0], score(booster, data[:, 1:])))
 
 
+def auc_threshold(specification: Path | None = None) -> float:
+    """The holdout ROC AUC a model must reach to be Approved, read from the specification."""
+    from harness.platform import REPO_ROOT
+    from harness.validation.requirements import load_requirements
+
+    spec = load_requirements(specification or REPO_ROOT / "features" / "requirements.yaml")
+    return float(spec.threshold(*AUC_CRITERION))
+
+
 def register_model(
     target: Target,
     outputs: Mapping[str, Any],
@@ -290,12 +299,14 @@ def register_model(
 ) -> tuple[str, str]:
     """A model package in the registry group, Approved only when it meets the acceptance criterion."""
     sm = target.client("sagemaker")
-    approval = "Approved" if holdout >= AUC_THRESHOLD else "Rejected"
+    threshold = auc_threshold()
+    approval = "Approved" if holdout >= threshold else "Rejected"
     bucket, _ = s3_split(artifact_url)
     metrics_doc = {
         "training_job": job_name,
         "holdout_auc": holdout,
-        "threshold": AUC_THRESHOLD,
+        "threshold": threshold,
+        "criterion": f"{AUC_CRITERION[0]} {AUC_CRITERION[1]}",
         "final_metrics": dict(metrics),
         "dataset": {k: {"uri": v["uri"], "sha256": v["sha256"]} for k, v in data["splits"].items()},
         "artifact_sha256": artifact_sha256,
@@ -331,7 +342,7 @@ def register_model(
         CustomerMetadataProperties={
             "training_job": job_name,
             "holdout_auc": f"{holdout:.6f}",
-            "auc_threshold": str(AUC_THRESHOLD),
+            "auc_threshold": str(threshold),
             "artifact_sha256": artifact_sha256,
             "train_sha256": data["splits"]["train"]["sha256"],
         },
@@ -395,7 +406,7 @@ def _train(
     start = time.monotonic()
     bucket = outputs["data_lake_bucket"]
     data = prepare_data(target, bucket, layout.cache_dir / "data", rows=rows, seed=seed, progress=progress)
-    code_uri, _ = _upload_code(target, bucket, progress)
+    code_uri, _ = upload_code(target, bucket, progress)
     name = job_name or f"dropout-model-train-{_utc_stamp()}"
     request = training_job_request(
         name, outputs, code_uri, {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
@@ -427,7 +438,7 @@ def _train(
     run.holdout_auc = holdout_auc(load_booster(artifact), Path(data["splits"]["test"]["local_path"]))
     progress(
         f"artifact {run.artifact_url} (sha256 {run.artifact_sha256[:12]}…), "
-        f"holdout AUC {run.holdout_auc:.3f} (criterion >= {AUC_THRESHOLD})"
+        f"holdout AUC {run.holdout_auc:.3f} (criterion >= {auc_threshold()})"
     )
     run.model_package_arn, run.approval = register_model(
         target,

@@ -7,7 +7,7 @@ Feature: Audit logging
   Scenario Outline: The log group for <source> is encrypted and kept for at least 365 days
     Given the log group for <source>
     Then the log group is encrypted with the KMS key for logs
-    And the log group retains events for at least 365 days
+    And the log group retains events for at least the days the specification sets
 
     Examples:
       | source        |

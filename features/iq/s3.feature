@@ -62,7 +62,7 @@ Feature: S3 buckets
       | evidence  |
 
   @URS_025
-  Scenario: The evidence bucket locks every new object version for a default retention period
+  Scenario: The evidence bucket locks every new object version in the mode and for the period its environment requires
     Given the evidence bucket
     Then Object Lock is enabled
-    And new object versions are retained by default for at least 1 day
+    And new object versions are retained by default in the mode and for the days the specification sets for the bucket's environment

@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 from pytest_bdd import given, parsers, scenarios, then
 
 from features.support import (
@@ -22,6 +23,7 @@ from features.support import (
     as_list,
     policy_statements,
     principal_is_wildcard,
+    threshold,
     trim,
 )
 from harness.platform import Platform
@@ -195,15 +197,49 @@ def object_lock_enabled(bucket: str, aws: Clients, evidence: Any) -> None:
     assert config.get("ObjectLockEnabled") == "Enabled", config
 
 
-@then(parsers.parse("new object versions are retained by default for at least {days:d} day"))
-def object_lock_default_retention(bucket: str, days: int, aws: Clients, evidence: Any) -> None:
+#: Object Lock modes from weaker to stronger: COMPLIANCE satisfies a GOVERNANCE criterion, not the reverse.
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+
+
+def environment_of(aws: Clients, bucket: str) -> str | None:
+    """The environment a bucket belongs to, from its live ``Environment`` tag (not from configuration)."""
+    try:
+        tags = aws("s3").get_bucket_tagging(Bucket=bucket).get("TagSet", [])
+    except botocore.exceptions.ClientError:
+        return None
+    return next((t["Value"] for t in tags if t["Key"] == "Environment"), None)
+
+
+@then(
+    "new object versions are retained by default in the mode and for the days the specification sets "
+    "for the bucket's environment"
+)
+def object_lock_default_retention(bucket: str, aws: Clients, evidence: Any) -> None:
     config = aws("s3").get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
-    evidence.attach("GetObjectLockConfiguration", config)
-    retention = config.get("Rule", {}).get("DefaultRetention")
-    assert retention, "no default retention rule"
-    assert retention.get("Mode") in ("GOVERNANCE", "COMPLIANCE"), retention
+    environment = environment_of(aws, bucket)
+    mode = threshold("URS_025", "object_lock_mode", environment)
+    days = int(threshold("URS_025", "min_retention_days", environment))
+    retention = config.get("Rule", {}).get("DefaultRetention") or {}
     period = retention.get("Days") or 365 * (retention.get("Years") or 0)
-    assert period >= days, retention
+    defaults = (threshold("URS_025", "object_lock_mode"), threshold("URS_025", "min_retention_days"))
+    evidence.attach("GetObjectLockConfiguration", config)
+    evidence.attach(
+        "CriterionForEnvironment",
+        {
+            "environment_tag": environment,
+            "required_mode": mode,
+            "required_min_days": days,
+            "default_criterion": {"mode": defaults[0], "min_days": defaults[1]},
+            "differs_from_default": (mode, days) != defaults,
+            "note": "the specification sets a different criterion for this environment"
+            if (mode, days) != defaults
+            else "the default criterion applies",
+            "observed": {"mode": retention.get("Mode"), "days": period},
+        },
+    )
+    assert retention, "no default retention rule"
+    assert retention.get("Mode") in LOCK_MODES[LOCK_MODES.index(mode) :], (retention, mode)
+    assert period >= days, (retention, days)
 
 
 # ================================================================================================ IAM
@@ -574,9 +610,10 @@ def log_group_kms(
     evidence.attach("KeyCompared", key_matches(log_group.get("kmsKeyId"), key_arn_for(purpose)))
 
 
-@then(parsers.parse("the log group retains events for at least {days:d} days"))
-def log_group_retention(log_group: dict[str, Any], days: int, evidence: Any) -> None:
-    shown = {k: log_group.get(k) for k in ("logGroupName", "retentionInDays")}
+@then("the log group retains events for at least the days the specification sets")
+def log_group_retention(log_group: dict[str, Any], evidence: Any) -> None:
+    days = int(threshold("URS_023", "min_retention_days"))
+    shown = {k: log_group.get(k) for k in ("logGroupName", "retentionInDays")} | {"required_min_days": days}
     evidence.attach("Retention", shown)
     assert log_group.get("retentionInDays") is not None, "events never expire is not a retention policy here"
     assert log_group["retentionInDays"] >= days, shown

@@ -27,6 +27,12 @@ Feature: Inference endpoint
     And the risk scores are not all the same
     And each risk_score equals the registered artifact's own score within 1e-6
 
+  @URS_027 @negative
+  Scenario: A request that does not follow the seed's schema gets no risk score
+    When the client sends '{"subject": [72, 1, 0.85]}' as application/json
+    Then the request is rejected with a client error whose message names "unexpected JSON key"
+    And the endpoint is InService
+
   @URS_028
   Scenario: A batch request returns one risk score per row, in input order
     When the client sends the subjects as one batch of instances:

@@ -13,7 +13,7 @@ Feature: Evidence package signing
     Then the package verifies offline with the bundled public key
     And the bundled public key is the one KMS returns for the signing key
 
-  @URS_032
+  @URS_032 @negative
   Scenario Outline: After KMS signing, offline verification names <file> when it is <change>
     Given a sample evidence package is signed with it through KMS
     When <file> is <change>

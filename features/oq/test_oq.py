@@ -25,7 +25,15 @@ from parse import with_pattern
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from features.oq.algorithm import *  # noqa: F403 - the built-in algorithm's steps (algorithm.feature)
-from features.support import TRAINING_JOB_PREFIX, Clients, independent_auc, s3_location, trim, wait_for
+from features.support import (
+    TRAINING_JOB_PREFIX,
+    Clients,
+    independent_auc,
+    s3_location,
+    threshold,
+    trim,
+    wait_for,
+)
 from harness import workflow
 from harness.ml.schema import FEATURE_NAMES
 from harness.validation import package as evidence_package
@@ -319,7 +327,7 @@ def score_holdout(
         "rows": int(data.shape[0]),
         "auc": independent_auc(data[:, 0], scores),
         "auc_by_harness": harness_auc,
-        "threshold": workflow.AUC_THRESHOLD,
+        "threshold": threshold("URS_012", "holdout_auc_min"),
     }
     evidence.attach("HoldoutScoring", result)
     return result

@@ -20,7 +20,7 @@ DEVIATION_KINDS = ("failure", "checkov", "drift", "coverage")
 #: Stage statuses that count as done.
 STAGE_OK = ("passed", "kept")
 #: Stages whose outcome is written after the report (the receipt records them).
-POST_REPORT_STAGES = ("report", "verify")
+POST_REPORT_STAGES = ("report", "verify", "receipt")
 
 TARGET_STATEMENTS = {
     "local": (

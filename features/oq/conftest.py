@@ -1,0 +1,397 @@
+"""Steps of the negative scenarios (``controls.feature``): each tries a control through the AWS API and
+records the refusal (or, if the control wrongly accepts, undoes what it did and records that).
+
+Every attempt becomes an ``attempt`` fixture: ``{"call", "refused", "error": {Code, Message}, ...}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import botocore.exceptions
+import numpy as np
+from pytest_bdd import given, parsers, then, when
+
+from features.support import Clients, threshold, trim
+from harness import target as targets
+from harness import workflow
+
+#: Where negative scenarios put what they create in the data lake (removed again after each scenario).
+SCRATCH_PREFIX = "qualification/negative"
+
+
+def _attempt(call: str, fn: Callable[[], Any]) -> dict[str, Any]:
+    """Run one AWS call that a control must refuse; its answer or its error."""
+    try:
+        answer = fn()
+    except botocore.exceptions.ClientError as exc:
+        return {
+            "call": call,
+            "refused": True,
+            "error": exc.response.get("Error", {}),
+            "http_status": exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
+            "RequestId": exc.response.get("ResponseMetadata", {}).get("RequestId"),
+        }
+    return {"call": call, "refused": False, "answer": trim(answer) if isinstance(answer, dict) else answer}
+
+
+@then(parsers.parse("the request is refused with {code}"))
+def refused_with(attempt: dict[str, Any], code: str, evidence: Any) -> None:
+    evidence.attach(attempt["call"], attempt)
+    assert attempt["refused"], f"{attempt['call']} was accepted: {attempt.get('answer')}"
+    assert attempt["error"].get("Code") == code, attempt["error"]
+
+
+# ----------------------------------------------------------------------------------------------- IAM
+
+
+@given("the platform's SageMaker execution role", target_fixture="execution_role")
+def execution_role(outputs: dict[str, Any], aws: Clients) -> dict[str, Any]:
+    arn = outputs["execution_role_arn"]
+    return aws("iam").get_role(RoleName=arn.rsplit("/", 1)[-1])["Role"]
+
+
+@when("the qualification's own identity tries to assume the execution role", target_fixture="attempt")
+def assume_execution_role(execution_role: dict[str, Any], aws: Clients, evidence: Any) -> dict[str, Any]:
+    me = trim(aws("sts").get_caller_identity())
+    evidence.attach("GetCallerIdentity", me)
+    attempt = _attempt(
+        "AssumeRole",
+        lambda: aws("sts").assume_role(
+            RoleArn=execution_role["Arn"], RoleSessionName="qualification-negative"
+        ),
+    )
+    if not attempt["refused"]:
+        attempt["answer"] = {"AssumedRoleUser": attempt["answer"].get("AssumedRoleUser")}  # no credentials
+    return attempt
+
+
+def _resource_arn(resource: str, outputs: dict[str, Any], key_arn_for: Callable[[str], str]) -> str:
+    if resource == "any resource":
+        return "*"
+    if resource == "an object outside the platform":
+        return "arn:aws:s3:::not-a-platform-bucket-qualification/data.csv"
+    if resource.startswith("the KMS key for "):
+        return key_arn_for(resource.removeprefix("the KMS key for "))
+    if resource == "the platform's endpoint":
+        return f"arn:aws:sagemaker:*:*:endpoint/{outputs['endpoint_name']}"
+    raise AssertionError(f"unknown resource {resource!r}")
+
+
+@when(
+    parsers.parse("IAM simulates the execution role calling {action} on {resource}"),
+    target_fixture="simulation",
+)
+def simulate(
+    execution_role: dict[str, Any],
+    action: str,
+    resource: str,
+    outputs: dict[str, Any],
+    key_arn_for: Callable[[str], str],
+    aws: Clients,
+) -> dict[str, Any]:
+    arn = _resource_arn(resource, outputs, key_arn_for)
+    answer = aws("iam").simulate_principal_policy(
+        PolicySourceArn=execution_role["Arn"], ActionNames=[action], ResourceArns=[arn]
+    )
+    return {"action": action, "resource": arn, "answer": trim(answer)}
+
+
+@then("IAM's decision is a deny")
+def simulated_deny(simulation: dict[str, Any], evidence: Any) -> None:
+    evidence.attach("SimulatePrincipalPolicy", simulation)
+    results = simulation["answer"].get("EvaluationResults", [])
+    assert results, simulation
+    assert all(r["EvalDecision"] in ("implicitDeny", "explicitDeny") for r in results), results
+
+
+# -------------------------------------------------------------------------------------------------- S3
+
+
+@when("a statement allowing anyone to read is added to the bucket policy", target_fixture="attempt")
+def make_public(bucket: str, aws: Clients, evidence: Any) -> dict[str, Any]:
+    s3 = aws("s3")
+    original = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    policy = json.loads(original)
+    policy["Statement"].append(
+        {
+            "Sid": "QualificationPublicReadProbe",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            # an empty prefix: even a control that wrongly accepts exposes nothing
+            "Resource": f"arn:aws:s3:::{bucket}/{SCRATCH_PREFIX}/public-probe-{uuid.uuid4().hex[:8]}/*",
+        }
+    )
+    attempt = _attempt(
+        "PutBucketPolicy", lambda: s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    )
+    if not attempt["refused"]:
+        s3.put_bucket_policy(Bucket=bucket, Policy=original)  # undo at once
+        attempt["undone"] = True
+    attempt["original_policy"] = json.loads(original)
+    return attempt
+
+
+@then("the bucket policy is unchanged")
+def policy_unchanged(bucket: str, attempt: dict[str, Any], aws: Clients, evidence: Any) -> None:
+    now = json.loads(aws("s3").get_bucket_policy(Bucket=bucket)["Policy"])
+    evidence.attach("GetBucketPolicy", now)
+    assert now == attempt["original_policy"]
+
+
+@when("the bucket is listed over plain HTTP", target_fixture="attempt")
+def list_over_http(bucket: str, target: targets.Target, evidence: Any) -> dict[str, Any]:
+    # Locating the plain-HTTP endpoint is the only per-target part; the assertion is the same.
+    emulator = getattr(target, "emulator", None)
+    url = emulator.http_endpoint_url if emulator is not None else f"http://s3.{target.region}.amazonaws.com"
+    client = target.client("s3", endpoint_url=url, verify=False)
+    attempt = _attempt("ListObjectsV2 over HTTP", lambda: client.list_objects_v2(Bucket=bucket, MaxKeys=1))
+    attempt["endpoint"] = url
+    return attempt
+
+
+# -------------------------------------------------------------------------------------------- training
+
+
+@given("a corrupt training dataset in the data lake", target_fixture="corrupt_data")
+def corrupt_data(outputs: dict[str, Any], aws: Clients) -> Any:
+    bucket = outputs["data_lake_bucket"]
+    prefix = f"{SCRATCH_PREFIX}/corrupt-{uuid.uuid4().hex[:8]}"
+    body = b"1,72,1,0.85\n0,30,zero,0.05\n1,55,0\n"  # a word where a number belongs, a short row
+    keys = []
+    for split in ("train", "validation"):
+        key = f"{prefix}/{split}/{split}.csv"
+        aws("s3").put_object(Bucket=bucket, Key=key, Body=body, ChecksumAlgorithm="SHA256")
+        keys.append(key)
+    data = {"bucket": bucket, "prefix": prefix, "sha256": hashlib.sha256(body).hexdigest(), "keys": keys}
+    yield data
+    for key in keys:  # scratch data, not evidence: removed (every version) after the scenario
+        versions = aws("s3").list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])
+        for v in versions:
+            aws("s3").delete_object(Bucket=bucket, Key=key, VersionId=v["VersionId"])
+
+
+@when("a training job is run on it with the platform's training settings", target_fixture="failed_job")
+def train_on_corrupt(corrupt_data: dict[str, Any], outputs: dict[str, Any], target: targets.Target) -> Any:
+    name = f"qualification-negative-{uuid.uuid4().hex[:10]}"
+    code_uri, _ = workflow.upload_code(target, outputs["data_lake_bucket"], lambda _m: None)
+    request = workflow.training_job_request(name, outputs, code_uri, workflow.DEFAULT_HYPERPARAMETERS)
+    base = f"s3://{corrupt_data['bucket']}/{corrupt_data['prefix']}"
+    for channel in request["InputDataConfig"]:
+        if channel["ChannelName"] in ("train", "validation"):
+            channel["DataSource"]["S3DataSource"]["S3Uri"] = f"{base}/{channel['ChannelName']}/"
+    target.client("sagemaker").create_training_job(**request)
+    desc = workflow.wait_for_training(target, name, lambda _m: None)
+    return {
+        "request": {k: request[k] for k in ("TrainingJobName", "InputDataConfig", "StoppingCondition")},
+        "describe": trim(desc),
+    }
+
+
+@then("the training job ends Failed within its stopping condition")
+def job_failed(failed_job: dict[str, Any], evidence: Any) -> None:
+    desc = failed_job["describe"]
+    evidence.attach("CreateTrainingJob", failed_job["request"])
+    evidence.attach(
+        "DescribeTrainingJob",
+        {
+            k: desc.get(k)
+            for k in (
+                "TrainingJobName",
+                "TrainingJobStatus",
+                "FailureReason",
+                "TrainingStartTime",
+                "TrainingEndTime",
+                "StoppingCondition",
+                "RequestId",
+            )
+        },
+    )
+    assert desc["TrainingJobStatus"] == "Failed", desc["TrainingJobStatus"]
+    limit = desc["StoppingCondition"]["MaxRuntimeInSeconds"]
+    ran = (desc["TrainingEndTime"] - desc["TrainingStartTime"]).total_seconds()
+    assert ran <= limit, (ran, limit)
+
+
+@then("its failure reason names the corrupt data")
+def failure_names_data(failed_job: dict[str, Any], evidence: Any) -> None:
+    reason = failed_job["describe"].get("FailureReason") or ""
+    evidence.attach("FailureReason", {"FailureReason": reason})
+    assert "train" in reason and any(
+        w in reason.lower() for w in ("numeric", "number", "line", "row", "column")
+    ), reason
+
+
+# ------------------------------------------------------------------------------------------- registry
+
+
+@given("a model trained on shuffled labels", target_fixture="poor_model")
+def poor_model(outputs: dict[str, Any], aws: Clients) -> dict[str, Any]:
+    import xgboost as xgb
+
+    from harness.ml import dataset
+    from harness.ml import package as ml_package
+    from harness.ml.schema import FEATURE_NAMES
+
+    x, y = dataset.generate(2000, seed=7)
+    rng = np.random.default_rng(7)
+    shuffled = rng.permutation(y)  # labels unrelated to the features: no skill
+    booster = xgb.train(
+        {"max_depth": 3, "eta": 0.3, "objective": "binary:logistic", "seed": 7},
+        xgb.DMatrix(x, label=shuffled, feature_names=list(FEATURE_NAMES)),
+        num_boost_round=20,
+    )
+    bucket = outputs["data_lake_bucket"]
+    key = f"{workflow.MODEL_PREFIX}/qualification-negative-{uuid.uuid4().hex[:8]}/output/model.tar.gz"
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "model").mkdir()
+        booster.save_model(str(Path(tmp) / "model" / "xgboost-model"))
+        tar = ml_package.build_model_tar(Path(tmp) / "model", Path(tmp) / "model.tar.gz")
+        body = tar.read_bytes()
+    aws("s3").put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ChecksumAlgorithm="SHA256",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=outputs["kms_key_arns"]["model"],
+    )
+    return {"uri": f"s3://{bucket}/{key}", "sha256": hashlib.sha256(body).hexdigest(), "body": body}
+
+
+def _split(outputs: dict[str, Any], aws: Clients, split: str) -> dict[str, Any]:
+    bucket = outputs["data_lake_bucket"]
+    listing = aws("s3").list_objects_v2(Bucket=bucket, Prefix=f"{workflow.DATA_PREFIX}/{split}/")
+    key = next(o["Key"] for o in listing.get("Contents", []) if o["Key"].endswith(".csv"))
+    body = aws("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return {"uri": f"s3://{bucket}/{key}", "sha256": hashlib.sha256(body).hexdigest(), "body": body}
+
+
+@when("the registration gate scores it on the held-out test split and registers it", target_fixture="gated")
+def gate_poor_model(
+    poor_model: dict[str, Any], outputs: dict[str, Any], aws: Clients, target: targets.Target
+) -> dict[str, Any]:
+    group = outputs["model_package_group_name"]
+    before = workflow.latest_approved_package(target, group)["ModelPackageArn"]
+    splits = {s: _split(outputs, aws, s) for s in ("train", "validation", "test")}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "test.csv"
+        path.write_bytes(splits["test"]["body"])
+        auc = workflow.holdout_auc(workflow.load_booster(poor_model["body"]), path)
+    arn, approval = workflow.register_model(
+        target,
+        outputs,
+        job_name=poor_model["uri"].split("/")[-3],
+        artifact_url=poor_model["uri"],
+        artifact_sha256=poor_model["sha256"],
+        metrics={},
+        holdout=auc,
+        data={"splits": {k: {"uri": v["uri"], "sha256": v["sha256"]} for k, v in splits.items()}},
+    )
+    return {"auc": auc, "arn": arn, "approval": approval, "approved_before": before}
+
+
+@then("its holdout AUC is below the specification's criterion")
+def auc_below(gated: dict[str, Any], evidence: Any) -> None:
+    minimum = threshold("URS_012", "holdout_auc_min")
+    evidence.attach("HoldoutScoring", {"auc": gated["auc"], "criterion": minimum})
+    assert gated["auc"] < minimum, gated
+
+
+@then("the registry holds it as Rejected")
+def registered_rejected(gated: dict[str, Any], aws: Clients, evidence: Any) -> None:
+    desc = trim(aws("sagemaker").describe_model_package(ModelPackageName=gated["arn"]))
+    evidence.attach(
+        "DescribeModelPackage",
+        {
+            k: desc.get(k)
+            for k in ("ModelPackageArn", "ModelApprovalStatus", "CustomerMetadataProperties", "RequestId")
+        },
+    )
+    assert gated["approval"] == desc["ModelApprovalStatus"] == "Rejected", desc["ModelApprovalStatus"]
+
+
+@then("the latest approved model package is unchanged")
+def approved_unchanged(
+    gated: dict[str, Any], outputs: dict[str, Any], target: targets.Target, evidence: Any
+) -> None:
+    now = workflow.latest_approved_package(target, outputs["model_package_group_name"])["ModelPackageArn"]
+    evidence.attach("LatestApproved", {"before": gated["approved_before"], "after": now})
+    assert now == gated["approved_before"] and now != gated["arn"]
+
+
+# ------------------------------------------------------------------------------------- endpoint, KMS
+
+
+@when("the client invokes an endpoint that is not deployed", target_fixture="attempt")
+def invoke_missing(aws: Clients) -> dict[str, Any]:
+    name = f"not-deployed-{uuid.uuid4().hex[:8]}"
+    attempt = _attempt(
+        "InvokeEndpoint",
+        lambda: aws("sagemaker-runtime").invoke_endpoint(
+            EndpointName=name, ContentType="application/json", Body=b'{"features": [72, 1, 0.85]}'
+        ),
+    )
+    attempt["endpoint"] = name
+    return attempt
+
+
+@then("the invocation is refused with a ValidationError naming that endpoint")
+def refused_missing(attempt: dict[str, Any], evidence: Any) -> None:
+    evidence.attach("InvokeEndpoint", attempt)
+    assert attempt["refused"], attempt
+    assert attempt["error"].get("Code") == "ValidationError", attempt["error"]
+    assert attempt["endpoint"] in attempt["error"].get("Message", ""), attempt["error"]
+
+
+@when(parsers.parse("the key is asked to {operation}"), target_fixture="attempt")
+def misuse_key(kms_key: dict[str, Any], operation: str, aws: Clients) -> dict[str, Any]:
+    kms = aws("kms")
+    if operation == "encrypt data":
+        return _attempt("Encrypt", lambda: kms.encrypt(KeyId=kms_key["arn"], Plaintext=b"qualification"))
+    if operation == "sign":
+        return _attempt(
+            "Sign",
+            lambda: kms.sign(
+                KeyId=kms_key["arn"],
+                Message=b"\0" * 32,
+                MessageType="DIGEST",
+                SigningAlgorithm="RSASSA_PSS_SHA_256",
+            ),
+        )
+    raise AssertionError(f"unknown operation {operation!r}")
+
+
+@then(parsers.parse("KMS refuses with {code}"))
+def kms_refused(attempt: dict[str, Any], code: str, kms_key: dict[str, Any], evidence: Any) -> None:
+    evidence.attach("KeyMetadata", {k: kms_key["metadata"].get(k) for k in ("KeyId", "KeyUsage", "KeySpec")})
+    refused_with(attempt, code, evidence)
+
+
+@then("shortening that version's retention is refused")
+def shorten_refused(probe: dict[str, Any], aws: Clients, evidence: Any) -> None:
+    s3 = aws("s3")
+    current = s3.get_object_retention(Bucket=probe["bucket"], Key=probe["key"], VersionId=probe["version"])
+    retention = current["Retention"]
+    earlier = retention["RetainUntilDate"] - dt.timedelta(hours=12)
+    attempt = _attempt(
+        "PutObjectRetention (shorter)",
+        lambda: s3.put_object_retention(
+            Bucket=probe["bucket"],
+            Key=probe["key"],
+            VersionId=probe["version"],
+            Retention={"Mode": retention["Mode"], "RetainUntilDate": earlier},
+        ),
+    )
+    after = s3.get_object_retention(Bucket=probe["bucket"], Key=probe["key"], VersionId=probe["version"])
+    evidence.attach("GetObjectRetention (after)", trim(after))
+    refused_with(attempt, "AccessDenied", evidence)
+    assert after["Retention"]["RetainUntilDate"] == retention["RetainUntilDate"], after

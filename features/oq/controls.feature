@@ -1,0 +1,80 @@
+Feature: Controls refuse what they must refuse
+  Each high-risk control is tried the way a mistake or an attacker would try it, through the AWS API,
+  and must refuse. A refused call changes nothing; what a scenario creates to try a control (a corrupt
+  dataset, a deliberately poor model) is removed again or kept as evidence, and a control that wrongly
+  accepts is undone at once and fails the scenario.
+
+  @URS_001 @negative
+  Scenario: Assuming the execution role as anyone but SageMaker is refused
+    Given the platform's SageMaker execution role
+    When the qualification's own identity tries to assume the execution role
+    Then the request is refused with AccessDenied
+
+  @URS_002 @negative
+  Scenario Outline: IAM denies the execution role <action> on <resource>
+    Given the platform's SageMaker execution role
+    When IAM simulates the execution role calling <action> on <resource>
+    Then IAM's decision is a deny
+
+    Examples:
+      | action                   | resource                          |
+      | iam:CreateUser           | any resource                      |
+      | s3:GetObject             | an object outside the platform    |
+      | kms:ScheduleKeyDeletion  | the KMS key for data at rest      |
+      | sagemaker:DeleteEndpoint | the platform's endpoint           |
+
+  @URS_005 @negative
+  Scenario Outline: Making the <name> bucket public is refused
+    Given the <name> bucket
+    When a statement allowing anyone to read is added to the bucket policy
+    Then the request is refused with AccessDenied
+    And the bucket policy is unchanged
+
+    Examples:
+      | name       |
+      | data lake  |
+      | evidence   |
+
+  @URS_006 @negative
+  Scenario Outline: A request to the <name> bucket over plain HTTP is refused
+    Given the <name> bucket
+    When the bucket is listed over plain HTTP
+    Then the request is refused with AccessDenied
+
+    Examples:
+      | name       |
+      | data lake  |
+      | evidence   |
+      | access log |
+
+  @URS_010 @negative
+  Scenario: A training job on a corrupt dataset fails and says why
+    Given a corrupt training dataset in the data lake
+    When a training job is run on it with the platform's training settings
+    Then the training job ends Failed within its stopping condition
+    And its failure reason names the corrupt data
+
+  @URS_012 @negative
+  Scenario: A model below the AUC criterion is registered Rejected and never served
+    Given a model trained on shuffled labels
+    When the registration gate scores it on the held-out test split and registers it
+    Then its holdout AUC is below the specification's criterion
+    And the registry holds it as Rejected
+    And the latest approved model package is unchanged
+
+  @URS_016 @negative
+  Scenario: Invoking an endpoint that is not deployed is refused
+    When the client invokes an endpoint that is not deployed
+    Then the invocation is refused with a ValidationError naming that endpoint
+
+  @URS_018 @negative
+  Scenario Outline: The KMS key for <purpose> refuses to <operation>
+    Given the KMS key for <purpose>
+    When the key is asked to <operation>
+    Then KMS refuses with InvalidKeyUsageException
+
+    Examples:
+      | purpose          | operation    |
+      | evidence signing | encrypt data |
+      | data at rest     | sign         |
+      | logs             | sign         |
