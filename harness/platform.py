@@ -5,16 +5,18 @@ This is where the harness decides *what* to run; ``harness.terraform`` is the on
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import json
 import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from harness.errors import TargetError, UsageError
+from harness.statelock import state_lock
 from harness.target import Target
 from harness.terraform import ApplyResult, Plan, TerraformError, TerraformRunner, cli_config_env
 
@@ -136,6 +138,26 @@ class Platform:
         )
         if target.is_local and target.emulator is not None:
             self.runner.watchdog = self._emulator_stopped
+        self._held = 0
+
+    @contextlib.contextmanager
+    def _exclusive(self, what: str) -> Iterator[None]:
+        """The state's lock for one command (re-entered by ``apply`` -> ``plan``): see harness.statelock."""
+        if self._held:
+            self._held += 1
+            try:
+                yield
+            finally:
+                self._held -= 1
+            return
+        with state_lock(
+            self.state_file.parent, progress=self.progress, command=f"terraform {what} ({self.target.name})"
+        ):
+            self._held = 1
+            try:
+                yield
+            finally:
+                self._held = 0
 
     # -- stale state (the local emulator keeps no state across restarts) ---------------------------
 
@@ -148,7 +170,10 @@ class Platform:
         return getattr(info, "instance_id", None) if info is not None else None
 
     def drop_stale_state(self) -> bool:
-        """If the state belongs to an emulator instance that is gone, set it aside. True if it did."""
+        """If the state belongs to an emulator instance that is gone, set it aside. True if it did.
+
+        Decided only under the state's lock (``plan`` and ``destroy`` hold it), so never while another
+        command is still writing the state."""
         if not self.target.is_local or not self.state_file.exists():
             return False
         current = self._emulator_id()
@@ -186,8 +211,7 @@ class Platform:
         from harness.emulator import control
 
         info = self.target.emulator
-        pid, _ = control._read_info(info.state_dir)
-        if pid != info.pid or not control._alive(info.pid):
+        if not control.still_running(info):
             return f"the embedded local AWS (pid {info.pid}) has stopped"
         return None
 
@@ -232,6 +256,10 @@ class Platform:
             )
 
     def plan(self, *, destroy: bool = False) -> Plan:
+        with self._exclusive("destroy" if destroy else "plan"):
+            return self._plan(destroy=destroy)
+
+    def _plan(self, *, destroy: bool) -> Plan:
         self.check_variables()
         if self.drop_stale_state():
             self._retire_release()
@@ -246,12 +274,18 @@ class Platform:
         return plan
 
     def apply(self) -> ApplyResult:
+        with self._exclusive("apply"):
+            return self._apply()
+
+    def _apply(self) -> ApplyResult:
         plan = self.plan()
         if not plan.has_changes:
             self.progress("no changes: the platform matches the configuration")
             self._record_emulator()
             return ApplyResult(0, 0, 0.0, plan.summary())
         self.progress(f"applying {plan.total_steps} changes")
+        # the state about to be written belongs to this emulator instance, even if the apply is cut short
+        self._record_emulator()
         try:
             result = self.runner.apply(plan)
         except TerraformError as exc:
@@ -262,6 +296,10 @@ class Platform:
         return result
 
     def destroy(self) -> ApplyResult:
+        with self._exclusive("destroy"):
+            return self._destroy()
+
+    def _destroy(self) -> ApplyResult:
         if self.drop_stale_state():
             self._retire_release()
             self.progress("nothing to destroy on this emulator instance")

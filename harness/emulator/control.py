@@ -112,6 +112,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def still_running(info: EmulatorInfo) -> bool:
+    """True while the process ``info`` describes is alive and still the emulator of its state folder.
+
+    Cheap (no request): callers poll it while Terraform runs to notice an emulator killed under them."""
+    pid, _ = _read_info(info.state_dir)
+    return pid == info.pid and _alive(info.pid)
+
+
 def _answers(port: int, state_dir: Path, pid: int | None = None, timeout: float = 2.0) -> bool:
     """True when an emulator (with this pid, if given) answers on the health route over HTTPS."""
     ca = state_dir / CA_CERT
