@@ -14,7 +14,7 @@ export TARGET
 .DEFAULT_GOAL := help
 FEATURES     ?= 72,1,0.85
 PYTEST_JOBS  ?= 4
-.PHONY: help setup up down plan apply destroy output train pipeline deploy invoke scan validate verify drift bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
+.PHONY: help setup up down plan apply destroy output train pipeline monitor traffic deploy invoke scan validate verify drift bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,12 @@ train: $(VENV)/.installed ## generate data, train the dropout model, register it
 
 pipeline: $(VENV)/.installed ## run the model's SageMaker pipeline (split, train, evaluate, criterion, register PendingManualApproval)
 	$(HARNESS) pipeline
+
+monitor: $(VENV)/.installed ## drift analysis (processing job) of the traffic captured since the previous one; prints the job and its violations
+	$(HARNESS) monitor
+
+traffic: $(VENV)/.installed ## score synthetic subjects on the endpoint: make traffic [REQUESTS=300] [SHIFT=0.3]
+	$(HARNESS) traffic --requests "$(or $(REQUESTS),300)" --shift "$(or $(SHIFT),0)"
 
 deploy: $(VENV)/.installed ## serve the latest approved model package on the endpoint (waits for InService)
 	$(HARNESS) deploy

@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=int, default=5000, help="synthetic subjects to generate (default 5000)")
     p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
 
+    p = sub.add_parser("monitor", help="drift analysis of the traffic captured since the previous analysis")
+    _add_target(p)
+
+    p = sub.add_parser("traffic", help="score synthetic subjects on the endpoint (optionally shifted)")
+    _add_target(p)
+    p.add_argument("--requests", type=int, default=300, help="subjects to score, one request each")
+    p.add_argument("--seed", type=int, default=1001, help="generator seed")
+    p.add_argument("--shift", type=float, default=0.0, help="added to every missed_visit_rate (e.g. 0.3)")
+
     p = sub.add_parser("deploy", help="serve the latest approved model package on the endpoint")
     _add_target(p)
 
@@ -274,6 +283,41 @@ def cmd_pipeline(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.OK
 
 
+def cmd_monitor(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import monitoring
+
+    plat = _platform(args, env, autostart=False)
+    outputs = _applied_outputs(plat)
+    run = monitoring.run_monitor(plat.target, outputs, progress=env.progress)
+    (plat.run_dir / "monitor.json").write_text(json.dumps(run.to_dict(), indent=2))
+    env.out(json.dumps(run.to_dict(), indent=2))
+    if run.violations:
+        named = ", ".join(f"{v['constraint_check_type']} {v['feature_name']}".strip() for v in run.violations)
+        env.progress(
+            f"{run.job_name}: {run.item_count} captured requests, {len(run.violations)} violation(s): {named}"
+        )
+    else:
+        env.progress(f"{run.job_name}: {run.item_count} captured requests, no violation")
+    return ExitStatus.OK
+
+
+def cmd_traffic(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import monitoring
+
+    plat = _platform(args, env, autostart=False)
+    outputs = _applied_outputs(plat)
+    with targets.aws_errors(plat.target, doing="sending traffic"):
+        monitoring.send_traffic(
+            plat.target,
+            outputs["endpoint_name"],
+            requests=args.requests,
+            seed=args.seed,
+            shift=args.shift,
+            progress=env.progress,
+        )
+    return ExitStatus.OK
+
+
 def cmd_deploy(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from harness import workflow
 
@@ -428,6 +472,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "output": cmd_output,
     "train": cmd_train,
     "pipeline": cmd_pipeline,
+    "monitor": cmd_monitor,
+    "traffic": cmd_traffic,
     "deploy": cmd_deploy,
     "invoke": cmd_invoke,
     "scan": cmd_scan,

@@ -175,5 +175,7 @@ module "mlops" {
   image_uri                = data.aws_sagemaker_prebuilt_ecr_image.xgboost.registry_path
   inference_image_uri      = local.inference_image_uri
   model_package_group_name = local.model_package_group_name
+  endpoint_name            = var.endpoint_name
+  alarm_topic_arn          = module.observability.sns_topic_arn
   tags                     = local.tags
 }

@@ -10,6 +10,11 @@
 - ``evaluate --model DIR --test DIR --output DIR``: scores the test split with the trained model and
   writes the property file ``evaluation.json``: ROC AUC and calibration (expected calibration error
   over ten equal-width bins, Brier score), with the SHA-256 of the model and the test data.
+- ``baseline --input DIR --output DIR --threshold X``: Model Monitor's ``statistics.json`` and
+  ``constraints.json`` of the training split (see ``monitor``).
+- ``drift --baseline DIR --captured DIR --output DIR [--since T] [--until T]``: the captured traffic in
+  the window against the baseline -> ``statistics.json``, ``constraint_violations.json``,
+  ``metrics.json``.
 
 Only numpy, xgboost and this package are used: the SageMaker XGBoost framework image has them.
 """
@@ -26,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import monitor
 from .dataset import DEFAULT_SPLITS, format_row, sha256_file
 from .metrics import roc_auc
 from .schema import FEATURE_NAMES, MODEL_FILENAME
@@ -152,12 +158,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     e.add_argument("--model", type=Path, required=True)
     e.add_argument("--test", type=Path, required=True)
     e.add_argument("--output", type=Path, required=True)
+    b = sub.add_parser("baseline")
+    b.add_argument("--input", type=Path, required=True)
+    b.add_argument("--output", type=Path, required=True)
+    b.add_argument("--threshold", type=float, required=True)
+    d = sub.add_parser("drift")
+    d.add_argument("--baseline", type=Path, required=True)
+    d.add_argument("--captured", type=Path, required=True)
+    d.add_argument("--output", type=Path, required=True)
+    d.add_argument("--since", default="")
+    d.add_argument("--until", default="")
     args = parser.parse_args(argv)
     if args.command == "preprocess":
         preprocess(args.input, args.output)
-    else:
+    elif args.command == "evaluate":
         evaluate(args.model, args.test, args.output)
+    elif args.command == "baseline":
+        baseline(args.input, args.output, args.threshold)
+    else:
+        drift(args.baseline, args.captured, args.output, args.since, args.until)
     return 0
+
+
+def baseline(input_dir: Path, output_dir: Path, threshold: float) -> None:
+    data = np.vstack([read_csv_file(p, p.name) for p in _csv_files(input_dir)])
+    features = data[:, 1:]
+    monitor.write_json(output_dir / "statistics.json", monitor.statistics(features))
+    monitor.write_json(output_dir / "constraints.json", monitor.constraints(features, threshold))
+    print(f"baseline of {features.shape[0]} rows, comparison_threshold {threshold}")
+
+
+def drift(baseline_dir: Path, captured_dir: Path, output_dir: Path, since: str, until: str) -> None:
+    window = [monitor._parse_time(t) if t else None for t in (since, until)]
+    matrix, problems = monitor.read_captured(captured_dir, window[0], window[1])
+    stats = json.loads((baseline_dir / "statistics.json").read_text())
+    limits = json.loads((baseline_dir / "constraints.json").read_text())
+    current, violations, metrics = monitor.analyze(stats, limits, matrix, problems)
+    monitor.write_json(output_dir / "statistics.json", current)
+    monitor.write_json(output_dir / "constraint_violations.json", violations)
+    monitor.write_json(output_dir / "metrics.json", {"item_count": int(matrix.shape[0]), "metrics": metrics})
+    count = len(violations["violations"])
+    print(f"{matrix.shape[0]} captured rows in [{since or '-'}, {until or '-'}): {count} violation(s)")
+    for item in violations["violations"]:
+        print(f"{item['constraint_check_type']} {item['feature_name']}: {item['description']}")
 
 
 if __name__ == "__main__":

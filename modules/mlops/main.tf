@@ -403,3 +403,24 @@ resource "aws_sagemaker_pipeline" "this" {
 
   tags = var.tags
 }
+
+# --- drift monitoring: the analysis publishes per-feature figures as Model Monitor does; one alarm each ---
+
+resource "aws_cloudwatch_metric_alarm" "drift" {
+  for_each = toset(var.monitored_features)
+
+  alarm_name          = "${var.name_prefix}-drift-${each.value}"
+  alarm_description   = "Baseline drift of ${each.value} in the traffic captured from ${var.endpoint_name} exceeds ${var.drift_threshold}."
+  namespace           = "aws/sagemaker/Endpoints/data-metrics"
+  metric_name         = "feature_baseline_drift_${each.value}"
+  dimensions          = { Endpoint = var.endpoint_name, MonitoringSchedule = "${var.name_prefix}-drift" }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = var.drift_threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+  tags                = var.tags
+}

@@ -27,3 +27,8 @@ output "processing_log_group_name" {
   description = "Log group of processing jobs."
   value       = aws_cloudwatch_log_group.processing.name
 }
+
+output "drift_alarm_names" {
+  description = "Drift alarm per monitored feature."
+  value       = { for f, a in aws_cloudwatch_metric_alarm.drift : f => a.alarm_name }
+}

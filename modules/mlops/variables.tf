@@ -226,3 +226,49 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+variable "endpoint_name" {
+  description = "Endpoint whose captured traffic the drift analysis reads (dimension of its metrics)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.endpoint_name))
+    error_message = "endpoint_name must be 1-63 letters, digits and hyphens."
+  }
+}
+
+variable "monitored_features" {
+  description = "The model's feature names the drift alarms watch (one alarm each)."
+  type        = list(string)
+  default     = ["age", "prior_dropout", "missed_visit_rate"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.monitored_features) > 0 && alltrue([for f in var.monitored_features : can(regex("^[a-z][a-z0-9_]*$", f))])
+    error_message = "monitored_features must hold at least one feature name (lower case, digits, underscores)."
+  }
+}
+
+variable "drift_threshold" {
+  description = "Drift distance above which a feature's alarm fires (the specification's drift_distance_max)."
+  type        = number
+  default     = 0.2
+  nullable    = false
+
+  validation {
+    condition     = var.drift_threshold > 0 && var.drift_threshold < 1
+    error_message = "drift_threshold must lie strictly between 0 and 1."
+  }
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic (KMS-encrypted) the drift alarms and the retraining outcome notify."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be an SNS topic ARN."
+  }
+}

@@ -29,6 +29,8 @@ variables {
   image_uri                = "492215442770.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-xgboost:1.7-1"
   inference_image_uri      = "492215442770.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-xgboost:1.7-1"
   model_package_group_name = "gxp-test-dropout-models"
+  endpoint_name            = "dropout-inference"
+  alarm_topic_arn          = "arn:aws:sns:eu-central-1:123456789012:gxp-test-alarms"
 }
 
 run "definition_has_the_steps_and_governance" {
@@ -96,5 +98,14 @@ run "pipeline_role_is_least_privilege" {
   assert {
     condition     = length([for s in data.aws_iam_policy_document.pipeline.statement : s if s.sid == "CreateGovernedJobs" && length(s.condition) == 3]) == 1
     error_message = "Jobs may be created only with network isolation, the platform's subnets and the volume key."
+  }
+}
+
+run "drift_alarms_per_feature" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.drift) == 3 && aws_cloudwatch_metric_alarm.drift["missed_visit_rate"].metric_name == "feature_baseline_drift_missed_visit_rate" && aws_cloudwatch_metric_alarm.drift["age"].threshold == 0.2
+    error_message = "One alarm per feature on Model Monitor's drift metric, at the threshold."
   }
 }

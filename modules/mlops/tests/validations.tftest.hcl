@@ -20,6 +20,8 @@ variables {
   image_uri                = "492215442770.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-xgboost:1.7-1"
   inference_image_uri      = "492215442770.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-xgboost:1.7-1"
   model_package_group_name = "gxp-test-dropout-models"
+  endpoint_name            = "dropout-inference"
+  alarm_topic_arn          = "arn:aws:sns:eu-central-1:123456789012:gxp-test-alarms"
 }
 
 run "name_prefix_invalid_rejected" {
@@ -210,4 +212,44 @@ run "hyperparameters_invalid_rejected" {
   }
 
   expect_failures = [var.hyperparameters]
+}
+
+run "endpoint_name_invalid_rejected" {
+  command = plan
+
+  variables {
+    endpoint_name = "bad.endpoint"
+  }
+
+  expect_failures = [var.endpoint_name]
+}
+
+run "monitored_features_invalid_rejected" {
+  command = plan
+
+  variables {
+    monitored_features = ["Age"]
+  }
+
+  expect_failures = [var.monitored_features]
+}
+
+run "drift_threshold_invalid_rejected" {
+  command = plan
+
+  variables {
+    drift_threshold = 1.5
+  }
+
+  expect_failures = [var.drift_threshold]
+}
+
+run "alarm_topic_arn_invalid_rejected" {
+  command = plan
+
+  variables {
+    alarm_topic_arn = "topic"
+  }
+
+  expect_failures = [var.alarm_topic_arn]
 }
