@@ -211,22 +211,23 @@ def _s3_bucket_key(path: str, host: str) -> tuple[str | None, str | None]:
     return (bucket or None), (key or None)
 
 
+_Route = tuple[int, str, dict[str, str], tuple[str, ...], tuple[str, ...]]
+
+
 @functools.lru_cache(maxsize=64)
-def _routes(
-    service: str,
-) -> tuple[tuple[str, str, tuple[str, ...], dict[str, str], tuple[str, ...], tuple[str, ...]], ...]:
-    """Per operation: (name, method, path segments, literal query, required query, required headers)."""
+def _routes(service: str) -> dict[tuple[str, bool, bool], list[_Route]]:
+    """Operations by (method, has bucket, has key): (score, name, literal query, required query and
+    headers), most specific first (the score counts what an operation requires of a request)."""
     model = _service_model(service)
+    table: dict[tuple[str, bool, bool], list[_Route]] = {}
     if model is None:
-        return ()
-    routes = []
+        return table
     for name in model.operation_names:
         op = model.operation_model(name)
-        uri = op.http.get("requestUri", "/")
-        path, _, qs = uri.partition("?")
+        path, _, qs = op.http.get("requestUri", "/").partition("?")
         literal = dict(parse_qsl(qs, keep_blank_values=True)) if qs else {}
         literal.pop("x-id", None)
-        segments = tuple(s for s in path.split("/") if s)
+        segments = [s for s in path.split("/") if s]
         required_query: list[str] = []
         required_headers: list[str] = []
         shape = op.input_shape
@@ -237,38 +238,34 @@ def _routes(
                     required_query.append(ser.get("name", member))
                 elif ser.get("location") == "header":
                     required_headers.append(ser.get("name", member).lower())
-        routes.append(
-            (
-                name,
-                op.http.get("method", "GET"),
-                segments,
-                literal,
-                tuple(required_query),
-                tuple(required_headers),
-            )
+        key = (
+            op.http.get("method", "GET"),
+            any(s.startswith("{Bucket") for s in segments),
+            any(s.startswith("{Key") for s in segments),
         )
-    return tuple(routes)
+        score = 3 * len(literal) + 2 * len(required_query) + len(required_headers)
+        table.setdefault(key, []).append(
+            (score, name, literal, tuple(required_query), tuple(required_headers))
+        )
+    for candidates in table.values():
+        candidates.sort(key=lambda route: -route[0])
+    return table
 
 
 def _match_rest(
     model: Any, method: str, bucket: str | None, key: str | None, query: dict[str, str], headers: _Headers
 ) -> str | None:
-    best: tuple[int, str] | None = None
-    for name, op_method, segments, literal, req_query, req_headers in _routes(model.service_name):
-        if op_method != method:
+    for _score, name, literal, req_query, req_headers in _routes(model.service_name).get(
+        (method, bool(bucket), bool(key)), ()
+    ):
+        if literal and any(q not in query or (v and query[q] != v) for q, v in literal.items()):
             continue
-        has_bucket = any(s.startswith("{Bucket") for s in segments)
-        has_key = any(s.startswith("{Key") for s in segments)
-        if has_bucket != bool(bucket) or has_key != bool(key):
+        if req_query and any(q not in query for q in req_query):
             continue
-        if any(q not in query or (v and query[q] != v) for q, v in literal.items()):
+        if req_headers and any(headers.get(h) is None for h in req_headers):
             continue
-        if any(q not in query for q in req_query) or any(headers.get(h) is None for h in req_headers):
-            continue
-        score = 3 * len(literal) + 2 * len(req_query) + len(req_headers)
-        if best is None or score > best[0]:
-            best = (score, name)
-    return best[1] if best else None
+        return name
+    return None
 
 
 # ------------------------------------------------------------------------------------ other REST
@@ -371,7 +368,9 @@ def _service_model_cached(name: str) -> Any:
             return None
 
 
+@functools.lru_cache(maxsize=2048)
 def _model(signing: str, protocols: tuple[str, ...], operation: str) -> Any:
+    """The botocore service model that defines ``operation`` for this signing name (cached)."""
     fallback = None
     for service in _MODELS.get(signing, (signing,)):
         model = _service_model(service)
@@ -385,9 +384,7 @@ def _model(signing: str, protocols: tuple[str, ...], operation: str) -> Any:
 def _convert_input(model: Any, operation: str, data: dict[str, Any]) -> dict[str, Any] | None:
     if not data:
         return None
-    shape = None
-    if model is not None and operation in model.operation_names:
-        shape = model.operation_model(operation).input_shape
+    shape = model.operation_model(operation).input_shape if model is not None else None
     converted = to_cloudtrail(shape, data)
     return converted or None
 
