@@ -23,6 +23,7 @@ KEY_PURPOSES = {
     "model artifacts": "model",
     "logs": "logs",
     "evidence signing": "signing",
+    "people's signatures": "approvals",
 }
 
 #: "the <name> bucket" -> output holding the bucket name.

@@ -40,10 +40,39 @@ locals {
   trail_arn                = "arn:${data.aws_partition.current.partition}:cloudtrail:${var.region}:${local.account_id}:trail/${local.trail_name}"
   model_package_group_name = "${var.name_prefix}-dropout-models"
 
-  # Who may assume the auditor and validation roles: named principals, never the whole account.
-  deployer_arn          = data.aws_iam_session_context.current.issuer_arn
-  auditor_principals    = length(var.auditor_principal_arns) > 0 ? var.auditor_principal_arns : [local.deployer_arn]
-  validation_principals = length(var.validation_principal_arns) > 0 ? var.validation_principal_arns : [local.deployer_arn]
+  # Who may assume each persona: named principals from variables, never the whole account. Only
+  # environment local (persona_trust_deployer, validated) adds the deploying identity.
+  deployer_arn   = data.aws_iam_session_context.current.issuer_arn
+  trust_deployer = var.persona_trust_deployer ? [local.deployer_arn] : []
+  persona_principals = {
+    auditor        = distinct(concat(var.auditor_principal_arns, local.trust_deployer))
+    validation     = distinct(concat(var.validation_principal_arns, local.trust_deployer))
+    data_scientist = distinct(concat(var.data_scientist_principal_arns, local.trust_deployer))
+    approver       = distinct(concat(var.approver_principal_arns, local.trust_deployer))
+  }
+
+  # Role ARNs from their names (the iam module's naming), so that the key policies can name their users
+  # before the roles exist: the roles' policies name the keys, the keys' policies name the roles.
+  role_arn = {
+    for k, n in {
+      execution      = "sagemaker-execution"
+      auditor        = "auditor"
+      validation     = "validation"
+      data_scientist = "data-scientist"
+      approver       = "approver"
+    } : k => "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/${var.name_prefix}-${n}"
+  }
+
+  # Who uses which key (KMS checks the key policy AND the caller's IAM policy). The deploying identity
+  # uploads data, trains and deploys, so it uses the data, volume and model keys; it signs nothing.
+  key_users = {
+    data      = [local.deployer_arn, local.role_arn.execution, local.role_arn.validation, local.role_arn.auditor, local.role_arn.data_scientist, local.role_arn.approver]
+    volume    = [local.deployer_arn, local.role_arn.execution, local.role_arn.data_scientist]
+    model     = [local.deployer_arn, local.role_arn.execution, local.role_arn.validation, local.role_arn.auditor, local.role_arn.data_scientist]
+    logs      = [local.role_arn.validation, local.role_arn.auditor]
+    signing   = [local.role_arn.validation]
+    approvals = distinct(concat([local.role_arn.approver], var.reviewer_principal_arns, local.trust_deployer))
+  }
 
   image_repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${var.region}:${data.aws_sagemaker_prebuilt_ecr_image.xgboost.registry_id}:repository/sagemaker-xgboost"
   inference_image_uri  = coalesce(var.inference_image_uri, data.aws_sagemaker_prebuilt_ecr_image.xgboost.registry_path)
@@ -52,13 +81,14 @@ locals {
 module "kms" {
   source = "../modules/kms"
 
-  name_prefix             = var.name_prefix
-  enable_key_rotation     = var.enable_key_rotation
-  deletion_window_in_days = var.kms_deletion_window_in_days
-  cloudtrail_trail_arns   = [local.trail_arn]
-  # Key policies delegate to IAM in this account (the account root principal); the roles' own
-  # policies name the keys. Naming the roles here too would make a dependency cycle.
-  tags = local.tags
+  name_prefix                = var.name_prefix
+  enable_key_rotation        = var.enable_key_rotation
+  deletion_window_in_days    = var.kms_deletion_window_in_days
+  cloudtrail_trail_arns      = [local.trail_arn]
+  key_administrator_arns     = var.key_administrator_arns
+  break_glass_principal_arns = var.break_glass_principal_arns
+  key_user_arns              = local.key_users
+  tags                       = local.tags
 }
 
 module "network" {
@@ -89,20 +119,27 @@ module "storage" {
 module "iam" {
   source = "../modules/iam"
 
-  name_prefix                           = var.name_prefix
-  data_bucket_arn                       = "arn:${data.aws_partition.current.partition}:s3:::${local.data_lake_bucket_name}"
-  evidence_bucket_arn                   = "arn:${data.aws_partition.current.partition}:s3:::${local.evidence_bucket_name}"
-  kms_key_arns                          = module.kms.symmetric_key_arns
-  signing_key_arn                       = module.kms.signing_key_arn
-  endpoint_name                         = var.endpoint_name
-  vpc_id                                = module.network.vpc_id
-  subnet_ids                            = module.network.private_subnet_ids
-  security_group_ids                    = [module.network.sagemaker_security_group_id]
-  sagemaker_image_repository_arns       = [local.image_repository_arn]
-  model_package_group_name              = local.model_package_group_name
-  trusted_principal_arns_for_auditor    = local.auditor_principals
-  trusted_principal_arns_for_validation = local.validation_principals
-  tags                                  = local.tags
+  name_prefix                               = var.name_prefix
+  data_bucket_arn                           = "arn:${data.aws_partition.current.partition}:s3:::${local.data_lake_bucket_name}"
+  evidence_bucket_arn                       = "arn:${data.aws_partition.current.partition}:s3:::${local.evidence_bucket_name}"
+  kms_key_arns                              = module.kms.symmetric_key_arns
+  signing_key_arn                           = module.kms.signing_key_arn
+  approvals_key_arn                         = module.kms.approvals_key_arn
+  volume_key_arn                            = module.kms.volume_key_arn
+  model_key_arn                             = module.kms.model_key_arn
+  access_log_bucket_arn                     = "arn:${data.aws_partition.current.partition}:s3:::${local.access_log_bucket_name}"
+  endpoint_name                             = var.endpoint_name
+  vpc_id                                    = module.network.vpc_id
+  subnet_ids                                = module.network.private_subnet_ids
+  security_group_ids                        = [module.network.sagemaker_security_group_id]
+  sagemaker_image_repository_arns           = [local.image_repository_arn]
+  model_package_group_name                  = local.model_package_group_name
+  trusted_principal_arns_for_auditor        = local.persona_principals.auditor
+  trusted_principal_arns_for_validation     = local.persona_principals.validation
+  trusted_principal_arns_for_data_scientist = local.persona_principals.data_scientist
+  trusted_principal_arns_for_approver       = local.persona_principals.approver
+  auditor_require_mfa                       = var.auditor_require_mfa
+  tags                                      = local.tags
 }
 
 module "observability" {

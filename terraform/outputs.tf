@@ -16,7 +16,7 @@ output "name_prefix" {
 }
 
 output "kms_key_arns" {
-  description = "Customer-managed keys by purpose (data, volume, model, logs, signing)."
+  description = "Customer-managed keys by purpose (data, volume, model, logs, signing, approvals)."
   value       = module.kms.key_arns
 }
 
@@ -53,6 +53,21 @@ output "auditor_role_arn" {
 output "validation_role_arn" {
   description = "Role the qualification harness uses."
   value       = module.iam.validation_role_arn
+}
+
+output "data_scientist_role_arn" {
+  description = "Data scientist role: SageMaker jobs, models and endpoint configurations inside the guardrails."
+  value       = module.iam.data_scientist_role_arn
+}
+
+output "approver_role_arn" {
+  description = "Approver role: signs approvals with the approvals key, approves model versions; never trains or deploys."
+  value       = module.iam.approver_role_arn
+}
+
+output "approvals_key_id" {
+  description = "Asymmetric KMS key for people's signatures (approvals)."
+  value       = module.kms.approvals_key_id
 }
 
 output "vpc_id" {

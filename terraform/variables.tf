@@ -41,8 +41,20 @@ variable "tags" {
   nullable    = false
 }
 
+variable "persona_trust_deployer" {
+  description = "Let the deploying identity assume every persona role (auditor, validation, data scientist, approver) and sign approvals. Only for environment local, where the suites and a developer act as every persona."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !var.persona_trust_deployer || var.environment == "local"
+    error_message = "persona_trust_deployer may be true only when environment is local: a validated environment names who may assume each persona."
+  }
+}
+
 variable "auditor_principal_arns" {
-  description = "IAM users or roles allowed to assume the read-only auditor role. Empty: the principal that applies."
+  description = "IAM roles or users allowed to assume the read-only auditor role. Required outside environment local: nothing defaults to the deploying identity."
   type        = list(string)
   default     = []
   nullable    = false
@@ -51,10 +63,15 @@ variable "auditor_principal_arns" {
     condition     = alltrue([for a in var.auditor_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
     error_message = "auditor_principal_arns must hold IAM role or user ARNs (not the account root, no wildcards)."
   }
+
+  validation {
+    condition     = length(var.auditor_principal_arns) > 0 || var.persona_trust_deployer
+    error_message = "auditor_principal_arns must name at least one IAM role or user: nobody could assume the read-only auditor role (only environment local may trust the deploying identity, with persona_trust_deployer = true)."
+  }
 }
 
 variable "validation_principal_arns" {
-  description = "IAM users or roles allowed to assume the validation role (QA, CI). Empty: the principal that applies."
+  description = "IAM roles or users allowed to assume the validation (qualification) role. Required outside environment local: nothing defaults to the deploying identity."
   type        = list(string)
   default     = []
   nullable    = false
@@ -62,6 +79,69 @@ variable "validation_principal_arns" {
   validation {
     condition     = alltrue([for a in var.validation_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
     error_message = "validation_principal_arns must hold IAM role or user ARNs (not the account root, no wildcards)."
+  }
+
+  validation {
+    condition     = length(var.validation_principal_arns) > 0 || var.persona_trust_deployer
+    error_message = "validation_principal_arns must name at least one IAM role or user: nobody could assume the validation (qualification) role (only environment local may trust the deploying identity, with persona_trust_deployer = true)."
+  }
+}
+
+variable "data_scientist_principal_arns" {
+  description = "IAM roles or users allowed to assume the data scientist role. Required outside environment local: nothing defaults to the deploying identity."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.data_scientist_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "data_scientist_principal_arns must hold IAM role or user ARNs (not the account root, no wildcards)."
+  }
+
+  validation {
+    condition     = length(var.data_scientist_principal_arns) > 0 || var.persona_trust_deployer
+    error_message = "data_scientist_principal_arns must name at least one IAM role or user: nobody could assume the data scientist role (only environment local may trust the deploying identity, with persona_trust_deployer = true)."
+  }
+}
+
+variable "approver_principal_arns" {
+  description = "IAM roles or users allowed to assume the approver role. Required outside environment local: nothing defaults to the deploying identity."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.approver_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "approver_principal_arns must hold IAM role or user ARNs (not the account root, no wildcards)."
+  }
+
+  validation {
+    condition     = length(var.approver_principal_arns) > 0 || var.persona_trust_deployer
+    error_message = "approver_principal_arns must name at least one IAM role or user: nobody could assume the approver role (only environment local may trust the deploying identity, with persona_trust_deployer = true)."
+  }
+}
+
+variable "reviewer_principal_arns" {
+  description = "IAM roles or users that may sign people's approvals with the approvals key directly (besides the approver role)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.reviewer_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "reviewer_principal_arns must hold IAM role or user ARNs (not the account root, no wildcards)."
+  }
+}
+
+variable "auditor_require_mfa" {
+  description = "Require MFA to assume the auditor role. Must stay true outside environment local (the embedded local AWS has no MFA)."
+  type        = bool
+  default     = true
+  nullable    = false
+
+  validation {
+    condition     = var.auditor_require_mfa || var.environment == "local"
+    error_message = "auditor_require_mfa must be true when environment is not local: auditors assume their role with MFA."
   }
 }
 
@@ -88,6 +168,30 @@ variable "kms_deletion_window_in_days" {
   validation {
     condition     = var.kms_deletion_window_in_days >= 7 && var.kms_deletion_window_in_days <= 30
     error_message = "kms_deletion_window_in_days must be between 7 and 30."
+  }
+}
+
+variable "key_administrator_arns" {
+  description = "IAM roles or users that administer the KMS keys besides the deploying identity (which always does: CreateKey's lockout check). They must exist before the keys."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.key_administrator_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "key_administrator_arns must hold IAM role or user ARNs (not the account root, no wildcards)."
+  }
+}
+
+variable "break_glass_principal_arns" {
+  description = "IAM roles or users that may schedule deletion of, or disable, a KMS key besides the deploying identity. Everyone else, the account root included, is denied by the key policies."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.break_glass_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "break_glass_principal_arns must hold IAM role or user ARNs (not the account root, no wildcards)."
   }
 }
 
@@ -171,6 +275,23 @@ variable "object_lock_mode" {
     condition     = contains(["COMPLIANCE", "GOVERNANCE"], var.object_lock_mode)
     error_message = "object_lock_mode must be COMPLIANCE or GOVERNANCE."
   }
+
+  validation {
+    condition     = var.object_lock_mode == "COMPLIANCE" || var.environment == "local"
+    error_message = "object_lock_mode must be COMPLIANCE when environment is not local: GOVERNANCE-locked evidence can be deleted by anyone allowed s3:BypassGovernanceRetention."
+  }
+}
+
+variable "min_evidence_retention_days" {
+  description = "Shortest Object Lock retention of evidence accepted outside environment local, in days (the records retention policy)."
+  type        = number
+  default     = 3650
+  nullable    = false
+
+  validation {
+    condition     = var.min_evidence_retention_days >= 1 && floor(var.min_evidence_retention_days) == var.min_evidence_retention_days
+    error_message = "min_evidence_retention_days must be a whole number of at least 1."
+  }
 }
 
 variable "object_lock_retention_days" {
@@ -183,6 +304,11 @@ variable "object_lock_retention_days" {
     condition     = var.object_lock_retention_days >= 1 && var.object_lock_retention_days <= 36500 && floor(var.object_lock_retention_days) == var.object_lock_retention_days
     error_message = "object_lock_retention_days must be a whole number between 1 and 36500."
   }
+
+  validation {
+    condition     = var.object_lock_retention_days >= var.min_evidence_retention_days || var.environment == "local"
+    error_message = "object_lock_retention_days must be at least min_evidence_retention_days (default 3650) when environment is not local: evidence is kept for the declared retention."
+  }
 }
 
 variable "force_destroy_buckets" {
@@ -190,6 +316,11 @@ variable "force_destroy_buckets" {
   type        = bool
   default     = false
   nullable    = false
+
+  validation {
+    condition     = !var.force_destroy_buckets || var.environment == "local"
+    error_message = "force_destroy_buckets must be false when environment is not local: destroy must never empty the data lake or the evidence bucket."
+  }
 }
 
 # --- Logs ------------------------------------------------------------------------------------------
@@ -203,6 +334,18 @@ variable "log_retention_days" {
   validation {
     condition     = var.log_retention_days >= 365 && contains([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be at least 365 and one of CloudWatch's values: 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "keep_log_groups_on_destroy" {
+  description = "Leave the audit log groups (CloudTrail, VPC flow logs, SageMaker) in place on destroy, with their retention. Must stay true outside environment local."
+  type        = bool
+  default     = true
+  nullable    = false
+
+  validation {
+    condition     = var.keep_log_groups_on_destroy || var.environment == "local"
+    error_message = "keep_log_groups_on_destroy must be true when environment is not local: audit logs outlive the platform for their retention."
   }
 }
 

@@ -6,7 +6,7 @@ Feature: Evidence retention under Object Lock
   @URS_025 @URS_033 @negative
   Scenario: A locked evidence object version can be neither deleted nor overwritten
     Given the evidence bucket
-    When a probe object is written to the evidence bucket under qualification/object-lock-probe/
+    When a probe object is written to the evidence bucket under evidence/object-lock-probe/
     Then the object version is retained by the bucket's default Object Lock retention
     And deleting that object version is refused
     And writing the same key again creates a new version

@@ -19,9 +19,11 @@ locals {
   }
 
   role_names = {
-    execution  = "${var.name_prefix}-sagemaker-execution"
-    auditor    = "${var.name_prefix}-auditor"
-    validation = "${var.name_prefix}-validation"
+    execution      = "${var.name_prefix}-sagemaker-execution"
+    auditor        = "${var.name_prefix}-auditor"
+    validation     = "${var.name_prefix}-validation"
+    data_scientist = "${var.name_prefix}-data-scientist"
+    approver       = "${var.name_prefix}-approver"
   }
 
   # Registries of the SageMaker built-in XGBoost image per region (AWS-owned
@@ -79,6 +81,25 @@ locals {
 
   evidence_objects = "${var.evidence_bucket_arn}/*"
   kms_via_s3       = "s3.${local.region}.amazonaws.com"
+  kms_via_services = [for s in ["s3", "sagemaker", "ec2"] : "${s}.${local.region}.amazonaws.com"]
+
+  execution_role_arn = "${local.arn_prefix.iam}:role/${local.role_names.execution}"
+
+  # Where people and the qualification write into the evidence bucket. The trail's delivery prefix
+  # (cloudtrail/) is nobody's to write.
+  evidence_write_prefix = "evidence/"
+  approval_object_arns = [
+    "${var.evidence_bucket_arn}/evidence/*/approvals/*",
+    "${var.evidence_bucket_arn}/model-approvals/*",
+  ]
+
+  # Who may assume each persona (sts:SetSourceIdentity: the session names the person).
+  personas = {
+    auditor        = { principals = var.trusted_principal_arns_for_auditor, mfa = var.auditor_require_mfa }
+    validation     = { principals = var.trusted_principal_arns_for_validation, mfa = false }
+    data_scientist = { principals = var.trusted_principal_arns_for_data_scientist, mfa = false }
+    approver       = { principals = var.trusted_principal_arns_for_approver, mfa = false }
+  }
 }
 
 ################################################################################
@@ -153,6 +174,13 @@ data "aws_iam_policy_document" "execution" {
       "kms:ReEncryptTo",
     ]
     resources = var.kms_key_arns
+
+    # Only through the services that encrypt for the role: S3 objects, SageMaker and EC2 volumes.
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.kms_via_services
+    }
   }
 
   # Grants let EBS / SageMaker storage use the keys for this role's volumes.
@@ -166,6 +194,12 @@ data "aws_iam_policy_document" "execution" {
       test     = "Bool"
       variable = "kms:GrantIsForAWSResource"
       values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.kms_via_services
     }
   }
 
@@ -308,7 +342,7 @@ resource "aws_iam_role_policy" "execution" {
 }
 
 ################################################################################
-# Shared read-only policy (auditor and validation roles)
+# Shared read-only policy (every persona): what the IQ/OQ/PQ suites and an auditor read
 ################################################################################
 
 data "aws_iam_policy_document" "read_only" {
@@ -323,6 +357,7 @@ data "aws_iam_policy_document" "read_only" {
       "sagemaker:DescribeModelPackageGroup",
       "sagemaker:DescribeNotebookInstance",
       "sagemaker:DescribePipeline",
+      "sagemaker:DescribeProcessingJob",
       "sagemaker:DescribeTrainingJob",
       "sagemaker:ListTags",
     ]
@@ -338,7 +373,12 @@ data "aws_iam_policy_document" "read_only" {
       "cloudtrail:DescribeTrails",
       "cloudtrail:ListTrails",
       "cloudtrail:LookupEvents",
+      "cloudtrail:GetEventSelectors",
+      "ec2:DescribeAvailabilityZones",
+      "ec2:DescribeEgressOnlyInternetGateways",
       "ec2:DescribeFlowLogs",
+      "ec2:DescribeInternetGateways",
+      "ec2:DescribeNatGateways",
       "ec2:DescribeNetworkAcls",
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeRouteTables",
@@ -356,6 +396,7 @@ data "aws_iam_policy_document" "read_only" {
       "sagemaker:ListModelPackages",
       "sagemaker:ListModels",
       "sagemaker:ListNotebookInstances",
+      "sagemaker:ListProcessingJobs",
       "sagemaker:ListTrainingJobs",
       "sns:ListTopics",
     ]
@@ -379,7 +420,7 @@ data "aws_iam_policy_document" "read_only" {
       "kms:ListKeyRotations",
       "kms:ListResourceTags",
     ]
-    resources = compact(concat(var.kms_key_arns, [var.signing_key_arn]))
+    resources = compact(concat(var.kms_key_arns, [var.signing_key_arn, var.approvals_key_arn]))
   }
 
   # Read SSE-KMS encrypted evidence, only through S3.
@@ -400,8 +441,10 @@ data "aws_iam_policy_document" "read_only" {
     sid    = "BucketConfiguration"
     effect = "Allow"
     actions = [
+      "s3:GetBucketAcl",
       "s3:GetBucketLocation",
       "s3:GetBucketLogging",
+      "s3:GetBucketNotification",
       "s3:GetBucketObjectLockConfiguration",
       "s3:GetBucketOwnershipControls",
       "s3:GetBucketPolicy",
@@ -411,7 +454,22 @@ data "aws_iam_policy_document" "read_only" {
       "s3:GetEncryptionConfiguration",
       "s3:GetLifecycleConfiguration",
     ]
-    resources = [var.data_bucket_arn, var.evidence_bucket_arn]
+    resources = compact([var.data_bucket_arn, var.evidence_bucket_arn, var.access_log_bucket_arn])
+  }
+
+  # Model artifacts, quality documents, training data and data capture, for the OQ/PQ suites.
+  statement {
+    sid       = "BucketListAndHead"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = compact([var.data_bucket_arn, var.access_log_bucket_arn])
+  }
+
+  statement {
+    sid       = "DataLakeRead"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion"]
+    resources = [for p in distinct(concat(var.data_read_prefixes, var.data_write_prefixes)) : "${var.data_bucket_arn}/${p}*"]
   }
 
   statement {
@@ -504,28 +562,30 @@ resource "aws_iam_policy" "read_only" {
 }
 
 ################################################################################
-# Auditor role
+# Persona trust: named principals only (variables), never the whole account
 ################################################################################
 
-data "aws_iam_policy_document" "auditor_trust" {
+data "aws_iam_policy_document" "persona_trust" {
+  for_each = local.personas
+
   statement {
-    sid     = "TrustedAuditors"
+    sid     = "TrustedPrincipals"
     effect  = "Allow"
-    actions = ["sts:AssumeRole"]
+    actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
 
     principals {
       type        = "AWS"
-      identifiers = length(var.trusted_principal_arns_for_auditor) > 0 ? var.trusted_principal_arns_for_auditor : [local.root_arn]
+      identifiers = each.value.principals
     }
 
     condition {
       test     = "StringEquals"
       variable = "aws:PrincipalAccount"
-      values   = distinct(concat([local.account_id], [for a in var.trusted_principal_arns_for_auditor : split(":", a)[4]]))
+      values   = distinct(concat([local.account_id], [for a in each.value.principals : split(":", a)[4]]))
     }
 
     dynamic "condition" {
-      for_each = var.auditor_require_mfa ? [1] : []
+      for_each = each.value.mfa ? [1] : []
 
       content {
         test     = "Bool"
@@ -536,10 +596,14 @@ data "aws_iam_policy_document" "auditor_trust" {
   }
 }
 
+################################################################################
+# Auditor role: reads only
+################################################################################
+
 resource "aws_iam_role" "auditor" {
   name                 = local.role_names.auditor
   description          = "Read-only auditor of ${var.name_prefix}: describe/list/get and evidence reads, no writes."
-  assume_role_policy   = data.aws_iam_policy_document.auditor_trust.json
+  assume_role_policy   = data.aws_iam_policy_document.persona_trust["auditor"].json
   permissions_boundary = var.permissions_boundary_arn
   max_session_duration = var.max_session_duration
 
@@ -552,27 +616,8 @@ resource "aws_iam_role_policy_attachment" "auditor_read_only" {
 }
 
 ################################################################################
-# Validation role (IQ / OQ qualification)
+# Validation role (IQ / OQ / PQ qualification): reads, invokes, signs, writes evidence/ only
 ################################################################################
-
-data "aws_iam_policy_document" "validation_trust" {
-  statement {
-    sid     = "TrustedQualificationRunners"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "AWS"
-      identifiers = length(var.trusted_principal_arns_for_validation) > 0 ? var.trusted_principal_arns_for_validation : [local.root_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:PrincipalAccount"
-      values   = distinct(concat([local.account_id], [for a in var.trusted_principal_arns_for_validation : split(":", a)[4]]))
-    }
-  }
-}
 
 data "aws_iam_policy_document" "validation" {
   statement {
@@ -594,12 +639,12 @@ data "aws_iam_policy_document" "validation" {
     ]
   }
 
-  # Evidence is written once; Object Lock keeps it. No delete, no retention change.
+  # Evidence is written once under evidence/; Object Lock keeps it. No delete, no retention change.
   statement {
     sid       = "EvidenceWrite"
     effect    = "Allow"
     actions   = ["s3:PutObject"]
-    resources = [local.evidence_objects]
+    resources = ["${var.evidence_bucket_arn}/${local.evidence_write_prefix}*"]
   }
 
   statement {
@@ -625,12 +670,42 @@ data "aws_iam_policy_document" "validation" {
       resources = [statement.value]
     }
   }
+
+  # Explicit Denies hold whatever else is attached: nothing outside evidence/ (the trail's delivery
+  # prefix included), no deletion and no retention or legal-hold change of any evidence.
+  statement {
+    sid           = "DenyWritesOutsideEvidencePrefix"
+    effect        = "Deny"
+    actions       = ["s3:PutObject"]
+    not_resources = ["${var.evidence_bucket_arn}/${local.evidence_write_prefix}*"]
+  }
+
+  statement {
+    sid    = "DenyEvidenceDeletionAndRetentionChanges"
+    effect = "Deny"
+    actions = [
+      "s3:BypassGovernanceRetention",
+      "s3:DeleteBucket",
+      "s3:DeleteBucketPolicy",
+      "s3:DeleteObject",
+      "s3:DeleteObjectTagging",
+      "s3:DeleteObjectVersion",
+      "s3:DeleteObjectVersionTagging",
+      "s3:PutBucketObjectLockConfiguration",
+      "s3:PutBucketPolicy",
+      "s3:PutBucketVersioning",
+      "s3:PutLifecycleConfiguration",
+      "s3:PutObjectLegalHold",
+      "s3:PutObjectRetention",
+    ]
+    resources = [var.evidence_bucket_arn, local.evidence_objects]
+  }
 }
 
 resource "aws_iam_role" "validation" {
   name                 = local.role_names.validation
-  description          = "Qualification (IQ/OQ) role of ${var.name_prefix}: read-only view, endpoint invocation, evidence signing and upload."
-  assume_role_policy   = data.aws_iam_policy_document.validation_trust.json
+  description          = "Qualification (IQ/OQ/PQ) role of ${var.name_prefix}: read-only view, endpoint invocation, evidence signing and upload under evidence/."
+  assume_role_policy   = data.aws_iam_policy_document.persona_trust["validation"].json
   permissions_boundary = var.permissions_boundary_arn
   max_session_duration = var.max_session_duration
 
@@ -645,5 +720,281 @@ resource "aws_iam_role_policy" "validation" {
 
 resource "aws_iam_role_policy_attachment" "validation_read_only" {
   role       = aws_iam_role.validation.name
+  policy_arn = aws_iam_policy.read_only.arn
+}
+
+################################################################################
+# Data scientist role: SageMaker work only inside the guardrails
+################################################################################
+
+locals {
+  # Every create call must carry the platform's VPC, network isolation, the volume and output keys and
+  # inter-container encryption (SageMaker's IAM condition keys). A missing key fails the condition:
+  # single-valued operators are false on an absent key; the multi-valued ones are made so by Null.
+  vpc_conditions = [
+    { test = "Null", variable = "sagemaker:VpcSubnets", values = ["false"] },
+    { test = "ForAllValues:StringEquals", variable = "sagemaker:VpcSubnets", values = var.subnet_ids },
+    { test = "Null", variable = "sagemaker:VpcSecurityGroupIds", values = ["false"] },
+    { test = "ForAllValues:StringEquals", variable = "sagemaker:VpcSecurityGroupIds", values = var.security_group_ids },
+  ]
+  isolation_condition = [{ test = "Bool", variable = "sagemaker:NetworkIsolation", values = ["true"] }]
+  job_conditions = concat(local.vpc_conditions, local.isolation_condition, [
+    { test = "StringEquals", variable = "sagemaker:VolumeKmsKey", values = [var.volume_key_arn] },
+    { test = "StringEquals", variable = "sagemaker:OutputKmsKey", values = [var.model_key_arn] },
+    { test = "Bool", variable = "sagemaker:InterContainerTrafficEncryption", values = ["true"] },
+  ])
+  guarded_creates = {
+    CreateTrainingJobsInsideGuardrails = {
+      actions    = ["sagemaker:CreateTrainingJob"]
+      resources  = ["${local.arn_prefix.sagemaker}:training-job/*"]
+      conditions = local.job_conditions
+    }
+    CreateProcessingJobsInsideGuardrails = {
+      actions    = ["sagemaker:CreateProcessingJob"]
+      resources  = ["${local.arn_prefix.sagemaker}:processing-job/*"]
+      conditions = local.job_conditions
+    }
+    CreateModelsInsideGuardrails = {
+      actions    = ["sagemaker:CreateModel"]
+      resources  = ["${local.arn_prefix.sagemaker}:model/*"]
+      conditions = concat(local.vpc_conditions, local.isolation_condition)
+    }
+    CreateEndpointConfigsWithVolumeKey = {
+      actions    = ["sagemaker:CreateEndpointConfig"]
+      resources  = ["${local.arn_prefix.sagemaker}:endpoint-config/*"]
+      conditions = [{ test = "StringEquals", variable = "sagemaker:VolumeKmsKey", values = [var.volume_key_arn] }]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "data_scientist" {
+  dynamic "statement" {
+    for_each = local.guarded_creates
+
+    content {
+      sid       = statement.key
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  # Tags on what the data scientist creates (CreateTrainingJob with Tags needs sagemaker:AddTags).
+  statement {
+    sid     = "TagOnCreate"
+    effect  = "Allow"
+    actions = ["sagemaker:AddTags"]
+    resources = [
+      "${local.arn_prefix.sagemaker}:training-job/*",
+      "${local.arn_prefix.sagemaker}:processing-job/*",
+      "${local.arn_prefix.sagemaker}:model/*",
+      "${local.arn_prefix.sagemaker}:endpoint-config/*",
+    ]
+  }
+
+  statement {
+    sid     = "StopOwnJobs"
+    effect  = "Allow"
+    actions = ["sagemaker:StopProcessingJob", "sagemaker:StopTrainingJob"]
+    resources = [
+      "${local.arn_prefix.sagemaker}:training-job/*",
+      "${local.arn_prefix.sagemaker}:processing-job/*",
+    ]
+  }
+
+  # Registering a model version leaves it pending: approval is the approver's.
+  statement {
+    sid       = "RegisterModelVersionsPendingApproval"
+    effect    = "Allow"
+    actions   = ["sagemaker:CreateModelPackage"]
+    resources = ["${local.arn_prefix.sagemaker}:model-package/${local.model_package_group}/*", "${local.arn_prefix.sagemaker}:model-package-group/${local.model_package_group}"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "sagemaker:ModelApprovalStatus"
+      values   = ["PendingManualApproval"]
+    }
+  }
+
+  # Only the execution role, only to SageMaker.
+  statement {
+    sid       = "PassOnlyTheExecutionRoleToSageMaker"
+    effect    = "Allow"
+    actions   = ["iam:PassRole"]
+    resources = [local.execution_role_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "TrainingDataWrite"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = [for p in var.data_read_prefixes : "${var.data_bucket_arn}/${p}*"]
+  }
+
+  statement {
+    sid       = "KmsForDataViaS3"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = var.kms_key_arns
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.kms_via_s3]
+    }
+  }
+
+  # SageMaker checks the caller may use the volume and output keys it names.
+  statement {
+    sid       = "KmsKeysNamedInSageMakerRequests"
+    effect    = "Allow"
+    actions   = ["kms:CreateGrant", "kms:DescribeKey"]
+    resources = [var.volume_key_arn, var.model_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sagemaker.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # Approval and deployment belong to other people and to the deploying pipeline.
+  statement {
+    sid    = "DenyApprovalAndDeployment"
+    effect = "Deny"
+    actions = [
+      "sagemaker:CreateEndpoint",
+      "sagemaker:DeleteEndpoint",
+      "sagemaker:UpdateEndpoint",
+      "sagemaker:UpdateEndpointWeightsAndCapacities",
+      "sagemaker:UpdateModelPackage",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "data_scientist" {
+  name                 = local.role_names.data_scientist
+  description          = "Data scientist of ${var.name_prefix}: training and processing jobs, models and endpoint configurations only inside the platform's VPC, KMS and isolation guardrails."
+  assume_role_policy   = data.aws_iam_policy_document.persona_trust["data_scientist"].json
+  permissions_boundary = var.permissions_boundary_arn
+  max_session_duration = var.max_session_duration
+
+  tags = merge(var.tags, { Name = local.role_names.data_scientist })
+}
+
+resource "aws_iam_role_policy" "data_scientist" {
+  name   = "${var.name_prefix}-data-scientist"
+  role   = aws_iam_role.data_scientist.id
+  policy = data.aws_iam_policy_document.data_scientist.json
+}
+
+resource "aws_iam_role_policy_attachment" "data_scientist_read_only" {
+  role       = aws_iam_role.data_scientist.name
+  policy_arn = aws_iam_policy.read_only.arn
+}
+
+################################################################################
+# Approver role: signs approvals, approves model versions; never trains or deploys
+################################################################################
+
+data "aws_iam_policy_document" "approver" {
+  dynamic "statement" {
+    for_each = var.approvals_key_arn == null ? [] : [var.approvals_key_arn]
+
+    content {
+      sid       = "SignApprovals"
+      effect    = "Allow"
+      actions   = ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign", "kms:Verify"]
+      resources = [statement.value]
+    }
+  }
+
+  # Approval records are new objects under evidence/<run>/approvals/ and model-approvals/; Object Lock
+  # keeps every version, so a second write never replaces the first.
+  statement {
+    sid       = "WriteApprovalRecords"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = local.approval_object_arns
+  }
+
+  statement {
+    sid       = "KmsForApprovalRecordsViaS3"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = var.kms_key_arns
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.kms_via_s3]
+    }
+  }
+
+  statement {
+    sid       = "ApproveModelVersions"
+    effect    = "Allow"
+    actions   = ["sagemaker:UpdateModelPackage"]
+    resources = ["${local.arn_prefix.sagemaker}:model-package/${local.model_package_group}/*"]
+  }
+
+  statement {
+    sid    = "DenyTrainingAndDeployment"
+    effect = "Deny"
+    actions = [
+      "iam:PassRole",
+      "sagemaker:CreateEndpoint",
+      "sagemaker:CreateEndpointConfig",
+      "sagemaker:CreateModel",
+      "sagemaker:CreateProcessingJob",
+      "sagemaker:CreateTrainingJob",
+      "sagemaker:UpdateEndpoint",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid           = "DenyWritesOutsideApprovalRecords"
+    effect        = "Deny"
+    actions       = ["s3:PutObject"]
+    not_resources = local.approval_object_arns
+  }
+}
+
+resource "aws_iam_role" "approver" {
+  name                 = local.role_names.approver
+  description          = "Approver of ${var.name_prefix}: signs approvals with the approvals key and approves model versions; cannot train or deploy."
+  assume_role_policy   = data.aws_iam_policy_document.persona_trust["approver"].json
+  permissions_boundary = var.permissions_boundary_arn
+  max_session_duration = var.max_session_duration
+
+  tags = merge(var.tags, { Name = local.role_names.approver })
+}
+
+resource "aws_iam_role_policy" "approver" {
+  name   = "${var.name_prefix}-approver"
+  role   = aws_iam_role.approver.id
+  policy = data.aws_iam_policy_document.approver.json
+}
+
+resource "aws_iam_role_policy_attachment" "approver_read_only" {
+  role       = aws_iam_role.approver.name
   policy_arn = aws_iam_policy.read_only.arn
 }

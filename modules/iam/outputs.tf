@@ -29,11 +29,31 @@ output "validation_role_name" {
 }
 
 output "read_only_policy_arn" {
-  description = "ARN of the shared read-only policy attached to the auditor and validation roles."
+  description = "ARN of the shared read-only policy attached to every persona role."
   value       = try(aws_iam_policy.read_only.arn, null)
 }
 
 output "image_repository_arns" {
   description = "ECR repositories the execution role may pull from (input or the regional SageMaker XGBoost default)."
   value       = local.image_repository_arns
+}
+
+output "data_scientist_role_arn" {
+  description = "ARN of the data scientist role (SageMaker work inside the guardrails)."
+  value       = try(aws_iam_role.data_scientist.arn, null)
+}
+
+output "data_scientist_role_name" {
+  description = "Name of the data scientist role."
+  value       = try(aws_iam_role.data_scientist.name, null)
+}
+
+output "approver_role_arn" {
+  description = "ARN of the approver role (signs approvals, approves model versions)."
+  value       = try(aws_iam_role.approver.arn, null)
+}
+
+output "approver_role_name" {
+  description = "Name of the approver role."
+  value       = try(aws_iam_role.approver.name, null)
 }

@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Prefix of every role and policy name (<name_prefix>-sagemaker-execution, -auditor, -validation, -platform-read-only)."
+  description = "Prefix of every role and policy name (<name_prefix>-sagemaker-execution, -auditor, -validation, -data-scientist, -approver, -platform-read-only)."
   type        = string
   nullable    = false
 
@@ -50,6 +50,50 @@ variable "signing_key_arn" {
   validation {
     condition     = var.signing_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.signing_key_arn))
     error_message = "signing_key_arn must be null or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "volume_key_arn" {
+  description = "KMS key every ML storage volume of a data scientist's job and endpoint configuration must name (sagemaker:VolumeKmsKey)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.volume_key_arn))
+    error_message = "volume_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "model_key_arn" {
+  description = "KMS key every output of a data scientist's training or processing job must name (sagemaker:OutputKmsKey)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.model_key_arn))
+    error_message = "model_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "approvals_key_arn" {
+  description = "ARN of the asymmetric key for people's signatures. When set, the approver role may Sign / Verify / GetPublicKey with it. Null: no signing permission."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.approvals_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.approvals_key_arn))
+    error_message = "approvals_key_arn must be null or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "access_log_bucket_arn" {
+  description = "ARN of the S3 server access log bucket, whose configuration the personas may read. Null: not readable."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.access_log_bucket_arn == null || can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket_arn))
+    error_message = "access_log_bucket_arn must be null or an S3 bucket ARN (arn:<partition>:s3:::<bucket-name>)."
   }
 }
 
@@ -158,38 +202,58 @@ variable "readable_log_group_prefixes" {
 }
 
 variable "trusted_principal_arns_for_auditor" {
-  description = "IAM principals allowed to assume the auditor role. Empty: the account root (IAM policies of the account decide who may)."
+  description = "IAM roles or users allowed to assume the read-only auditor role (at least one; never the account root)."
   type        = list(string)
-  default     = []
   nullable    = false
 
   validation {
-    condition     = alltrue([for a in var.trusted_principal_arns_for_auditor : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", a)) && !strcontains(a, "*")])
-    error_message = "trusted_principal_arns_for_auditor must contain only IAM role, user or account-root ARNs, without \"*\"."
+    condition     = length(var.trusted_principal_arns_for_auditor) > 0 && alltrue([for a in var.trusted_principal_arns_for_auditor : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "trusted_principal_arns_for_auditor must name at least one IAM role or user ARN (not the account root, no \"*\")."
   }
 }
 
 variable "trusted_principal_arns_for_validation" {
-  description = "IAM principals allowed to assume the validation role (the qualification harness). Empty: the account root (IAM policies of the account decide who may)."
+  description = "IAM roles or users allowed to assume the qualification (validation) role (at least one; never the account root)."
   type        = list(string)
-  default     = []
   nullable    = false
 
   validation {
-    condition     = alltrue([for a in var.trusted_principal_arns_for_validation : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", a)) && !strcontains(a, "*")])
-    error_message = "trusted_principal_arns_for_validation must contain only IAM role, user or account-root ARNs, without \"*\"."
+    condition     = length(var.trusted_principal_arns_for_validation) > 0 && alltrue([for a in var.trusted_principal_arns_for_validation : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "trusted_principal_arns_for_validation must name at least one IAM role or user ARN (not the account root, no \"*\")."
+  }
+}
+
+variable "trusted_principal_arns_for_data_scientist" {
+  description = "IAM roles or users allowed to assume the data scientist role (at least one; never the account root)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.trusted_principal_arns_for_data_scientist) > 0 && alltrue([for a in var.trusted_principal_arns_for_data_scientist : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "trusted_principal_arns_for_data_scientist must name at least one IAM role or user ARN (not the account root, no \"*\")."
+  }
+}
+
+variable "trusted_principal_arns_for_approver" {
+  description = "IAM roles or users allowed to assume the approver role (at least one; never the account root)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.trusted_principal_arns_for_approver) > 0 && alltrue([for a in var.trusted_principal_arns_for_approver : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "trusted_principal_arns_for_approver must name at least one IAM role or user ARN (not the account root, no \"*\")."
   }
 }
 
 variable "auditor_require_mfa" {
-  description = "Require aws:MultiFactorAuthPresent when assuming the auditor role (for human auditors with IAM users)."
+  description = "Require aws:MultiFactorAuthPresent when assuming the auditor role (human auditors). Turn off only where no MFA exists (the embedded local AWS)."
   type        = bool
-  default     = false
+  default     = true
   nullable    = false
 }
 
 variable "max_session_duration" {
-  description = "Maximum session duration of the auditor and validation roles, in seconds (3600..43200)."
+  description = "Maximum session duration of the persona roles (auditor, validation, data scientist, approver), in seconds (3600..43200)."
   type        = number
   default     = 3600
   nullable    = false

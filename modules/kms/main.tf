@@ -2,23 +2,41 @@ data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
+# The principal that applies (its role when it is an assumed-role session): CreateKey's lockout check
+# requires it to keep kms:PutKeyPolicy, so it is always a key administrator.
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
   root_arn   = "arn:${local.partition}:iam::${local.account_id}:root"
+  deployer   = data.aws_iam_session_context.current.issuer_arn
 
   # Symmetric encryption keys, one per kind of data at rest. All rotate.
   symmetric_keys = {
     data   = "S3 data lake and evidence objects"
-    volume = "EBS / ML storage volumes of training jobs, endpoints and notebooks"
-    model  = "model artifacts, endpoint storage and data capture"
-    logs   = "CloudWatch Logs, CloudTrail and alarm SNS topic"
+    volume = "ML storage volumes of training jobs, processing jobs, endpoints and notebooks"
+    model  = "model artifacts, training output and endpoint data capture"
+    logs   = "CloudWatch Logs, CloudTrail and the alarm SNS topic"
   }
 
-  purposes = concat(keys(local.symmetric_keys), ["signing"])
+  # Asymmetric signing keys: evidence manifests (machine) and people's approvals (approver, reviewers).
+  signing_keys = {
+    signing   = "digital signatures over qualification evidence"
+    approvals = "people's electronic signatures: approvals, deviation resolutions, model approvals"
+  }
 
-  # Read-only actions on a key: needed by Terraform refresh and by auditors.
+  purposes = concat(keys(local.symmetric_keys), keys(local.signing_keys))
+
+  key_administrators = distinct(concat([local.deployer], var.key_administrator_arns))
+  # aws:PrincipalArn of a session is its role's ARN; the deploying principal keeps PutKeyPolicy anyway
+  # (lockout check), so exempting it too lets Terraform destroy without weakening custody.
+  break_glass = distinct(concat([local.deployer], var.break_glass_principal_arns))
+
+  # Read-only actions on a key: Terraform refresh, auditors and the qualification suites.
   read_actions = [
     "kms:DescribeKey",
     "kms:GetKeyPolicy",
@@ -30,8 +48,9 @@ locals {
     "kms:ListResourceTags",
   ]
 
-  # Administrative actions. kms:DisableKeyRotation is deliberately absent:
-  # no principal may switch rotation off (GxP).
+  # Administrative actions of the key administrators. kms:DisableKeyRotation is deliberately absent:
+  # no principal may switch rotation off (GxP). ScheduleKeyDeletion and DisableKey are allowed here but
+  # denied below to everyone outside the break-glass list.
   admin_actions = [
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
@@ -58,43 +77,66 @@ locals {
     "kms:ReEncryptTo",
   ]
 
-  grant_actions = [
-    "kms:CreateGrant",
-    "kms:ListGrants",
-    "kms:RevokeGrant",
-  ]
-
-  signing_use_actions = [
-    "kms:Sign",
-    "kms:Verify",
-  ]
+  signing_use_actions = ["kms:Sign", "kms:Verify"]
 
   use_actions = {
-    for p in local.purposes : p => p == "signing" ? local.signing_use_actions : concat(local.symmetric_use_actions, ["kms:CreateGrant", "kms:RetireGrant"])
+    for p in local.purposes : p => contains(keys(local.signing_keys), p) ? local.signing_use_actions : local.symmetric_use_actions
   }
 
-  key_users = {
-    for p in local.purposes : p => p == "signing" ? var.signing_key_user_arns : var.key_user_role_arns
-  }
+  key_users = { for p in local.purposes : p => distinct(lookup(var.key_user_arns, p, [])) }
+
+  protected = toset(var.deletion_protected_purposes)
 
   trail_source_arns = length(var.cloudtrail_trail_arns) > 0 ? var.cloudtrail_trail_arns : [
     "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/*"
   ]
 }
 
-# One key policy per purpose. Principals: the account root (IAM delegation),
-# the given ARNs, and for the logs key the AWS service principals, each
-# constrained by conditions. Resource "*" in a key policy means "this key".
+# One key policy per purpose. Resource "*" in a key policy means "this key".
+#  - no kms:* for the account root unless enable_default_policy (AWS's default key policy);
+#  - named key administrators (always including the deploying principal) administer;
+#  - key users are named by aws:PrincipalArn under the account principal: IAM must allow them too, and
+#    the roles need not exist before the keys (no dependency cycle with the iam module);
+#  - explicit Denies: deletion/disable for all but break-glass, PutKeyPolicy for all but administrators.
 data "aws_iam_policy_document" "key" {
   for_each = toset(local.purposes)
 
-  #checkov:skip=CKV_AWS_109:key policy - Resource "*" is the key itself; kms:PutKeyPolicy is limited to account/administrators
+  #checkov:skip=CKV_AWS_109:key policy - Resource "*" is the key itself; kms:PutKeyPolicy is limited to the named administrators and denied to everyone else
   #checkov:skip=CKV_AWS_111:key policy - Resource "*" is the key itself, write actions are limited to named principals
   #checkov:skip=CKV_AWS_356:key policy - Resource "*" is the only valid resource in a key policy (it means this key)
+  dynamic "statement" {
+    for_each = var.enable_default_policy ? [1] : []
+
+    content {
+      sid       = "EnableIamUserPermissions"
+      effect    = "Allow"
+      actions   = ["kms:*"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = [local.root_arn]
+      }
+    }
+  }
+
   statement {
-    sid       = "AccountIamDelegation"
+    sid       = "KeyAdministrators"
     effect    = "Allow"
-    actions   = concat(local.read_actions, length(var.key_administrator_arns) == 0 ? local.admin_actions : [], local.use_actions[each.key])
+    actions   = concat(local.read_actions, local.admin_actions)
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = local.key_administrators
+    }
+  }
+
+  # Metadata only (describe, policy, rotation status, public key): IAM policies of the account decide.
+  statement {
+    sid       = "AccountReadKeyMetadata"
+    effect    = "Allow"
+    actions   = local.read_actions
     resources = ["*"]
 
     principals {
@@ -104,51 +146,46 @@ data "aws_iam_policy_document" "key" {
   }
 
   dynamic "statement" {
-    for_each = length(var.key_administrator_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "KeyAdministrators"
-      effect    = "Allow"
-      actions   = concat(local.read_actions, local.admin_actions)
-      resources = ["*"]
-
-      principals {
-        type        = "AWS"
-        identifiers = var.key_administrator_arns
-      }
-    }
-  }
-
-  dynamic "statement" {
     for_each = length(local.key_users[each.key]) > 0 ? [1] : []
 
     content {
       sid       = "KeyUsers"
       effect    = "Allow"
-      actions   = concat(["kms:DescribeKey"], each.key == "signing" ? concat(local.signing_use_actions, ["kms:GetPublicKey"]) : local.symmetric_use_actions)
+      actions   = local.use_actions[each.key]
       resources = ["*"]
 
       principals {
         type        = "AWS"
-        identifiers = local.key_users[each.key]
+        identifiers = [local.root_arn]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = local.key_users[each.key]
       }
     }
   }
 
-  # Grants only for AWS services acting for the key users (EBS volumes of
-  # training jobs and endpoints, SageMaker storage).
+  # Grants only for AWS services acting for the key users (ML storage volumes, SageMaker storage).
   dynamic "statement" {
-    for_each = each.key != "signing" && length(local.key_users[each.key]) > 0 ? [1] : []
+    for_each = contains(keys(local.symmetric_keys), each.key) && length(local.key_users[each.key]) > 0 ? [1] : []
 
     content {
       sid       = "KeyUsersGrantsForAwsResources"
       effect    = "Allow"
-      actions   = local.grant_actions
+      actions   = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
       resources = ["*"]
 
       principals {
         type        = "AWS"
-        identifiers = local.key_users[each.key]
+        identifiers = [local.root_arn]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = local.key_users[each.key]
       }
 
       condition {
@@ -241,8 +278,8 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
-  # Encrypted SNS topic for alarms and trail notifications: the publishing
-  # services need the key, only on behalf of this account.
+  # Encrypted SNS topic for security alarms and trail notifications: the publishing services need the
+  # key, only on behalf of this account.
   dynamic "statement" {
     for_each = each.key == "logs" ? [1] : []
 
@@ -254,7 +291,7 @@ data "aws_iam_policy_document" "key" {
 
       principals {
         type        = "Service"
-        identifiers = ["cloudtrail.amazonaws.com", "cloudwatch.amazonaws.com", "sns.amazonaws.com"]
+        identifiers = ["cloudtrail.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]
       }
 
       condition {
@@ -262,6 +299,48 @@ data "aws_iam_policy_document" "key" {
         variable = "aws:SourceAccount"
         values   = [local.account_id]
       }
+    }
+  }
+
+  # An explicit Deny binds everyone, administrators and the account root included: only the named
+  # break-glass principals may schedule deletion of, or disable, a protected key.
+  dynamic "statement" {
+    for_each = contains(local.protected, each.key) ? [1] : []
+
+    content {
+      sid       = "DenyDeletionAndDisableExceptBreakGlass"
+      effect    = "Deny"
+      actions   = ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ArnNotEquals"
+        variable = "aws:PrincipalArn"
+        values   = local.break_glass
+      }
+    }
+  }
+
+  statement {
+    sid       = "DenyKeyPolicyChangesExceptAdministrators"
+    effect    = "Deny"
+    actions   = ["kms:PutKeyPolicy"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = local.key_administrators
     }
   }
 }
@@ -285,35 +364,36 @@ resource "aws_kms_key" "this" {
   })
 }
 
-# Evidence signing key. Asymmetric keys cannot rotate automatically (AWS KMS
-# supports automatic rotation for symmetric encryption keys only); a new key
-# is created and the old one kept for verification when a rotation is due.
+# Signing keys. Asymmetric keys cannot rotate automatically (AWS KMS rotates symmetric encryption keys
+# only); a new key is created and the old one kept for verification when a rotation is due. RSA_4096:
+# signatures must stay trustworthy for the ten-year retention of the evidence they protect.
 resource "aws_kms_key" "signing" {
-  #checkov:skip=CKV_AWS_7:asymmetric RSA_2048 SIGN_VERIFY key - AWS KMS cannot rotate asymmetric keys automatically, see README
+  for_each = local.signing_keys
+  #checkov:skip=CKV_AWS_7:asymmetric SIGN_VERIFY key - AWS KMS cannot rotate asymmetric keys automatically, see README
 
-  description              = "${var.name_prefix} signing key: digital signatures over qualification evidence"
+  description              = "${var.name_prefix} ${each.key} key: ${each.value}"
   key_usage                = "SIGN_VERIFY"
-  customer_master_key_spec = "RSA_2048"
+  customer_master_key_spec = var.signing_key_spec
   enable_key_rotation      = false
   deletion_window_in_days  = var.deletion_window_in_days
   multi_region             = var.multi_region
   is_enabled               = true
-  policy                   = data.aws_iam_policy_document.key["signing"].json
+  policy                   = data.aws_iam_policy_document.key[each.key].json
 
   tags = merge(var.tags, {
-    Name    = "${var.name_prefix}-signing"
-    Purpose = "signing"
+    Name    = "${var.name_prefix}-${each.key}"
+    Purpose = each.key
   })
 }
 
 locals {
   key_arns = merge(
     { for p, k in aws_kms_key.this : p => k.arn },
-    { signing = aws_kms_key.signing.arn },
+    { for p, k in aws_kms_key.signing : p => k.arn },
   )
   key_ids = merge(
     { for p, k in aws_kms_key.this : p => k.key_id },
-    { signing = aws_kms_key.signing.key_id },
+    { for p, k in aws_kms_key.signing : p => k.key_id },
   )
 }
 
@@ -322,4 +402,9 @@ resource "aws_kms_alias" "this" {
 
   name          = "alias/${var.name_prefix}-${each.key}"
   target_key_id = local.key_ids[each.key]
+}
+
+moved {
+  from = aws_kms_key.signing
+  to   = aws_kms_key.signing["signing"]
 }

@@ -24,22 +24,42 @@ output "logs_key_arn" {
 }
 
 output "signing_key_arn" {
-  description = "ARN of the asymmetric RSA_2048 evidence signing key."
-  value       = try(aws_kms_key.signing.arn, null)
+  description = "ARN of the asymmetric evidence signing key."
+  value       = try(aws_kms_key.signing["signing"].arn, null)
 }
 
 output "signing_key_id" {
-  description = "Key id of the asymmetric RSA_2048 evidence signing key."
-  value       = try(aws_kms_key.signing.key_id, null)
+  description = "Key id of the asymmetric evidence signing key."
+  value       = try(aws_kms_key.signing["signing"].key_id, null)
+}
+
+output "approvals_key_arn" {
+  description = "ARN of the asymmetric key for people's signatures (approvals)."
+  value       = try(aws_kms_key.signing["approvals"].arn, null)
+}
+
+output "approvals_key_id" {
+  description = "Key id of the asymmetric key for people's signatures (approvals)."
+  value       = try(aws_kms_key.signing["approvals"].key_id, null)
+}
+
+output "key_administrator_arns" {
+  description = "Principals that administer the keys (the deploying principal first)."
+  value       = local.key_administrators
+}
+
+output "break_glass_principal_arns" {
+  description = "Principals that may schedule deletion of, or disable, a protected key."
+  value       = local.break_glass
 }
 
 output "key_arns" {
-  description = "Map purpose (data, volume, model, logs, signing) -> key ARN."
+  description = "Map purpose (data, volume, model, logs, signing, approvals) -> key ARN."
   value       = local.key_arns
 }
 
 output "key_ids" {
-  description = "Map purpose (data, volume, model, logs, signing) -> key id."
+  description = "Map purpose (data, volume, model, logs, signing, approvals) -> key id."
   value       = local.key_ids
 }
 
@@ -49,7 +69,7 @@ output "symmetric_key_arns" {
 }
 
 output "alias_names" {
-  description = "Map purpose (data, volume, model, logs, signing) -> alias name (alias/<name_prefix>-<purpose>)."
+  description = "Map purpose (data, volume, model, logs, signing, approvals) -> alias name (alias/<name_prefix>-<purpose>)."
   value       = { for p, a in aws_kms_alias.this : p => a.name }
 }
 

@@ -46,38 +46,74 @@ variable "enable_key_rotation" {
 }
 
 variable "key_administrator_arns" {
-  description = "IAM principals that administer the keys. Empty: the account root administers them (IAM policies in the account decide who may). When set, only these principals get administrative actions; the principal running Terraform must be one of them."
+  description = "IAM principals that administer the keys (policy, aliases, tags, enable, cancel deletion), besides the principal running Terraform, which is always one (CreateKey's lockout check). They must exist when the keys are created. Key administrators do not use the keys."
   type        = list(string)
   default     = []
   nullable    = false
 
   validation {
-    condition     = alltrue([for a in var.key_administrator_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", a))])
-    error_message = "key_administrator_arns must contain only IAM role, user or account-root ARNs (no \"*\")."
+    condition     = alltrue([for a in var.key_administrator_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "key_administrator_arns must contain only IAM role or user ARNs (not the account root, no \"*\")."
   }
 }
 
-variable "key_user_role_arns" {
-  description = "IAM principals allowed to use the data, volume, model and logs keys directly in the key policy (e.g. the SageMaker execution role). The principals must exist before the keys are created. Empty: use is granted only through IAM policies of the account."
+variable "break_glass_principal_arns" {
+  description = "IAM principals that may schedule deletion of, or disable, a protected key (besides the principal running Terraform). An explicit Deny in every protected key policy binds everyone else, administrators and the account root included."
   type        = list(string)
   default     = []
   nullable    = false
 
   validation {
-    condition     = alltrue([for a in var.key_user_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", a))])
-    error_message = "key_user_role_arns must contain only IAM role or user ARNs (no \"*\")."
+    condition     = alltrue([for a in var.break_glass_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))])
+    error_message = "break_glass_principal_arns must contain only IAM role or user ARNs (not the account root, no \"*\")."
   }
 }
 
-variable "signing_key_user_arns" {
-  description = "IAM principals allowed to Sign/Verify/GetPublicKey with the evidence signing key directly in its key policy. Empty: granted only through IAM policies of the account."
+variable "deletion_protected_purposes" {
+  description = "Keys whose policy denies kms:ScheduleKeyDeletion and kms:DisableKey to all but the break-glass principals."
   type        = list(string)
-  default     = []
+  default     = ["data", "volume", "model", "logs", "signing", "approvals"]
   nullable    = false
 
   validation {
-    condition     = alltrue([for a in var.signing_key_user_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", a))])
-    error_message = "signing_key_user_arns must contain only IAM role or user ARNs (no \"*\")."
+    condition     = alltrue([for p in var.deletion_protected_purposes : contains(["data", "volume", "model", "logs", "signing", "approvals"], p)]) && length(setintersection(toset(var.deletion_protected_purposes), toset(["data", "logs", "signing"]))) == 3
+    error_message = "deletion_protected_purposes must name only data, volume, model, logs, signing, approvals and must include data, logs and signing (evidence, audit logs and evidence signatures)."
+  }
+}
+
+variable "enable_default_policy" {
+  description = "Add AWS's default key policy statement (kms:* for the account root, so IAM policies alone decide). Off: only the named administrators administer and only the named users use the keys."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "key_user_arns" {
+  description = "Users of each key by purpose (data, volume, model, logs, signing, approvals): IAM role or user ARNs, matched with aws:PrincipalArn so that roles created in the same configuration need not exist first. Their IAM policies must allow the use too."
+  type        = map(list(string))
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for p in keys(var.key_user_arns) : contains(["data", "volume", "model", "logs", "signing", "approvals"], p)])
+    error_message = "key_user_arns keys must be purposes: data, volume, model, logs, signing, approvals."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for p, arns in var.key_user_arns : [for a in arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*]+$", a))]]))
+    error_message = "key_user_arns must contain only IAM role or user ARNs (no \"*\", not the account root)."
+  }
+}
+
+variable "signing_key_spec" {
+  description = "Key spec of the two asymmetric signing keys (evidence, approvals). RSA only: evidence packages are verified with RSASSA-PSS."
+  type        = string
+  default     = "RSA_4096"
+  nullable    = false
+
+  validation {
+    condition     = contains(["RSA_3072", "RSA_4096"], var.signing_key_spec)
+    error_message = "signing_key_spec must be RSA_3072 or RSA_4096 (RSA_2048 is too weak for signatures kept ten years; verification uses RSASSA-PSS)."
   }
 }
 

@@ -31,14 +31,20 @@ override_data {
 }
 
 variables {
-  name_prefix              = "gxp-ml"
-  data_bucket_arn          = "arn:aws:s3:::gxp-ml-data-lake"
-  evidence_bucket_arn      = "arn:aws:s3:::gxp-ml-evidence"
-  kms_key_arns             = ["arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111"]
-  vpc_id                   = "vpc-0123456789abcdef0"
-  subnet_ids               = ["subnet-0aaaaaaaaaaaaaaaa"]
-  security_group_ids       = ["sg-0cccccccccccccccc"]
-  model_package_group_name = "dropout-models"
+  volume_key_arn                            = "arn:aws:kms:eu-central-1:123456789012:key/44444444-4444-4444-4444-444444444444"
+  model_key_arn                             = "arn:aws:kms:eu-central-1:123456789012:key/55555555-5555-5555-5555-555555555555"
+  trusted_principal_arns_for_auditor        = ["arn:aws:iam::123456789012:role/auditors"]
+  trusted_principal_arns_for_validation     = ["arn:aws:iam::123456789012:role/qa-ci"]
+  trusted_principal_arns_for_data_scientist = ["arn:aws:iam::123456789012:role/data-scientists"]
+  trusted_principal_arns_for_approver       = ["arn:aws:iam::123456789012:role/qa-approvers"]
+  name_prefix                               = "gxp-ml"
+  data_bucket_arn                           = "arn:aws:s3:::gxp-ml-data-lake"
+  evidence_bucket_arn                       = "arn:aws:s3:::gxp-ml-evidence"
+  kms_key_arns                              = ["arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111"]
+  vpc_id                                    = "vpc-0123456789abcdef0"
+  subnet_ids                                = ["subnet-0aaaaaaaaaaaaaaaa"]
+  security_group_ids                        = ["sg-0cccccccccccccccc"]
+  model_package_group_name                  = "dropout-models"
   tags = {
     Project = "gxp-ml"
   }

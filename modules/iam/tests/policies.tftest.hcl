@@ -41,15 +41,21 @@ override_data {
 }
 
 variables {
-  name_prefix              = "gxp-ml"
-  data_bucket_arn          = "arn:aws:s3:::gxp-ml-data-lake"
-  evidence_bucket_arn      = "arn:aws:s3:::gxp-ml-evidence"
-  kms_key_arns             = ["arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111", "arn:aws:kms:eu-central-1:123456789012:key/33333333-3333-3333-3333-333333333333"]
-  signing_key_arn          = "arn:aws:kms:eu-central-1:123456789012:key/22222222-2222-2222-2222-222222222222"
-  vpc_id                   = "vpc-0123456789abcdef0"
-  subnet_ids               = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
-  security_group_ids       = ["sg-0cccccccccccccccc"]
-  model_package_group_name = "dropout-models"
+  volume_key_arn                            = "arn:aws:kms:eu-central-1:123456789012:key/44444444-4444-4444-4444-444444444444"
+  model_key_arn                             = "arn:aws:kms:eu-central-1:123456789012:key/55555555-5555-5555-5555-555555555555"
+  trusted_principal_arns_for_auditor        = ["arn:aws:iam::123456789012:role/auditors"]
+  trusted_principal_arns_for_validation     = ["arn:aws:iam::123456789012:role/qa-ci"]
+  trusted_principal_arns_for_data_scientist = ["arn:aws:iam::123456789012:role/data-scientists"]
+  trusted_principal_arns_for_approver       = ["arn:aws:iam::123456789012:role/qa-approvers"]
+  name_prefix                               = "gxp-ml"
+  data_bucket_arn                           = "arn:aws:s3:::gxp-ml-data-lake"
+  evidence_bucket_arn                       = "arn:aws:s3:::gxp-ml-evidence"
+  kms_key_arns                              = ["arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111", "arn:aws:kms:eu-central-1:123456789012:key/33333333-3333-3333-3333-333333333333"]
+  signing_key_arn                           = "arn:aws:kms:eu-central-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+  vpc_id                                    = "vpc-0123456789abcdef0"
+  subnet_ids                                = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+  security_group_ids                        = ["sg-0cccccccccccccccc"]
+  model_package_group_name                  = "dropout-models"
 }
 
 run "execution_role_trusts_only_sagemaker" {
@@ -218,13 +224,13 @@ run "auditor_is_read_only" {
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.auditor.assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:root"
-    error_message = "Without trusted_principal_arns_for_auditor the account root must be trusted."
+    condition     = jsondecode(aws_iam_role.auditor.assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:role/auditors"
+    error_message = "The auditor role must trust exactly trusted_principal_arns_for_auditor."
   }
 
   assert {
-    condition     = !can(jsondecode(aws_iam_role.auditor.assume_role_policy).Statement[0].Condition.Bool)
-    error_message = "MFA must not be required by default."
+    condition     = jsondecode(aws_iam_role.auditor.assume_role_policy).Statement[0].Condition.Bool["aws:MultiFactorAuthPresent"] == "true"
+    error_message = "MFA must be required by default."
   }
 
   assert {
@@ -260,15 +266,15 @@ run "validation_role_scope" {
   assert {
     condition = flatten([
       for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "EvidenceWrite"
-    ]) == ["arn:aws:s3:::gxp-ml-evidence/*"]
-    error_message = "The validation role may write only to the evidence bucket."
+    ]) == ["arn:aws:s3:::gxp-ml-evidence/evidence/*"]
+    error_message = "The validation role may write only under evidence/ of the evidence bucket."
   }
 
   assert {
     condition = !anytrue(flatten([
       for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : [
         for a in flatten([s.Action]) : startswith(a, "s3:Delete") || startswith(a, "s3:PutObjectRetention") || startswith(a, "s3:BypassGovernance")
-      ]
+      ] if s.Effect == "Allow"
     ]))
     error_message = "The validation role must not delete evidence or change its retention."
   }

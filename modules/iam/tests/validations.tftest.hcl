@@ -31,14 +31,20 @@ override_data {
 }
 
 variables {
-  name_prefix              = "gxp-ml"
-  data_bucket_arn          = "arn:aws:s3:::gxp-ml-data-lake"
-  evidence_bucket_arn      = "arn:aws:s3:::gxp-ml-evidence"
-  kms_key_arns             = ["arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111"]
-  vpc_id                   = "vpc-0123456789abcdef0"
-  subnet_ids               = ["subnet-0aaaaaaaaaaaaaaaa"]
-  security_group_ids       = ["sg-0cccccccccccccccc"]
-  model_package_group_name = "dropout-models"
+  volume_key_arn                            = "arn:aws:kms:eu-central-1:123456789012:key/44444444-4444-4444-4444-444444444444"
+  model_key_arn                             = "arn:aws:kms:eu-central-1:123456789012:key/55555555-5555-5555-5555-555555555555"
+  trusted_principal_arns_for_auditor        = ["arn:aws:iam::123456789012:role/auditors"]
+  trusted_principal_arns_for_validation     = ["arn:aws:iam::123456789012:role/qa-ci"]
+  trusted_principal_arns_for_data_scientist = ["arn:aws:iam::123456789012:role/data-scientists"]
+  trusted_principal_arns_for_approver       = ["arn:aws:iam::123456789012:role/qa-approvers"]
+  name_prefix                               = "gxp-ml"
+  data_bucket_arn                           = "arn:aws:s3:::gxp-ml-data-lake"
+  evidence_bucket_arn                       = "arn:aws:s3:::gxp-ml-evidence"
+  kms_key_arns                              = ["arn:aws:kms:eu-central-1:123456789012:key/11111111-1111-1111-1111-111111111111"]
+  vpc_id                                    = "vpc-0123456789abcdef0"
+  subnet_ids                                = ["subnet-0aaaaaaaaaaaaaaaa"]
+  security_group_ids                        = ["sg-0cccccccccccccccc"]
+  model_package_group_name                  = "dropout-models"
 }
 
 run "name_prefix_too_long" {
@@ -343,4 +349,84 @@ run "unknown_region_with_image_repositories_plans" {
     condition     = output.image_repository_arns == tolist(["arn:aws:ecr:xx-nowhere-1:123456789012:repository/xgboost"])
     error_message = "Explicit repositories must be used in a region without a default."
   }
+}
+
+run "auditor_trust_empty" {
+  command = plan
+
+  variables {
+    trusted_principal_arns_for_auditor = []
+  }
+
+  expect_failures = [var.trusted_principal_arns_for_auditor]
+}
+
+run "validation_trust_account_root" {
+  command = plan
+
+  variables {
+    trusted_principal_arns_for_validation = ["arn:aws:iam::123456789012:root"]
+  }
+
+  expect_failures = [var.trusted_principal_arns_for_validation]
+}
+
+run "data_scientist_trust_empty" {
+  command = plan
+
+  variables {
+    trusted_principal_arns_for_data_scientist = []
+  }
+
+  expect_failures = [var.trusted_principal_arns_for_data_scientist]
+}
+
+run "approver_trust_wildcard" {
+  command = plan
+
+  variables {
+    trusted_principal_arns_for_approver = ["arn:aws:iam::123456789012:role/*"]
+  }
+
+  expect_failures = [var.trusted_principal_arns_for_approver]
+}
+
+run "volume_key_alias_rejected" {
+  command = plan
+
+  variables {
+    volume_key_arn = "alias/gxp-ml-volume"
+  }
+
+  expect_failures = [var.volume_key_arn]
+}
+
+run "model_key_id_rejected" {
+  command = plan
+
+  variables {
+    model_key_arn = "55555555-5555-5555-5555-555555555555"
+  }
+
+  expect_failures = [var.model_key_arn]
+}
+
+run "approvals_key_wildcard_rejected" {
+  command = plan
+
+  variables {
+    approvals_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/*"
+  }
+
+  expect_failures = [var.approvals_key_arn]
+}
+
+run "access_log_bucket_object_arn_rejected" {
+  command = plan
+
+  variables {
+    access_log_bucket_arn = "arn:aws:s3:::gxp-ml-access-logs/*"
+  }
+
+  expect_failures = [var.access_log_bucket_arn]
 }

@@ -30,6 +30,14 @@ override_data {
   }
 }
 
+
+override_data {
+  target = data.aws_iam_session_context.current
+  values = {
+    issuer_arn = "arn:aws:iam::123456789012:role/terraform"
+  }
+}
+
 variables {
   name_prefix = "gxp-ml"
   tags = {
@@ -75,22 +83,22 @@ run "signing_key_is_asymmetric" {
   command = plan
 
   assert {
-    condition     = aws_kms_key.signing.customer_master_key_spec == "RSA_2048"
-    error_message = "The signing key must be RSA_2048."
+    condition     = alltrue([for k in aws_kms_key.signing : k.customer_master_key_spec == "RSA_4096"])
+    error_message = "The signing and approvals keys must be RSA_4096 by default."
   }
 
   assert {
-    condition     = aws_kms_key.signing.key_usage == "SIGN_VERIFY"
+    condition     = alltrue([for k in aws_kms_key.signing : k.key_usage == "SIGN_VERIFY"])
     error_message = "The signing key must be a SIGN_VERIFY key."
   }
 
   assert {
-    condition     = aws_kms_key.signing.enable_key_rotation == false
+    condition     = alltrue([for k in aws_kms_key.signing : k.enable_key_rotation == false])
     error_message = "Asymmetric keys cannot rotate automatically: enable_key_rotation must be false."
   }
 
   assert {
-    condition     = aws_kms_key.signing.deletion_window_in_days == 30
+    condition     = alltrue([for k in aws_kms_key.signing : k.deletion_window_in_days == 30])
     error_message = "The signing key must use the deletion window."
   }
 }
@@ -100,7 +108,7 @@ run "aliases_and_tags" {
 
   assert {
     condition = toset([for a in aws_kms_alias.this : a.name]) == toset([
-      "alias/gxp-ml-data", "alias/gxp-ml-volume", "alias/gxp-ml-model", "alias/gxp-ml-logs", "alias/gxp-ml-signing",
+      "alias/gxp-ml-data", "alias/gxp-ml-volume", "alias/gxp-ml-model", "alias/gxp-ml-logs", "alias/gxp-ml-signing", "alias/gxp-ml-approvals",
     ])
     error_message = "Aliases must be alias/<name_prefix>-<purpose> for the five keys."
   }
@@ -111,7 +119,7 @@ run "aliases_and_tags" {
   }
 
   assert {
-    condition     = aws_kms_key.signing.tags["Project"] == "gxp-ml" && aws_kms_key.signing.tags["Purpose"] == "signing"
+    condition     = alltrue([for p, k in aws_kms_key.signing : k.tags["Project"] == "gxp-ml" && k.tags["Purpose"] == p])
     error_message = "The signing key must carry the given tags."
   }
 
@@ -135,7 +143,7 @@ run "custom_rotation_and_window" {
   }
 
   assert {
-    condition     = aws_kms_key.signing.deletion_window_in_days == 14
+    condition     = alltrue([for k in aws_kms_key.signing : k.deletion_window_in_days == 14])
     error_message = "deletion_window_in_days must reach the signing key."
   }
 }

@@ -30,6 +30,7 @@ override_data {
   target = data.aws_caller_identity.current
   values = {
     account_id = "123456789012"
+    arn        = "arn:aws:iam::123456789012:role/terraform"
   }
 }
 
@@ -44,6 +45,14 @@ override_data {
   target = data.aws_partition.current
   values = {
     partition = "aws"
+  }
+}
+
+
+override_data {
+  target = data.aws_iam_session_context.current
+  values = {
+    issuer_arn = "arn:aws:iam::123456789012:role/terraform"
   }
 }
 
@@ -75,7 +84,7 @@ run "outputs_carry_key_arns" {
   }
 
   assert {
-    condition     = toset(keys(output.key_arns)) == toset(["data", "volume", "model", "logs", "signing"])
+    condition     = toset(keys(output.key_arns)) == toset(["data", "volume", "model", "logs", "signing", "approvals"])
     error_message = "key_arns must map the five purposes."
   }
 
@@ -85,7 +94,7 @@ run "outputs_carry_key_arns" {
   }
 
   assert {
-    condition     = length(output.symmetric_key_arns) == 4 && !contains(output.symmetric_key_arns, output.signing_key_arn)
+    condition     = length(output.symmetric_key_arns) == 4 && !contains(output.symmetric_key_arns, output.signing_key_arn) && output.approvals_key_arn != null
     error_message = "symmetric_key_arns must list the four symmetric keys and not the signing key."
   }
 

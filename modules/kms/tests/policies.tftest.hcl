@@ -40,11 +40,19 @@ override_data {
   }
 }
 
+
+override_data {
+  target = data.aws_iam_session_context.current
+  values = {
+    issuer_arn = "arn:aws:iam::123456789012:role/terraform"
+  }
+}
+
 variables {
   name_prefix = "gxp-ml"
 }
 
-run "default_policies_have_no_wildcard_principal" {
+run "key_custody_by_default" {
   command = plan
 
   assert {
@@ -52,10 +60,10 @@ run "default_policies_have_no_wildcard_principal" {
       for p, d in data.aws_iam_policy_document.key : [
         for s in jsondecode(d.json).Statement : [
           for t, ids in s.Principal : [for id in flatten([ids]) : id != "*"]
-        ]
+        ] if s.Effect == "Allow"
       ]
     ]))
-    error_message = "A key policy has a \"*\" principal."
+    error_message = "A key policy allows a \"*\" principal."
   }
 
   assert {
@@ -64,12 +72,46 @@ run "default_policies_have_no_wildcard_principal" {
         for s in jsondecode(d.json).Statement : [for a in flatten([s.Action]) : a != "*" && a != "kms:*"]
       ]
     ]))
-    error_message = "A key policy allows \"*\" or \"kms:*\" actions."
+    error_message = "A key policy allows \"*\" or \"kms:*\" actions (enable_default_policy is off)."
   }
 
   assert {
-    condition     = alltrue([for p, d in data.aws_iam_policy_document.key : jsondecode(d.json).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:root"])
-    error_message = "The first statement of every key policy must delegate to the account root."
+    condition = alltrue(flatten([
+      for p, d in data.aws_iam_policy_document.key : [
+        for s in jsondecode(d.json).Statement : [
+          for a in flatten([s.Action]) : !contains(["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey"], a)
+        ] if s.Effect == "Allow" && contains(flatten([try(s.Principal.AWS, [])]), "arn:aws:iam::123456789012:root")
+      ]
+    ]))
+    error_message = "The account root must hold no administrative action (no kms:* by default)."
+  }
+
+  assert {
+    condition = alltrue([
+      for p, d in data.aws_iam_policy_document.key : one([
+        for s in jsondecode(d.json).Statement : s.Principal.AWS if s.Sid == "KeyAdministrators"
+      ]) == "arn:aws:iam::123456789012:role/terraform"
+    ])
+    error_message = "The deploying principal must administer every key (CreateKey lockout check)."
+  }
+
+  assert {
+    condition = alltrue([
+      for p, d in data.aws_iam_policy_document.key : one([
+        for s in jsondecode(d.json).Statement : s.Condition.ArnNotEquals["aws:PrincipalArn"]
+        if s.Sid == "DenyDeletionAndDisableExceptBreakGlass" && s.Effect == "Deny" && toset(flatten([s.Action])) == toset(["kms:DisableKey", "kms:ScheduleKeyDeletion"])
+      ]) == "arn:aws:iam::123456789012:role/terraform"
+    ])
+    error_message = "Every key must deny deletion and disabling to all but the break-glass principals."
+  }
+
+  assert {
+    condition = alltrue([
+      for p, d in data.aws_iam_policy_document.key : one([
+        for s in jsondecode(d.json).Statement : s.Action if s.Sid == "DenyKeyPolicyChangesExceptAdministrators" && s.Effect == "Deny"
+      ]) == "kms:PutKeyPolicy"
+    ])
+    error_message = "PutKeyPolicy must be denied to everyone but the key administrators."
   }
 
   assert {
@@ -82,18 +124,35 @@ run "default_policies_have_no_wildcard_principal" {
   }
 
   assert {
-    condition     = contains(jsondecode(data.aws_iam_policy_document.key["data"].json).Statement[0].Action, "kms:PutKeyPolicy")
-    error_message = "Without key_administrator_arns the account root must administer the keys."
+    condition     = alltrue([for s in jsondecode(aws_kms_key.this["data"].policy).Statement : s.Sid != "KeyUsers"])
+    error_message = "Without key_user_arns nobody uses the data key."
   }
 
   assert {
-    condition     = length(jsondecode(aws_kms_key.this["data"].policy).Statement) == 1
-    error_message = "The data key policy must contain only the account statement by default."
+    condition     = alltrue([for k in aws_kms_key.signing : !strcontains(k.policy, "kms:Decrypt")])
+    error_message = "The signing keys must allow no decryption."
+  }
+}
+
+run "default_policy_pattern" {
+  command = plan
+
+  variables {
+    enable_default_policy = true
   }
 
   assert {
-    condition     = contains(jsondecode(aws_kms_key.signing.policy).Statement[0].Action, "kms:Sign") && !contains(jsondecode(aws_kms_key.signing.policy).Statement[0].Action, "kms:Decrypt")
-    error_message = "The signing key policy must allow signing and no decryption."
+    condition = one([
+      for s in jsondecode(aws_kms_key.this["data"].policy).Statement : s.Action if s.Sid == "EnableIamUserPermissions"
+    ]) == "kms:*"
+    error_message = "enable_default_policy must add AWS's default statement (kms:* for the account root)."
+  }
+
+  assert {
+    condition = length([
+      for s in jsondecode(aws_kms_key.this["data"].policy).Statement : s if s.Effect == "Deny"
+    ]) == 2
+    error_message = "The Denies must stay with enable_default_policy: they bind the root too."
   }
 }
 
@@ -163,29 +222,36 @@ run "named_principals" {
   command = plan
 
   variables {
-    key_administrator_arns = ["arn:aws:iam::123456789012:role/kms-admin"]
-    key_user_role_arns     = ["arn:aws:iam::123456789012:role/gxp-ml-sagemaker-execution"]
-    signing_key_user_arns  = ["arn:aws:iam::123456789012:role/gxp-ml-validation"]
-    cloudtrail_trail_arns  = ["arn:aws:cloudtrail:eu-central-1:123456789012:trail/gxp-ml-trail"]
+    key_administrator_arns     = ["arn:aws:iam::123456789012:role/kms-admin"]
+    break_glass_principal_arns = ["arn:aws:iam::123456789012:role/break-glass"]
+    key_user_arns = {
+      volume    = ["arn:aws:iam::123456789012:role/gxp-ml-sagemaker-execution"]
+      signing   = ["arn:aws:iam::123456789012:role/gxp-ml-validation"]
+      approvals = ["arn:aws:iam::123456789012:role/gxp-ml-approver", "arn:aws:iam::123456789012:user/reviewer"]
+    }
+    cloudtrail_trail_arns = ["arn:aws:cloudtrail:eu-central-1:123456789012:trail/gxp-ml-trail"]
   }
 
   assert {
-    condition     = !contains(jsondecode(aws_kms_key.this["data"].policy).Statement[0].Action, "kms:PutKeyPolicy")
-    error_message = "With key_administrator_arns the account root must not hold administrative actions."
-  }
-
-  assert {
-    condition = one([
+    condition = toset(one([
       for s in jsondecode(aws_kms_key.this["model"].policy).Statement : s.Principal.AWS if s.Sid == "KeyAdministrators"
-    ]) == "arn:aws:iam::123456789012:role/kms-admin"
-    error_message = "key_administrator_arns must be the administrators' principals."
+    ])) == toset(["arn:aws:iam::123456789012:role/terraform", "arn:aws:iam::123456789012:role/kms-admin"])
+    error_message = "key_administrator_arns must join the deploying principal as administrators."
+  }
+
+  assert {
+    condition = toset(one([
+      for s in jsondecode(aws_kms_key.this["data"].policy).Statement : s.Condition.ArnNotEquals["aws:PrincipalArn"]
+      if s.Sid == "DenyDeletionAndDisableExceptBreakGlass"
+    ])) == toset(["arn:aws:iam::123456789012:role/terraform", "arn:aws:iam::123456789012:role/break-glass"])
+    error_message = "break_glass_principal_arns must be the only exemption (with the deploying principal)."
   }
 
   assert {
     condition = one([
-      for s in jsondecode(aws_kms_key.this["volume"].policy).Statement : s.Principal.AWS if s.Sid == "KeyUsers"
+      for s in jsondecode(aws_kms_key.this["volume"].policy).Statement : s.Condition.ArnEquals["aws:PrincipalArn"] if s.Sid == "KeyUsers"
     ]) == "arn:aws:iam::123456789012:role/gxp-ml-sagemaker-execution"
-    error_message = "key_user_role_arns must be the symmetric key users."
+    error_message = "key_user_arns must name the key's users by aws:PrincipalArn."
   }
 
   assert {
@@ -197,17 +263,20 @@ run "named_principals" {
   }
 
   assert {
-    condition = one([
-      for s in jsondecode(aws_kms_key.signing.policy).Statement : s.Principal.AWS if s.Sid == "KeyUsers"
-    ]) == "arn:aws:iam::123456789012:role/gxp-ml-validation"
-    error_message = "signing_key_user_arns must be the signing key users."
+    condition = toset(one([
+      for s in jsondecode(aws_kms_key.signing["approvals"].policy).Statement : s.Condition.ArnEquals["aws:PrincipalArn"] if s.Sid == "KeyUsers"
+    ])) == toset(["arn:aws:iam::123456789012:role/gxp-ml-approver", "arn:aws:iam::123456789012:user/reviewer"])
+    error_message = "Only the approver and reviewers may sign approvals."
   }
 
   assert {
-    condition = alltrue([
-      for s in jsondecode(aws_kms_key.signing.policy).Statement : !can(s.Principal.AWS) || s.Principal.AWS != "arn:aws:iam::123456789012:role/gxp-ml-sagemaker-execution"
-    ])
-    error_message = "The SageMaker key users must not be able to sign evidence."
+    condition     = toset(one([for s in jsondecode(aws_kms_key.signing["approvals"].policy).Statement : s.Action if s.Sid == "KeyUsers"])) == toset(["kms:Sign", "kms:Verify"])
+    error_message = "Approvals key users may only sign and verify."
+  }
+
+  assert {
+    condition     = !strcontains(aws_kms_key.signing["signing"].policy, "gxp-ml-approver") && !strcontains(aws_kms_key.signing["approvals"].policy, "gxp-ml-validation")
+    error_message = "Machine signatures and people's signatures must use different keys."
   }
 
   assert {

@@ -27,6 +27,14 @@ mock_provider "aws" {
   }
 }
 
+
+override_data {
+  target = data.aws_iam_session_context.current
+  values = {
+    issuer_arn = "arn:aws:iam::123456789012:role/terraform"
+  }
+}
+
 variables {
   name_prefix = "gxp-ml"
 }
@@ -115,20 +123,20 @@ run "wildcard_key_user_fails" {
   command = plan
 
   variables {
-    key_user_role_arns = ["arn:aws:iam::123456789012:role/*", "*"]
+    key_user_arns = { data = ["arn:aws:iam::123456789012:role/*", "*"] }
   }
 
-  expect_failures = [var.key_user_role_arns]
+  expect_failures = [var.key_user_arns]
 }
 
 run "non_iam_signing_key_user_fails" {
   command = plan
 
   variables {
-    signing_key_user_arns = ["arn:aws:s3:::evidence"]
+    key_user_arns = { signing = ["arn:aws:s3:::evidence"] }
   }
 
-  expect_failures = [var.signing_key_user_arns]
+  expect_failures = [var.key_user_arns]
 }
 
 run "non_trail_cloudtrail_arn_fails" {
@@ -153,4 +161,54 @@ run "boundary_values_are_accepted" {
     condition     = alltrue([for k in aws_kms_key.this : k.deletion_window_in_days == 7 && k.rotation_period_in_days == 2560])
     error_message = "Boundary values 7 and 2560 must be accepted and applied."
   }
+}
+
+run "unknown_key_user_purpose_fails" {
+  command = plan
+
+  variables {
+    key_user_arns = { backups = ["arn:aws:iam::123456789012:role/backup"] }
+  }
+
+  expect_failures = [var.key_user_arns]
+}
+
+run "root_key_administrator_fails" {
+  command = plan
+
+  variables {
+    key_administrator_arns = ["arn:aws:iam::123456789012:root"]
+  }
+
+  expect_failures = [var.key_administrator_arns]
+}
+
+run "wildcard_break_glass_fails" {
+  command = plan
+
+  variables {
+    break_glass_principal_arns = ["arn:aws:iam::123456789012:role/*"]
+  }
+
+  expect_failures = [var.break_glass_principal_arns]
+}
+
+run "unprotected_data_key_fails" {
+  command = plan
+
+  variables {
+    deletion_protected_purposes = ["volume", "model", "logs", "signing"]
+  }
+
+  expect_failures = [var.deletion_protected_purposes]
+}
+
+run "rsa_2048_signing_key_fails" {
+  command = plan
+
+  variables {
+    signing_key_spec = "RSA_2048"
+  }
+
+  expect_failures = [var.signing_key_spec]
 }
