@@ -844,21 +844,26 @@ def load_snapshot(folder: Path) -> dict[str, Any]:
     return dict(data)
 
 
-def find_baseline(evidence_root: Path, identity: PlatformIdentity) -> Baseline | None:
-    """The latest approved package of this platform, else its latest passing one, else None.
-
-    Only packages whose snapshot is sealed by their manifest count; packages of another platform
-    (account, region, emulator instance) are never considered."""
+def packages_of(evidence_root: Path, identity: PlatformIdentity) -> list[Path]:
+    """The evidence packages of this platform (account, region, emulator instance) whose snapshot is
+    sealed by their manifest, in run-id order; packages of another platform are never considered."""
     if not evidence_root.is_dir():
-        return None
-    approved: list[Path] = []
-    passing: list[Path] = []
+        return []
+    found = []
     for folder in sorted(p for p in evidence_root.iterdir() if p.is_dir() and not p.is_symlink()):
         if not (folder / SNAPSHOT_FILE).is_file() or not snapshot_sealed(folder):
             continue
         snap = _read_json(folder / SNAPSHOT_FILE) or {}
-        if not identity.same_platform(PlatformIdentity.from_dict(snap.get("platform") or {})):
-            continue
+        if identity.same_platform(PlatformIdentity.from_dict(snap.get("platform") or {})):
+            found.append(folder)
+    return found
+
+
+def find_baseline(evidence_root: Path, identity: PlatformIdentity) -> Baseline | None:
+    """The latest approved package of this platform, else its latest passing one, else None."""
+    approved: list[Path] = []
+    passing: list[Path] = []
+    for folder in packages_of(evidence_root, identity):
         if package_approved(folder):
             approved.append(folder)
         elif package_passed(folder):
@@ -1036,7 +1041,7 @@ def given_baseline(package: str, target: Target) -> Baseline:
         except PackageError as exc:
             raise DriftError(f"cannot read baseline {package}: {exc}") from exc
     else:
-        folder = Path(package)
+        folder = Path(package).resolve()  # evidence/latest names its run
     if not folder.is_dir():
         raise DriftError(f"baseline {package}: no such evidence folder", hint="name a folder under evidence/")
     if not snapshot_sealed(folder):
@@ -1055,21 +1060,122 @@ def detect(
     state_serial: int | None,
     baseline: str | None = None,
     progress: Progress | None = None,
-) -> tuple[DriftResult, dict[str, Any]]:
-    """Snapshot the live platform and compare it with its baseline. Returns the result and the snapshot."""
+) -> tuple[DriftResult, dict[str, Any] | None]:
+    """Compare the live platform with its baseline. Returns the result and the live snapshot (None when
+    this platform has no baseline yet: there is nothing to compare, so nothing is read)."""
     identity = identity_of(target)
-    current = take_snapshot(target, outputs, state_serial=state_serial, progress=progress, identity=identity)
     if baseline is not None:
         base: Baseline | None = given_baseline(baseline, target)
-        note = ""
     else:
         base = find_baseline(evidence_root(work_dir), identity)
-        note = (
-            ""
-            if base
-            else (
-                f"no approved or passing evidence package of {identity.describe()} under "
-                f"{evidence_root(work_dir)}"
-            )
-        )
-    return check(current, base, note=note), current
+    if base is None:
+        root = evidence_root(work_dir)
+        note = f"no approved or passing evidence package of {identity.describe()} under {root}"
+        failing = [p.name for p in packages_of(root, identity) if not package_passed(p)]
+        if failing:
+            note += f" ({len(failing)} of its packages did not pass: {', '.join(failing[-3:])})"
+        empty = {"platform": identity.to_dict(), "taken": utc_now(), "state_serial": state_serial}
+        return check(empty, None, note=note), None
+    current = take_snapshot(target, outputs, state_serial=state_serial, progress=progress, identity=identity)
+    return check(current, base), current
+
+
+# ====================================================================== validate: deviations
+
+
+#: The IQ requirements each kind of resource serves (a drift deviation is classified by their risk).
+REQUIREMENTS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "kms_key": ("URS_018", "URS_019"),
+    "s3_bucket": ("URS_004", "URS_005", "URS_006", "URS_007", "URS_008"),
+    "iam_role": ("URS_001", "URS_002", "URS_003"),
+    "vpc": ("URS_020", "URS_021"),
+    "subnet": ("URS_020",),
+    "route_table": ("URS_020", "URS_021"),
+    "vpc_endpoint": ("URS_021",),
+    "security_group": ("URS_020",),
+    "flow_log": ("URS_022",),
+    "log_group": ("URS_023",),
+    "cloudtrail_trail": ("URS_024",),
+    "sagemaker_model": ("URS_014",),
+    "sagemaker_endpoint_config": ("URS_015", "URS_017"),
+    "sagemaker_endpoint": ("URS_016",),
+    "sagemaker_model_package_group": ("URS_012",),
+}
+
+
+def _live_value(snapshot: Mapping[str, Any], change: Change) -> tuple[bool, Any]:
+    """(present, value) of the changed attribute (or resource) in a snapshot."""
+    resource = (snapshot.get("resources") or {}).get(f"{change.resource_type}/{change.resource_id}")
+    if resource is None or resource.get("absent"):
+        return False, None
+    if change.attribute is None:
+        return True, resource
+    value: Any = resource.get("attributes", {})
+    path = change.attribute.split(".")
+    for i, part in enumerate(path):
+        if not isinstance(value, Mapping):
+            return False, None
+        if part not in value and ".".join(path[i:]) in value:  # a statement Sid may hold dots
+            return True, value[".".join(path[i:])]
+        value = value.get(part)
+    return value is not None, value
+
+
+def repaired(change: Change, baseline: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether the live platform matches the baseline again for this change."""
+    if change.attribute is None:
+        return _live_value(baseline, change)[0] == _live_value(after, change)[0]
+    return _canonical(_live_value(baseline, change)) == _canonical(_live_value(after, change))
+
+
+def deviations(result: DriftResult, *, stage: str = "drift") -> list[dict[str, Any]]:
+    """One deviation of kind "drift" per change, naming the resource by its AWS identifier (the
+    repair status is filled in by :func:`mark_repairs` once the run has converged the platform)."""
+    if result.baseline is None:
+        return []
+    return [
+        {
+            "kind": "drift",
+            "requirements": list(REQUIREMENTS_BY_TYPE.get(c.resource_type, ())),
+            "expected": f"{c.resource} {c.attribute or ''} as qualified in baseline "
+            f"{result.baseline.run_id}: {_short(c.before)}".replace("  ", " "),
+            "observed": f"drift before apply: {c.describe()}",
+            "stage": stage,
+            "scenario": f"drift {c.resource}",
+            "step": c.attribute,
+            "resource": c.resource,
+            "resource_type": c.resource_type,
+            "resource_id": c.resource_id,
+            "attribute": c.attribute,
+            "before": c.before,
+            "after": c.after,
+            "baseline": result.baseline.run_id,
+            "repaired": None,
+            "message": c.describe(),
+        }
+        for c in result.changes
+    ]
+
+
+def mark_repairs(found: list[dict[str, Any]], result: DriftResult, after: Mapping[str, Any]) -> int:
+    """Say, on each drift deviation, whether the run's apply repaired it (the live value equals the
+    baseline's again). Returns how many were repaired."""
+    if result.baseline is None:
+        return 0
+    by_key = {(c.resource_type, c.resource_id, c.attribute): c for c in result.changes}
+    count = 0
+    for d in found:
+        change = by_key.get((d.get("resource_type"), d.get("resource_id"), d.get("attribute")))
+        if d.get("kind") != "drift" or change is None:
+            continue
+        d["repaired"] = repaired(change, result.baseline.snapshot, after)
+        now = _live_value(after, change)[1] if change.attribute else None
+        d["observed"] = (
+            f"drift before apply: {change.describe()}; "
+            + ("repaired by the run's apply (the live value equals the baseline again)"
+               if d["repaired"]
+               else f"NOT repaired: after the run the live value is {_short(now)}")
+        )  # fmt: skip
+        d["message"] = d["observed"]
+        count += bool(d["repaired"])
+    return count

@@ -89,6 +89,8 @@ class Run:
     deviations: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     #: The protocol record this run executes (``harness.validation.protocol``).
     protocol: dict[str, Any] | None = None
+    #: The drift check before apply (``harness.drift.DriftResult``).
+    drift: Any = None
 
     def stage(self, name: str) -> Stage:
         return next(s for s in self.stages if s.name == name)
@@ -221,6 +223,48 @@ def suite_stage(name: str) -> StageFn:
     run_stage.__name__ = run_stage.__qualname__ = f"suite_{name}"
     run_stage.__doc__ = f"The {name.upper()} suite (features/{name}) against the live platform."
     return run_stage
+
+
+def drift_check(run: Run) -> Outcome:
+    """Compare the live platform with its qualified baseline before apply can repair anything: every
+    change becomes a deviation of kind "drift" naming the resource (its repair is checked later)."""
+    from harness import drift
+
+    assert run.target is not None
+    plat = Platform(run.target, layout=run.layout, progress=run.progress)
+    outputs = plat.outputs()
+    if not outputs.get("data_lake_bucket"):
+        return True, "nothing installed yet: no baseline to compare"
+    result, _ = drift.detect(
+        run.target,
+        outputs,
+        work_dir=run.layout.work_dir,
+        state_serial=plat.state_serial(),
+        progress=run.progress,
+    )
+    run.drift = result
+    drift.write_record(result, run.run_dir / "drift")
+    for change in result.changes:
+        run.progress(f"  drift: {change.describe()}")
+    run.deviations.extend(drift.deviations(result))
+    return True, result.summary() + (" (recorded as deviations)" if result.changes else "")
+
+
+def snapshot(run: Run) -> Outcome:
+    """The live platform as qualified, written into the package before it is sealed (a later run's
+    baseline); and whether the run's apply repaired the drift found before it."""
+    from harness import drift
+
+    assert run.target is not None and run.platform is not None
+    snap = drift.take_snapshot(
+        run.target, run.outputs or {}, state_serial=run.platform.state_serial(), progress=run.progress
+    )
+    (run.run_dir / drift.SNAPSHOT_FILE).write_text(json.dumps(snap, indent=2, default=str) + "\n")
+    detail = f"{len(snap['resources'])} live resources, state serial {snap['state_serial']}"
+    if run.drift is not None and run.drift.changes:
+        fixed = drift.mark_repairs(run.deviations, run.drift, snap)
+        detail += f"; {fixed} of {len(run.drift.changes)} drift change(s) repaired"
+    return True, detail
 
 
 def checkov_scanner(run: Run, out_dir: Path, plan_json: Path | None) -> ScanOutcome:
@@ -374,6 +418,8 @@ def receipt(run: Run) -> Outcome:
 #: The qualification, in order. Each entry is the whole declaration of a stage.
 PIPELINE: tuple[StageSpec, ...] = (
     StageSpec("up", up, outputs=("target",)),
+    # Before apply: apply would repair drift silently; what it repairs is recorded as a deviation.
+    StageSpec("drift", drift_check, needs=("up",), inputs=("target",)),
     StageSpec(
         "apply",
         apply,
@@ -393,6 +439,9 @@ PIPELINE: tuple[StageSpec, ...] = (
     ),
     StageSpec("iq", suite_stage("iq"), needs=("apply",), suite=True),
     StageSpec("oq", suite_stage("oq"), needs=("deploy",), suite=True),
+    StageSpec("pq", suite_stage("pq"), needs=("deploy",), suite=True),
+    # The live platform as qualified, into the package before it is sealed (the next baseline).
+    StageSpec("snapshot", snapshot, needs=("apply",), inputs=("target", "platform")),
     StageSpec("scan", scan, needs=("apply",), inputs=("platform",), outputs=("scans",)),
     # The report stage runs whatever failed before it: it records the failure.
     StageSpec("report", report, outputs=("finalized", "signed", "archived")),

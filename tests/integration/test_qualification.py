@@ -84,7 +84,21 @@ def test_validate_passes_every_stage(validated: Validated) -> None:
     proc = validated.proc
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
     assert "qualification" in proc.stdout and "PASSED" in proc.stdout
-    for stage in ("up", "apply", "train", "deploy", "iq", "oq", "scan", "report", "verify", "receipt"):
+    for stage in (
+        "up",
+        "drift",
+        "apply",
+        "train",
+        "deploy",
+        "iq",
+        "oq",
+        "pq",
+        "snapshot",
+        "scan",
+        "report",
+        "verify",
+        "receipt",
+    ):
         row = next(line for line in proc.stdout.splitlines() if line.strip().startswith(stage + " "))
         assert " passed " in row, row
     # progress was shown while it ran
@@ -121,7 +135,7 @@ def test_report_covers_every_requirement_with_live_evidence(validated: Validated
     assert status and all(s == "passed" for s in status.values()), status
     results = json.loads((run / "results.json").read_text())
     scenarios = results["scenarios"]
-    assert {s["stage"] for s in scenarios} == {"iq", "oq"}
+    assert {s["stage"] for s in scenarios} == {"iq", "oq", "pq"}
     assert all(s["status"] == "passed" and s["requirements"] for s in scenarios)
     then_steps = [st for s in scenarios for st in s["steps"] if st["keyword"].strip() in ("Then", "And")]
     assert then_steps and all(st["attachments"] for st in then_steps)

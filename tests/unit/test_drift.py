@@ -351,3 +351,40 @@ def test_cli_drift_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     (folder / "report.json").write_text(json.dumps({"verdict": {"result": "FAIL"}}))
     rc, out, err = run()
     assert rc == 1 and "no baseline for this platform yet" in err
+
+
+def test_validate_records_drift_as_deviations_and_whether_apply_repaired_it(
+    platform: dict[str, Any], tmp_path: Path
+) -> None:
+    """The drift stage's deviations name the resource; after the run they say whether it was repaired."""
+    snap = _snapshot(platform)
+    folder = tmp_path / "r1"
+    folder.mkdir()
+    base = drift.Baseline(folder, "passing", snap)
+    kms = _clients("kms")
+    kms.disable_key_rotation(KeyId=platform["key_id"])  # outside Terraform
+    _clients("s3").put_bucket_versioning(
+        Bucket="gxp-test-data", VersioningConfiguration={"Status": "Suspended"}
+    )
+    result = drift.check(_snapshot(platform), base)
+    found = drift.deviations(result)
+    assert [(d["kind"], d["resource"], d["attribute"], d["repaired"]) for d in found] == [
+        ("drift", f"kms_key {platform['key_id']}", "rotation_enabled", None),
+        ("drift", "s3_bucket gxp-test-data", "versioning", None),
+    ]
+    assert found[0]["requirements"] == ["URS_018", "URS_019"] and found[0]["baseline"] == "r1"
+    assert "rotation_enabled switched off" in found[0]["observed"]
+    kms.enable_key_rotation(KeyId=platform["key_id"])  # what the run's apply does; versioning stays off
+    assert drift.mark_repairs(found, result, _snapshot(platform)) == 1
+    assert found[0]["repaired"] is True and "repaired by the run's apply" in found[0]["observed"]
+    assert (
+        found[1]["repaired"] is False
+        and 'NOT repaired: after the run the live value is "Suspended"' in (found[1]["observed"])
+    )
+
+
+def test_no_baseline_means_no_drift_deviations() -> None:
+    result = drift.check({"platform": LOCAL.to_dict(), "resources": {}}, None, note="none yet")
+    assert (
+        drift.deviations(result) == [] and result.summary() == "no baseline for this platform yet: none yet"
+    )

@@ -28,11 +28,14 @@ def _run(tmp_path: Path, *, converge: bool = True) -> qualify.Run:
 def test_the_pipeline_declares_every_stage_in_order() -> None:
     assert qualify.STAGES == (
         "up",
+        "drift",
         "apply",
         "train",
         "deploy",
         "iq",
         "oq",
+        "pq",
+        "snapshot",
         "scan",
         "report",
         "verify",
@@ -43,7 +46,7 @@ def test_the_pipeline_declares_every_stage_in_order() -> None:
         assert set(spec.needs) <= names, spec
         for field in (*spec.inputs, *spec.outputs):
             assert hasattr(qualify.Run, field) or field in qualify.Run.__dataclass_fields__, field
-    assert [s.name for s in qualify.PIPELINE if s.suite] == ["iq", "oq"]
+    assert [s.name for s in qualify.PIPELINE if s.suite] == ["iq", "oq", "pq"]
 
 
 def test_a_failed_stage_skips_what_needs_it_and_the_report_still_runs(tmp_path: Path) -> None:
