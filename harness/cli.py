@@ -123,6 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
         "passing, package of this platform)",
     )
 
+    dev = sub.add_parser("deviation", help="deviations of an evidence package and their signed resolutions")
+    dev_sub = dev.add_subparsers(dest="deviation_command", required=True)
+    p = dev_sub.add_parser("list", help="every deviation of a package with its status now")
+    p.add_argument("package", help="evidence folder (e.g. evidence/latest)")
+    p = dev_sub.add_parser("resolve", help="sign the resolution of one deviation (DEV-001 ...)")
+    p.add_argument("package", help="evidence folder (e.g. evidence/latest)")
+    p.add_argument("deviation", help="deviation id, e.g. DEV-001")
+    p.add_argument("--impact", required=True, help="the impact assessment, in words")
+    p.add_argument("--ref", required=True, help="the change that resolves it (change control id)")
+    p.add_argument("--name", required=True, help="your printed name")
+    p.add_argument(
+        "--role-arn", default=None, help="assume this role first, carrying --name into the session"
+    )
+    p.add_argument("--target", choices=targets.TARGETS, default=None)
+
     report = sub.add_parser("report", help="evidence packages")
     report_sub = report.add_subparsers(dest="report_command", required=True)
     verify = report_sub.add_parser("verify", help="check an evidence package's hashes and signature offline")
@@ -447,6 +462,48 @@ def cmd_drift(args: argparse.Namespace, env: Environment) -> ExitStatus:
     return ExitStatus.OK
 
 
+def cmd_deviation(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness.validation import deviations
+
+    if args.deviation_command == "list":
+        for d in deviations.current(args.package):
+            head = f"{d['id']}  {d['classification']:<8} {d['status']:<8} {d['kind']:<8}"
+            env.out(f"{head} {d.get('requirement') or '-':<8} {d.get('observed', '')[:120]}")
+            if d.get("resolution"):
+                env.out(f"        resolved: {d['resolution']['manifestation']}")
+        return ExitStatus.OK
+    name = targets.target_name(env.environ, args.target)
+    target = targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ)
+    outputs = Platform(target, layout=env.layout).outputs()
+    key_id = (outputs.get("kms_key_arns") or {}).get("approvals")
+    if not key_id:
+        raise HarnessError(
+            "the platform has no approvals signing key (output kms_key_arns.approvals)",
+            hint="apply the current platform (`make apply`) first",
+        )
+    signer = target
+    if args.role_arn:
+        from harness.identity import assume
+
+        signer = assume(target, args.role_arn, args.name, purpose=f"resolve {args.deviation}")
+    outcome = deviations.resolve(
+        args.package,
+        args.deviation,
+        impact=args.impact,
+        change=args.ref,
+        printed_name=args.name,
+        signer_target=signer,
+        key_id=key_id,
+        s3_client=signer.client("s3"),
+        evidence_bucket=outputs.get("evidence_bucket"),
+    )
+    env.out(f"resolved {args.deviation}: {outcome.record['manifestation']}")
+    env.out(f"  record: {outcome.local_path}")
+    if outcome.s3_uri:
+        env.out(f"  record: {outcome.s3_uri} (version {outcome.s3_version}, Object Lock)")
+    return ExitStatus.OK
+
+
 def cmd_report(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from harness.validation import verify_command
 
@@ -481,6 +538,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "drift": cmd_drift,
     "report": cmd_report,
     "protocol": cmd_protocol,
+    "deviation": cmd_deviation,
 }
 
 

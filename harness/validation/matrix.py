@@ -32,7 +32,8 @@ def coverage(risk: str, refs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """How deeply the scenarios ``refs`` cover a requirement of ``risk``, and whether that is enough."""
     distinct: dict[tuple[Any, ...], bool] = {}
     for r in refs:
-        key = (r.get("feature_file") or r.get("feature"), r.get("line"), r.get("scenario"))
+        # one key per scenario definition: the examples of an outline share its file and line
+        key = (r.get("feature_file") or r.get("feature"), r.get("line") or r.get("scenario"))
         distinct[key] = distinct.get(key, False) or NEGATIVE_TAG in (r.get("tags") or ())
     need, need_negative = COVERAGE_RULES.get(risk, (1, 0))
     negative = sum(distinct.values())
