@@ -18,6 +18,7 @@ from typing import Any
 import botocore.exceptions
 from pytest_bdd import given, parsers, scenarios, then
 
+from features.iq.security import *  # noqa: F403 - the security scenarios' steps (security.feature)
 from features.support import (
     Clients,
     as_list,

@@ -798,7 +798,8 @@ def evidence_signing_key(outputs: dict[str, Any], aws: Clients, evidence: Any) -
         k: meta.get(k) for k in ("Arn", "KeySpec", "KeyUsage", "Enabled", "KeyState", "SigningAlgorithms")
     }
     evidence.attach("DescribeKey", shown)
-    assert meta["KeySpec"] == "RSA_2048", shown
+    family, _, bits = meta["KeySpec"].partition("_")
+    assert family == "RSA" and int(bits) >= int(threshold("URS_057", "signing_key_min_bits")), shown
     assert meta["KeyUsage"] == "SIGN_VERIFY", shown
     assert meta["Enabled"] is True, shown
     return {"arn": arn, "metadata": meta}
