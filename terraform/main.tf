@@ -60,6 +60,7 @@ locals {
       validation     = "validation"
       data_scientist = "data-scientist"
       approver       = "approver"
+      pipeline       = "pipeline"
     } : k => "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/${var.name_prefix}-${n}"
   }
 
