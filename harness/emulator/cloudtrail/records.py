@@ -202,7 +202,7 @@ def record(
     who = identities.user_identity(call.access_key_id, call.region)
     account = who.get("accountId", "")
     ro = read_only(call.event_name)
-    is_data = call.signing_name == "s3" and call.event_name in selectors.S3_DATA_EVENTS
+    is_data = selectors.is_data_event(call.signing_name, call.event_name, call.protocol)
     event: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": who,
@@ -358,6 +358,11 @@ def _resources(
             bucket,
         ], named
     raw = call.raw if isinstance(call.raw, dict) else {}
+    if is_data:  # a SageMaker runtime call
+        kind, member, arn_kind = selectors.SAGEMAKER_DATA_EVENTS[call.event_name]
+        name = str(raw.get(member, ""))
+        arn = f"arn:aws:sagemaker:{call.region}:{account}:{arn_kind}/{name.lower()}"
+        return [{"accountId": account, "type": kind, "ARN": arn}], [(kind, name)]
     resources: list[dict[str, Any]] = []
     named = []
     for param, kind in _RESOURCE_PARAMS:

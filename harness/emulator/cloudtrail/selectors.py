@@ -7,7 +7,9 @@ AWS:
   needs ``IncludeManagementEvents`` (default true), a matching ``ReadWriteType`` (``All``,
   ``ReadOnly``, ``WriteOnly``) and an ``eventSource`` not in ``ExcludeManagementEventSources``; an
   S3 data event needs a ``DataResources`` entry of type ``AWS::S3::Object`` whose value is a prefix
-  of the object's ARN (``arn:aws:s3`` = every bucket, ``arn:aws:s3:::bucket/`` = one bucket).
+  of the object's ARN (``arn:aws:s3`` = every bucket, ``arn:aws:s3:::bucket/`` = one bucket);
+  SageMaker's InvokeEndpoint and feature store record calls are data events too
+  (``AWS::SageMaker::Endpoint``, ``AWS::SageMaker::FeatureGroup``).
 - ``AdvancedEventSelectors`` replace them: an event is logged when one selector matches; a
   selector matches when every field selector does; a field selector holds when each operator it
   uses holds: ``Equals``/``StartsWith``/``EndsWith`` (one of the values), ``NotEquals``/
@@ -56,6 +58,26 @@ S3_DATA_EVENTS = frozenset(
         "UploadPartCopy",
     }
 )
+
+
+#: SageMaker data-plane operations CloudTrail logs as data events: eventName -> (resources.type,
+#: request member naming the resource, ARN resource kind)
+SAGEMAKER_DATA_EVENTS = {
+    "InvokeEndpoint": ("AWS::SageMaker::Endpoint", "EndpointName", "endpoint"),
+    "InvokeEndpointAsync": ("AWS::SageMaker::Endpoint", "EndpointName", "endpoint"),
+    "InvokeEndpointWithResponseStream": ("AWS::SageMaker::Endpoint", "EndpointName", "endpoint"),
+    "PutRecord": ("AWS::SageMaker::FeatureGroup", "FeatureGroupName", "feature-group"),
+    "GetRecord": ("AWS::SageMaker::FeatureGroup", "FeatureGroupName", "feature-group"),
+    "DeleteRecord": ("AWS::SageMaker::FeatureGroup", "FeatureGroupName", "feature-group"),
+    "BatchGetRecord": ("AWS::SageMaker::FeatureGroup", "FeatureGroupName", "feature-group"),
+}
+
+
+def is_data_event(signing_name: str, event_name: str, protocol: str) -> bool:
+    """S3 object calls and the SageMaker runtimes' calls (REST) are data events; the rest management."""
+    if signing_name == "s3":
+        return event_name in S3_DATA_EVENTS
+    return signing_name == "sagemaker" and protocol.startswith("rest") and event_name in SAGEMAKER_DATA_EVENTS
 
 
 def trails(account: str) -> Iterator[Any]:
