@@ -26,6 +26,8 @@ class Environment:
     stderr: TextIO = dataclasses.field(default_factory=lambda: sys.stderr)
     environ: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(os.environ))
     layout: Layout = dataclasses.field(default_factory=layout_from_env)
+    cwd: Path = dataclasses.field(default_factory=Path.cwd)
+    """Where the user stands: relative paths on the command line are read from here."""
 
     def progress(self, message: str) -> None:
         print(f"==> {message}", file=self.stderr, flush=True)
@@ -174,12 +176,20 @@ def _parse_vars(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def var_files_from(given: list[Path] | None, cwd: Path) -> list[Path]:
+    """``--var-file`` paths resolved from where the user stands (Terraform runs inside terraform/, so a
+    relative path passed on as given would be looked up there instead)."""
+    resolved = [(f, (cwd / f).resolve()) for f in given or []]
+    missing = [str(f) for f, path in resolved if not path.is_file()]
+    if missing:
+        raise UsageError(f"--var-file {', '.join(missing)}: no such file (relative to {cwd})")
+    return [path for _, path in resolved]
+
+
 def _platform(args: argparse.Namespace, env: Environment, *, autostart: bool) -> Platform:
     # Bad input fails before anything is contacted or started.
     variables = _parse_vars(args.var)
-    missing = [str(f) for f in args.var_file or [] if not f.is_file()]
-    if missing:
-        raise UsageError(f"--var-file {', '.join(missing)}: no such file")
+    extra_var_files = var_files_from(args.var_file, env.cwd)
     name = targets.target_name(env.environ, args.target)
     target = targets.resolve(
         name,
@@ -189,8 +199,8 @@ def _platform(args: argparse.Namespace, env: Environment, *, autostart: bool) ->
         progress=env.progress,
     )
     var_files = None
-    if args.var_file:
-        var_files = [env.layout.var_file(name), *args.var_file]
+    if extra_var_files:
+        var_files = [env.layout.var_file(name), *extra_var_files]
     return Platform(
         target,
         layout=env.layout,
