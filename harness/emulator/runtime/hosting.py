@@ -34,6 +34,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ..control import free_port
 from . import state, xgboost_algorithm
 from .archives import unpack
 from .backends import LOGS, S3Error, S3Uri, get_object, log_stream_arn
@@ -51,12 +52,6 @@ def _health_interval() -> float:
     return float(os.environ.get("EMULATOR_HEALTH_INTERVAL", "1"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class HostingError(Exception):
     """Fails the endpoint (or the update) with this message as FailureReason."""
 
@@ -66,7 +61,7 @@ class Instance:
         self.variant = variant
         self.id = "i-" + secrets.token_hex(9)[:17]
         self.dir = variant.host.root / variant.name / self.id
-        self.port = _free_port()
+        self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.healthy = False
         self._idle: queue.LifoQueue[_Connection] = queue.LifoQueue()
