@@ -217,3 +217,13 @@ module "mlops" {
   alarm_topic_arn          = module.observability.sns_topic_arn
   tags                     = local.tags
 }
+
+module "featurestore" {
+  source = "../modules/featurestore"
+
+  name_prefix                    = var.name_prefix
+  data_lake_bucket_name          = module.storage.data_lake_bucket_id
+  kms_key_arn                    = module.kms.data_key_arn
+  bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
+  tags                           = local.tags
+}

@@ -149,3 +149,28 @@ output "pipeline_code_uris" {
   description = "Where the pipeline expects its processing and training code (make pipeline uploads it)."
   value       = module.mlops.pipeline_code_uris
 }
+
+output "feature_group_name" {
+  description = "Feature group of the subjects (online and offline stores)."
+  value       = module.featurestore.feature_group_name
+}
+
+output "glue_database_name" {
+  description = "Glue Data Catalog database of the offline store."
+  value       = module.featurestore.glue_database_name
+}
+
+output "glue_table_name" {
+  description = "Glue table of the offline store."
+  value       = module.featurestore.glue_table_name
+}
+
+output "athena_workgroup_name" {
+  description = "Athena workgroup for queries over the offline store (enforced, KMS-encrypted results)."
+  value       = module.featurestore.athena_workgroup_name
+}
+
+output "athena_results_s3_uri" {
+  description = "Where Athena writes query results."
+  value       = module.featurestore.athena_results_s3_uri
+}

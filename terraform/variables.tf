@@ -472,3 +472,15 @@ variable "enable_autoscaling" {
   default     = false
   nullable    = false
 }
+
+variable "athena_bytes_scanned_cutoff_per_query" {
+  description = "Athena workgroup limit on the data one query over the feature store may scan, in bytes (>= 10 MB)."
+  type        = number
+  default     = 1073741824
+  nullable    = false
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff_per_query >= 10485760
+    error_message = "athena_bytes_scanned_cutoff_per_query must be at least 10485760 (10 MB, Athena's minimum)."
+  }
+}

@@ -29,6 +29,8 @@ FIXES: dict[str, str] = {
     "ec2_security_group_rule_description": "rules referencing a group or prefix list keep their Description",
     "kms_key_usage": "a key does only what its KeyUsage allows (InvalidKeyUsageException otherwise)",
     "s3_block_public_policy": "PutBucketPolicy refuses a public policy while BlockPublicPolicy is on",
+    "sagemaker_feature_group": "feature groups as AWS: validation, online store, Glue table, Delete/List",
+    "athena_queries": "Athena runs SQL over Glue tables' S3 data (DuckDB); results where the workgroup says",
 }
 
 DISABLE_ENV = "EMULATOR_DISABLE_FIXES"

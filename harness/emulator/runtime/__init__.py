@@ -12,6 +12,7 @@ through the real SageMaker contracts (see each module's docstring):
 - ``hosting``: model server processes per variant instance, health checks and replacement;
 - ``model_server``: the stand-in for the framework container's ``serve`` (stdlib only);
 - ``invoke``: the sagemaker-runtime InvokeEndpoint route on the front router;
+- ``featurestore``: sagemaker-featurestore-runtime records, online store and the Parquet offline store;
 - ``capture``: endpoint data capture to S3; ``backends``: moto's S3 and Logs in-process;
 - ``state``: what runs, and its clean-up.
 
@@ -30,10 +31,12 @@ def install(router: Any) -> None:
     global _installed
     import atexit
 
-    from . import invoke, moto_hooks, state
+    from . import featurestore, invoke, moto_hooks, state
 
     moto_hooks.apply()
     router.mount(invoke.is_invocation, invoke.app, description="sagemaker-runtime InvokeEndpoint")
+    router.mount(featurestore.is_request, featurestore.app, description="sagemaker-featurestore-runtime")
     if not _installed:
         atexit.register(state.shutdown)
+        atexit.register(featurestore.shutdown)
         _installed = True
