@@ -14,7 +14,7 @@ export TARGET
 .DEFAULT_GOAL := help
 FEATURES     ?= 72,1,0.85
 PYTEST_JOBS  ?= 4
-.PHONY: help setup up down plan apply destroy output train pipeline monitor traffic deploy invoke scan validate verify drift bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
+.PHONY: help setup up down plan apply destroy output train features pipeline monitor traffic deploy invoke scan validate verify drift bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,8 +53,11 @@ destroy: $(VENV)/.installed ## remove every resource of the platform from TARGET
 output: $(VENV)/.installed ## print the platform's outputs as JSON
 	$(HARNESS) output
 
-train: $(VENV)/.installed ## generate data, train the dropout model, register it (model registry + lineage)
-	$(HARNESS) train
+train: $(VENV)/.installed ## generate data (SOURCE=features: an Athena query over the feature store), train, register
+	$(HARNESS) train --source $(or $(SOURCE),generator)
+
+features: $(VENV)/.installed ## ingest the synthetic subjects into the feature group; returns once in both stores
+	$(HARNESS) features ingest
 
 pipeline: $(VENV)/.installed ## run the model's SageMaker pipeline (split, train, evaluate, criterion, register PendingManualApproval)
 	$(HARNESS) pipeline

@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(p)
     p.add_argument("--rows", type=int, default=5000, help="synthetic subjects to generate (default 5000)")
     p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    p.add_argument(
+        "--source",
+        choices=("generator", "features"),
+        default="generator",
+        help="training data: the seeded generator (default) or an Athena query over the feature store",
+    )
 
     p = sub.add_parser(
         "pipeline", help="prepare data and code, run the model's SageMaker pipeline, follow it to the end"
@@ -89,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=int, default=300, help="subjects to score, one request each")
     p.add_argument("--seed", type=int, default=1001, help="generator seed")
     p.add_argument("--shift", type=float, default=0.0, help="added to every missed_visit_rate (e.g. 0.3)")
+    p = sub.add_parser(
+        "features", help="the subjects in Feature Store: ingest them, or query the offline store"
+    )
+    p.add_argument("action", choices=["ingest", "query"])
+    _add_target(p)
+    p.add_argument("--rows", type=int, default=5000, help="subjects to ingest (default 5000)")
+    p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    p.add_argument(
+        "--sql", default=None, help="query: SQL over the offline store (default: the training query)"
+    )
 
     p = sub.add_parser("deploy", help="serve the latest approved model package on the endpoint")
     _add_target(p)
@@ -279,7 +295,13 @@ def cmd_train(args: argparse.Namespace, env: Environment) -> ExitStatus:
     plat = _platform(args, env, autostart=False)
     outputs = _applied_outputs(plat)
     run = workflow.train(
-        plat.target, outputs, layout=env.layout, progress=env.progress, rows=args.rows, seed=args.seed
+        plat.target,
+        outputs,
+        layout=env.layout,
+        progress=env.progress,
+        rows=args.rows,
+        seed=args.seed,
+        source=args.source,
     )
     (plat.run_dir / "training.json").write_text(json.dumps(run.to_dict(), indent=2))
     env.out(json.dumps(run.to_dict(), indent=2))
@@ -340,6 +362,32 @@ def cmd_traffic(args: argparse.Namespace, env: Environment) -> ExitStatus:
             shift=args.shift,
             progress=env.progress,
         )
+
+
+def cmd_features(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import featurestore
+
+    if args.rows < 1:
+        raise UsageError(f"--rows must be a positive number of subjects, got {args.rows}")
+    plat = _platform(args, env, autostart=False)
+    outputs = _applied_outputs(plat)
+    if args.action == "ingest":
+        result = featurestore.ingest(
+            plat.target, outputs, rows=args.rows, seed=args.seed, progress=env.progress
+        )
+        env.out(json.dumps(result.to_dict(), indent=2))
+        env.progress(
+            f"{result.records} subjects in both stores of {result.feature_group} in {result.seconds:.1f}s"
+        )
+        return ExitStatus.OK
+    result = featurestore.run_query(plat.target, outputs, args.sql or featurestore.training_query(outputs))
+    if result.state != "SUCCEEDED":
+        raise featurestore.FeatureStoreError(f"query {result.execution_id} {result.state}: {result.reason}")
+    env.out(featurestore.format_rows(result).rstrip("\n"))
+    env.progress(
+        f"query {result.execution_id}: {len(result.rows)} rows, {result.scanned_bytes} bytes scanned, "
+        f"results in {result.output_location}"
+    )
     return ExitStatus.OK
 
 
@@ -541,6 +589,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "pipeline": cmd_pipeline,
     "monitor": cmd_monitor,
     "traffic": cmd_traffic,
+    "features": cmd_features,
     "deploy": cmd_deploy,
     "invoke": cmd_invoke,
     "scan": cmd_scan,

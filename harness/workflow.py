@@ -83,10 +83,17 @@ def prepare_data(
     """Generate the synthetic splits (if missing) and upload them with SHA-256 checksums."""
     manifest_path = data_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
-    if not manifest or manifest.get("rows") != rows or manifest.get("seed") != seed:
+    if not manifest or manifest.get("rows") != rows or manifest.get("seed") != seed or manifest.get("source"):
         progress(f"generating {rows} synthetic subjects (seed {seed}) into {data_dir}")
         dataset.write_splits(data_dir, rows, seed)
         manifest = json.loads(manifest_path.read_text())
+    return upload_splits(target, bucket, data_dir, manifest, progress=progress)
+
+
+def upload_splits(
+    target: Target, bucket: str, data_dir: Path, manifest: Mapping[str, Any], *, progress: Progress
+) -> dict[str, Any]:
+    """Upload the splits of a manifest (generated, or built from a feature store query) with checksums."""
     s3 = target.client("s3")
     uploaded: dict[str, Any] = {}
     for name, split in manifest["splits"].items():
@@ -102,7 +109,10 @@ def prepare_data(
         progress(
             f"uploaded {name}: {split['rows']} rows -> s3://{bucket}/{key} (sha256 {split['sha256'][:12]}…)"
         )
-    return {"seed": seed, "rows": rows, "splits": uploaded}
+    data = {"seed": manifest.get("seed"), "rows": manifest["rows"], "splits": uploaded}
+    if manifest.get("source"):
+        data["source"] = manifest["source"]
+    return data
 
 
 # -- training ------------------------------------------------------------------------------------
@@ -345,9 +355,23 @@ def register_model(
             "auc_threshold": str(threshold),
             "artifact_sha256": artifact_sha256,
             "train_sha256": data["splits"]["train"]["sha256"],
+            **_source_metadata(data),
         },
     )
     return response["ModelPackageArn"], approval
+
+
+def _source_metadata(data: Mapping[str, Any]) -> dict[str, str]:
+    """Where the training data came from, for the model package (feature group and Athena query)."""
+    source = data.get("source")
+    if not source:
+        return {"dataset_source": "generator"}
+    return {
+        "dataset_source": "athena",
+        "feature_group": str(source["feature_group"]),
+        "query_execution_id": str(source["query_execution_id"]),
+        "query_result_sha256": str(source["result_sha256"]),
+    }
 
 
 def record_lineage(target: Target, run: TrainingRun) -> None:
@@ -387,10 +411,12 @@ def train(
     seed: int = 42,
     hyperparameters: Mapping[str, str] | None = None,
     job_name: str | None = None,
+    source: str = "generator",
 ) -> TrainingRun:
-    """Generate and upload data, train, check the holdout AUC, register the model, record lineage."""
+    """Generate (or, with ``source="features"``, query the feature store for) and upload data, train,
+    check the holdout AUC, register the model, record lineage."""
     with aws_errors(target, doing="training"):
-        return _train(target, outputs, layout, progress, rows, seed, hyperparameters, job_name)
+        return _train(target, outputs, layout, progress, rows, seed, hyperparameters, job_name, source)
 
 
 def _train(
@@ -402,10 +428,22 @@ def _train(
     seed: int,
     hyperparameters: Mapping[str, str] | None,
     job_name: str | None,
+    source: str = "generator",
 ) -> TrainingRun:
     start = time.monotonic()
     bucket = outputs["data_lake_bucket"]
-    data = prepare_data(target, bucket, layout.cache_dir / "data", rows=rows, seed=seed, progress=progress)
+    if source == "features":
+        from harness import featurestore
+
+        data_dir = layout.cache_dir / "data-features"
+        manifest, _ = featurestore.training_dataset(target, outputs, data_dir, progress=progress)
+        data = upload_splits(target, bucket, data_dir, manifest, progress=progress)
+    elif source == "generator":
+        data = prepare_data(
+            target, bucket, layout.cache_dir / "data", rows=rows, seed=seed, progress=progress
+        )
+    else:
+        raise WorkflowError(f"unknown training data source {source!r} (generator or features)")
     code_uri, _ = upload_code(target, bucket, progress)
     name = job_name or f"dropout-model-train-{_utc_stamp()}"
     request = training_job_request(
