@@ -297,6 +297,13 @@ def read_back_online(
     assert got == by_id, {"missing": sorted(set(by_id) - set(got)), "errors": answer.get("Errors")}
 
 
+@given("the new subjects have reached the offline store")
+def subjects_offline(
+    new_subjects: dict[str, Any], outputs: dict[str, Any], target: targets.Target, evidence: Any
+) -> None:
+    offline_count(new_subjects, new_subjects["count"], outputs, target, evidence)
+
+
 @then(parsers.parse("an Athena count of the new subjects in the offline store equals {count:d} in time"))
 def offline_count(
     new_subjects: dict[str, Any], count: int, outputs: dict[str, Any], target: targets.Target, evidence: Any

@@ -80,15 +80,26 @@ def subject_records(
     return records
 
 
-def put_records(target: Target, group: str, records: Sequence[list[dict]], *, workers: int = 8) -> None:
+def put_records(
+    target: Target,
+    group: str,
+    records: Sequence[list[dict]],
+    *,
+    workers: int = 8,
+    progress: Progress | None = None,
+) -> None:
     """PutRecord each record (a few at a time); the first refusal stops the ingestion with its reason."""
     runtime = target.client("sagemaker-featurestore-runtime")
+    step = max(1, len(records) // 10)
     with (
         aws_errors(target, doing=f"putting records into feature group {group}"),
         ThreadPoolExecutor(workers) as pool,
     ):
-        for future in [pool.submit(runtime.put_record, FeatureGroupName=group, Record=r) for r in records]:
+        futures = [pool.submit(runtime.put_record, FeatureGroupName=group, Record=r) for r in records]
+        for done, future in enumerate(futures, start=1):
             future.result()
+            if progress and (done % step == 0 or done == len(futures)):
+                progress(f"  put {done}/{len(futures)} records")
 
 
 def online_count(target: Target, group: str, identifiers: Sequence[str]) -> int:
@@ -195,7 +206,7 @@ def ingest(
     records = subject_records(rows, seed)
     identifiers = [r[0]["ValueAsString"] for r in records]
     progress(f"putting {len(records)} subjects (seed {seed}) into feature group {group}")
-    put_records(target, group, records)
+    put_records(target, group, records, progress=progress)
     progress(f"  put {len(records)} records in {time.monotonic() - start:.1f}s; waiting for both stores")
     deadline = time.monotonic() + timeout
     online = offline = 0

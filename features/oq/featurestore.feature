@@ -39,6 +39,7 @@ Feature: Feature Store and Athena operate as intended
   @URS_095
   Scenario: Training data built from an Athena query over the offline store is hashed for the lineage
     Given 25 new subjects put into the subjects' feature group
+    And the new subjects have reached the offline store
     When the training dataset of the new subjects is built from the Athena training query
     Then the dataset records the feature group, the query execution and the SHA-256 of its result object
     And the recorded SHA-256 equals that of the result object in the data lake
