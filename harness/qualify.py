@@ -701,6 +701,7 @@ def live_lineage(target: targets.Target, outputs: dict[str, Any]) -> tuple[dict[
                 }
             )
     lineage["dataset"] = datasets
+    lineage["source"] = _dataset_source(target, (package or {}).get("CustomerMetadataProperties", {}))
     lineage["training_job"] = {
         "name": job.get("TrainingJobName"),
         "status": job.get("TrainingJobStatus"),
@@ -716,6 +717,30 @@ def live_lineage(target: targets.Target, outputs: dict[str, Any]) -> tuple[dict[
     lineage["endpoint_config"] = {"name": cfg["EndpointConfigName"], "kms_key": cfg.get("KmsKeyId")}
     lineage["endpoint"] = {"name": endpoint, "status": ep["EndpointStatus"], "arn": ep["EndpointArn"]}
     return lineage, artifact
+
+
+def _dataset_source(target: targets.Target, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Where the training data came from, read live: the generator, or feature group -> Athena query."""
+    if metadata.get("dataset_source") != "athena":
+        return {"kind": metadata.get("dataset_source", "generator")}
+    execution = target.client("athena").get_query_execution(QueryExecutionId=metadata["query_execution_id"])
+    execution = execution["QueryExecution"]
+    result_uri = execution.get("ResultConfiguration", {}).get("OutputLocation", "")
+    result_sha = hashlib.sha256(workflow.download(target, result_uri)).hexdigest() if result_uri else None
+    group = target.client("sagemaker").describe_feature_group(FeatureGroupName=metadata["feature_group"])
+    return {
+        "kind": "athena",
+        "feature_group": {"name": group["FeatureGroupName"], "arn": group["FeatureGroupArn"]},
+        "query_execution": {
+            "id": execution["QueryExecutionId"],
+            "state": execution["Status"]["State"],
+            "query": execution["Query"],
+            "workgroup": execution.get("WorkGroup"),
+            "result_uri": result_uri,
+            "result_sha256": result_sha,
+            "recorded_sha256": metadata.get("query_result_sha256"),
+        },
+    }
 
 
 def model_metrics(
