@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import EmulatorError
+from .ports import free_port as free_port  # re-exported: control.free_port is the public name
 from .router import HEALTH_PATH
 from .server import CA_CERT, HOST
 
@@ -76,13 +77,6 @@ class EmulatorStatus:
 
 def default_port() -> int:
     return int(os.environ.get("EMULATOR_PORT", DEFAULT_PORT))
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def _read_info(state_dir: Path) -> tuple[int | None, int | None]:

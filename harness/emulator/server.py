@@ -34,9 +34,9 @@ from urllib.parse import unquote
 import trustme
 from werkzeug.serving import ThreadedWSGIServer
 
+from .ports import HOST
 from .router import Router
 
-HOST = "127.0.0.1"
 TLS_HANDSHAKE = 0x16
 PEEK_TIMEOUT = 10.0
 MAX_LINE = 65536

@@ -34,7 +34,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ..control import free_port
+from ..ports import free_port
 from . import state, xgboost_algorithm
 from .archives import unpack
 from .backends import LOGS, S3Error, S3Uri, get_object, log_stream_arn
