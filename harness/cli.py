@@ -165,6 +165,29 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--target", choices=targets.TARGETS, default=None, help="where an s3:// package lives"
     )
+    verify.add_argument(
+        "--approvals-key", type=Path, default=None, help="trusted public key of people's signatures (PEM)"
+    )
+
+    p = sub.add_parser("sign", help="sign an evidence package as a person (reviewed or approved)")
+    p.add_argument(
+        "package", help="evidence folder (e.g. .run/evidence/latest) or s3://bucket/evidence/<run-id>/"
+    )
+    p.add_argument(
+        "--meaning", required=True, choices=["reviewed", "approved"], help="what the signature means"
+    )
+    p.add_argument("--name", required=True, help='the signer\'s printed name, e.g. "Jane Doe"')
+    p.add_argument("--reason", default=None, help="why (shown with the signature)")
+    p.add_argument("--role-arn", default=None, help="assume this role first, as the person named by --name")
+    p.add_argument("--target", choices=targets.TARGETS, default=None)
+
+    model = sub.add_parser("model", help="approve or reject a registered model version as a person")
+    model.add_argument("action", choices=["approve", "reject"])
+    model.add_argument("--version", type=int, required=True, help="model package version in the group")
+    model.add_argument("--name", required=True, help='the approver\'s printed name, e.g. "Jane Doe"')
+    model.add_argument("--reason", required=True, help="why (shown with the signature and in the registry)")
+    model.add_argument("--role-arn", default=None, help="assume this role first (default: approver_role_arn)")
+    model.add_argument("--target", choices=targets.TARGETS, default=None)
     return parser
 
 
@@ -398,7 +421,11 @@ def cmd_deploy(args: argparse.Namespace, env: Environment) -> ExitStatus:
     outputs = _applied_outputs(plat)
     package = workflow.latest_approved_package(plat.target, outputs["model_package_group_name"])
     release = workflow.write_release(env.layout, plat.target, package)
-    env.progress(f"releasing {package['ModelPackageArn']} ({release})")
+    env.progress(
+        f"deploying model version {package.get('ModelPackageVersion')} ({package['ModelPackageArn']}), "
+        f"{package['ModelApprovalStatus']}: {package.get('ApprovalDescription') or 'no approval description'}"
+    )
+    env.progress(f"release pinned in {release}")
     plat = _platform(args, env, autostart=False)  # picks up the release file
     plat.apply()
     outputs = plat.outputs()
@@ -575,8 +602,88 @@ def cmd_report(args: argparse.Namespace, env: Environment) -> ExitStatus:
         out=env.stdout,
         trusted_public_key=args.public_key,
         as_json=args.json,
+        trusted_approvals_key=args.approvals_key,
     )
     return ExitStatus(rc)
+
+
+def _signing_setup(
+    args: argparse.Namespace, env: Environment, *, purpose: str
+) -> tuple[Any, Any, dict[str, Any]]:
+    """The platform's target and outputs, and the signer's target (the role assumed as the person)."""
+    from harness import identity
+
+    identity.session_name(args.name)  # a bad name fails before anything is contacted
+    name = targets.target_name(env.environ, args.target)
+    target = targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ)
+    outputs = Platform(target, layout=env.layout).outputs()
+    role_arn = args.role_arn
+    if role_arn is None and args.command == "model":
+        role_arn = outputs.get("approver_role_arn")
+    signer = target
+    if role_arn:
+        signer = identity.assume(target, role_arn, args.name, purpose=purpose)
+        env.progress(f"acting as {args.name} through {role_arn}")
+    return target, signer, outputs
+
+
+def _approvals_key(outputs: Mapping[str, Any]) -> str:
+    key = (outputs.get("kms_key_arns") or {}).get("approvals")
+    if not key:
+        raise HarnessError(
+            "the platform has no approvals signing key (output kms_key_arns.approvals)",
+            hint="apply the platform (`make apply`): people's signatures use that key",
+        )
+    return key
+
+
+def cmd_sign(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness.validation import approvals
+
+    _, signer, outputs = _signing_setup(args, env, purpose=f"sign {args.package} as {args.meaning}")
+    outcome = approvals.sign(
+        args.package,
+        signer_target=signer,
+        meaning=args.meaning,
+        printed_name=args.name,
+        reason=args.reason,
+        key_id=_approvals_key(outputs),
+        approver_role_arn=outputs.get("approver_role_arn"),
+        s3_client=signer.client("s3"),
+        evidence_bucket=outputs.get("evidence_bucket"),
+        sheet_dir=env.layout.work_dir / "approvals",
+    )
+    env.out(f"signed: {outcome.record['manifestation']}")
+    if outcome.local_path:
+        env.out(f"  record: {outcome.local_path}")
+    if outcome.s3_uri:
+        env.out(f"  record: {outcome.s3_uri} (version {outcome.s3_version}, Object Lock)")
+    if outcome.not_archived:
+        env.progress(f"the record is kept in the package folder only: {outcome.not_archived}")
+    for path in outcome.sheet:
+        env.out(f"  approval sheet: {path}")
+    return ExitStatus.OK
+
+
+def cmd_model(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    from harness import modelapproval
+
+    meaning = "approved" if args.action == "approve" else "rejected"
+    target, signer, outputs = _signing_setup(args, env, purpose=f"{args.action} model version {args.version}")
+    outcome = modelapproval.decide(
+        target,
+        signer,
+        outputs,
+        version=args.version,
+        meaning=meaning,
+        printed_name=args.name,
+        reason=args.reason,
+        key_id=_approvals_key(outputs),
+    )
+    env.out(f"{outcome.package_arn}: {outcome.status}")
+    env.out(f"  signed: {outcome.record['manifestation']}")
+    env.out(f"  record: {outcome.s3_uri} (version {outcome.s3_version}, Object Lock)")
+    return ExitStatus.OK
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
@@ -598,6 +705,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
     "report": cmd_report,
     "protocol": cmd_protocol,
     "deviation": cmd_deviation,
+    "sign": cmd_sign,
+    "model": cmd_model,
 }
 
 

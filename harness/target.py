@@ -33,12 +33,23 @@ class Target:
     env: dict[str, str]
     endpoint_url: str | None = None
     emulator: Any = None  # harness.emulator.control.EmulatorInfo on the local target
+    #: Temporary credentials of an assumed role (``harness.identity.assume``); None: the target's own.
+    credentials: Mapping[str, str] | None = None
+    #: The person carried by an assumed session (STS SourceIdentity); GetCallerIdentity never returns it.
+    source_identity: str | None = None
 
     @property
     def is_local(self) -> bool:
         return self.name == "local"
 
     def session(self) -> boto3.Session:
+        if self.credentials:
+            return boto3.Session(
+                aws_access_key_id=self.credentials["AccessKeyId"],
+                aws_secret_access_key=self.credentials["SecretAccessKey"],
+                aws_session_token=self.credentials["SessionToken"],
+                region_name=self.region,
+            )
         if self.is_local:
             return boto3.Session(
                 aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],

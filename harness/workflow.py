@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from harness import modelapproval
 from harness.errors import HarnessError
+from harness.identity import Identity, caller
 from harness.ml import dataset, package
 from harness.ml.metrics import roc_auc
 from harness.ml.train import METRIC_DEFINITIONS
@@ -306,11 +308,14 @@ def register_model(
     metrics: Mapping[str, float],
     holdout: float,
     data: Mapping[str, Any],
+    trainer: Identity,
 ) -> tuple[str, str]:
-    """A model package in the registry group, Approved only when it meets the acceptance criterion."""
+    """A model package in the registry group: Rejected when it misses the acceptance criterion, else
+    PendingManualApproval (a person approves it: ``harness.modelapproval``). The identity that
+    started the training is recorded with it, so that it cannot approve its own model."""
     sm = target.client("sagemaker")
     threshold = auc_threshold()
-    approval = "Approved" if holdout >= threshold else "Rejected"
+    approval = "PendingManualApproval" if holdout >= threshold else "Rejected"
     bucket, _ = s3_split(artifact_url)
     metrics_doc = {
         "training_job": job_name,
@@ -356,6 +361,7 @@ def register_model(
             "artifact_sha256": artifact_sha256,
             "train_sha256": data["splits"]["train"]["sha256"],
             **_source_metadata(data),
+            **modelapproval.trainer_metadata(trainer),
         },
     )
     return response["ModelPackageArn"], approval
@@ -431,6 +437,7 @@ def _train(
     source: str = "generator",
 ) -> TrainingRun:
     start = time.monotonic()
+    trainer = caller(target)  # recorded with the version: the trainer may not approve it
     bucket = outputs["data_lake_bucket"]
     if source == "features":
         from harness import featurestore
@@ -487,11 +494,43 @@ def _train(
         metrics=metrics,
         holdout=run.holdout_auc,
         data=data,
+        trainer=trainer,
     )
-    progress(f"model package {run.model_package_arn} {run.approval}")
+    progress(f"model package {run.model_package_arn} {run.approval} (trained by {trainer.describe()})")
+    if run.approval == "PendingManualApproval":
+        run.approval = _approval_after_registration(target, outputs, run, progress)
     record_lineage(target, run)
     run.seconds = time.monotonic() - start
     return run
+
+
+def platform_environment(target: Target, outputs: Mapping[str, Any]) -> str:
+    """The platform's ``environment`` (output of the root configuration)."""
+    return str(outputs.get("environment") or ("local" if target.is_local else "unknown"))
+
+
+def _approval_after_registration(
+    target: Target, outputs: Mapping[str, Any], run: TrainingRun, progress: Progress
+) -> str:
+    """Outside ``local`` a person approves (PendingManualApproval stays); on the local target the
+    version is approved automatically through the approver role, and says so."""
+    environment = platform_environment(target, outputs)
+    if environment != "local":
+        progress(
+            f"environment {environment}: the version waits for a person's approval "
+            '(`python -m harness model approve --version N --name "..." --reason "..."`)'
+        )
+        return "PendingManualApproval"
+    sm = target.client("sagemaker")
+    version = sm.describe_model_package(ModelPackageName=run.model_package_arn)["ModelPackageVersion"]
+    modelapproval.approve_automatically(
+        target,
+        outputs,
+        version=version,
+        reason=f"local target: holdout AUC {run.holdout_auc:.3f} meets the criterion (automatic approval)",
+        progress=progress,
+    )
+    return "Approved"
 
 
 def retire_registry(target: Target, group: str, progress: Progress) -> int:

@@ -174,3 +174,8 @@ output "athena_results_s3_uri" {
   description = "Where Athena writes query results."
   value       = module.featurestore.athena_results_s3_uri
 }
+
+output "environment" {
+  description = "Environment label (local, dev, validation, prod): outside local a person approves every model version."
+  value       = var.environment
+}

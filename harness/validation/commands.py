@@ -22,17 +22,24 @@ def verify_command(
     out: TextIO,
     trusted_public_key: str | Path | None = None,
     as_json: bool = False,
+    trusted_approvals_key: str | Path | None = None,
 ) -> ExitStatus:
     """``harness report verify <folder|s3-uri>``: OK when the package verifies, ERROR with every problem
-    named (altered, missing, extra files, bad signature, untrusted key). A folder that does not exist
-    raises :class:`UsageError`, an unreadable package :class:`EvidenceError` (the CLI maps both)."""
+    named (altered, missing, extra files, bad signature, untrusted key, an invalid or misplaced person's
+    signature). A folder that does not exist raises :class:`UsageError`, an unreadable package
+    :class:`EvidenceError` (the CLI maps both). Prints the chain: executed, reviewed, approved."""
+    from harness.validation.approvals import chain_lines
+
     trusted = Path(trusted_public_key).read_bytes() if trusted_public_key else None
+    trusted_approvals = Path(trusted_approvals_key).read_bytes() if trusted_approvals_key else None
     if not target_arg.startswith("s3://") and not Path(target_arg).is_dir():
         raise UsageError(
             f"{target_arg}: no such evidence folder", hint="name a run folder or an s3:// prefix"
         )
     client = s3_client_factory("s3") if target_arg.startswith("s3://") and s3_client_factory else None
-    result = package.verify(target_arg, s3_client=client, trusted_public_key=trusted)
+    result = package.verify(
+        target_arg, s3_client=client, trusted_public_key=trusted, trusted_approvals_key=trusted_approvals
+    )
     if as_json:
         print(json.dumps(result.to_dict(), indent=2), file=out)
     else:
@@ -44,6 +51,10 @@ def verify_command(
         print(f"  signature: {'valid' if result.signature_valid else 'INVALID'}", file=out)
         if result.key_trusted is not None:
             print(f"  trusted key: {'yes' if result.key_trusted else 'NO'}", file=out)
+        if result.approvals is not None:
+            print("  signatures (chain):", file=out)
+            for line in chain_lines(result.approvals):
+                print(f"    {line}", file=out)
         for problem in result.all_problems():
             print(f"  - {problem}", file=out)
     return ExitStatus.OK if result.ok else ExitStatus.ERROR

@@ -32,14 +32,17 @@ def harness_version() -> str:
 
 
 def caller_identity(client_factory: ClientFactory | None) -> dict[str, Any]:
-    """``sts:GetCallerIdentity`` as ``{account, arn, user_id}``; a failure is recorded, not raised."""
+    """``sts:GetCallerIdentity`` as ``harness.identity.Identity`` fields (arn, account, user_id,
+    session_name, source_identity); a failure is recorded, not raised."""
+    from harness.identity import from_sts
+
     if client_factory is None:
         return {"account": None, "arn": None, "user_id": None, "error": "no client factory given"}
     try:
         ident = client_factory("sts").get_caller_identity()
     except Exception as exc:
         return {"account": None, "arn": None, "user_id": None, "error": f"{type(exc).__name__}: {exc}"}
-    return {"account": ident.get("Account"), "arn": ident.get("Arn"), "user_id": ident.get("UserId")}
+    return from_sts(ident).to_dict()
 
 
 def _git(repo: Path, *args: str) -> str | None:
@@ -135,9 +138,13 @@ def collect_context(
     finished: str | None = None,
     environ: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
+    executor: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``context`` block of the report (also written as ``context.json``).
 
+    ``executor`` is the STS identity that started the run (``harness.identity.caller(...).to_dict()``,
+    which knows a session's source identity); default: the caller of ``client_factory``. Separation
+    of duties in ``harness sign`` compares signers with it.
     ``terraform_version`` is the parsed ``terraform version -json`` (from the Terraform adapter);
     ``state_serial`` the ``serial`` of the state the suites ran against; ``started``/``finished`` ISO
     timestamps of the run (``finished`` defaults to now).
@@ -149,6 +156,7 @@ def collect_context(
         "region": region,
         "account": identity.get("account"),
         "caller": identity,
+        "executor": dict(executor) if executor else identity,
         "operator": operator(environ),
         "started": started,
         "finished": finished or iso(utc_now()),

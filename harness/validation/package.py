@@ -53,6 +53,9 @@ SIGNING_ALGORITHM = "RSASSA_PSS_SHA_256"
 #: Files beside the manifest, not in it: its signature, and the receipt written after sealing
 #: (:mod:`harness.validation.receipt`, checked on its own).
 EXCLUDED = frozenset({MANIFEST, SIGNATURE, "receipt.json", "receipt.sig"})
+#: People's signatures of a sealed package (``harness.validation.approvals``): linked to the manifest by
+#: its hash, never part of it (they come after the seal).
+APPROVALS_DIR = "approvals"
 _CHUNK = 1 << 20
 
 
@@ -95,8 +98,14 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def sealed(rel: str) -> bool:
+    """Whether a package path is covered by the manifest (not the seal itself, not an approval)."""
+    return rel not in EXCLUDED and not rel.startswith(APPROVALS_DIR + "/")
+
+
 def package_files(folder: str | Path) -> list[str]:
-    """Relative POSIX paths of every file under ``folder`` (manifest and signature excluded), sorted.
+    """Relative POSIX paths of every file the manifest covers under ``folder``, sorted (manifest,
+    signature and ``approvals/`` excluded).
 
     A symlink inside a package is refused: its target is not part of what is hashed.
     """
@@ -112,7 +121,7 @@ def package_files(folder: str | Path) -> list[str]:
         for name in filenames:
             path = base / name
             rel = path.relative_to(folder).as_posix()
-            if rel in EXCLUDED:
+            if not sealed(rel):
                 continue
             if path.is_symlink():
                 raise PackageError(f"{rel}: symlinks are not allowed in a package")
@@ -165,12 +174,12 @@ def public_key_fingerprint(pem_or_der: bytes) -> str:
     """SHA-256 of the key's DER SubjectPublicKeyInfo (what ``kms:GetPublicKey`` returns)."""
     from cryptography.hazmat.primitives import serialization
 
-    key = _load_public_key(pem_or_der)
+    key = load_public_key(pem_or_der)
     der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(der).hexdigest()
 
 
-def _load_public_key(data: bytes) -> Any:
+def load_public_key(data: bytes) -> Any:
     from cryptography.hazmat.primitives import serialization
 
     if b"-----BEGIN" in data:
@@ -192,16 +201,20 @@ class SignResult:
         return {**dataclasses.asdict(self), "folder": str(self.folder)}
 
 
-def sign_package(
-    folder: str | Path, *, kms_client: Any, key_id: str, run_id: str | None = None
-) -> SignResult:
-    """Write ``public_key.pem``, ``manifest.json`` and ``manifest.sig`` into ``folder`` (see module doc)."""
+@dataclasses.dataclass(frozen=True)
+class SigningKey:
+    """A KMS signing key as a verifier needs it: its ARN and public half."""
+
+    key_arn: str
+    public_key_pem: bytes
+    public_key_sha256: str
+
+
+def kms_signing_key(kms_client: Any, key_id: str) -> SigningKey:
+    """The key's ARN and public key (``kms:GetPublicKey``); refuses a key that cannot sign RSASSA-PSS."""
     from botocore.exceptions import BotoCoreError, ClientError
     from cryptography.hazmat.primitives import serialization
 
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise PackageError(f"{folder}: no such evidence folder")
     try:
         pub = kms_client.get_public_key(KeyId=key_id)
     except (ClientError, BotoCoreError) as exc:
@@ -211,32 +224,52 @@ def sign_package(
             f"KMS key {key_id} cannot sign with {SIGNING_ALGORITHM} "
             f"(KeyUsage {pub.get('KeyUsage')}, KeySpec {pub.get('KeySpec')}); use an RSA SIGN_VERIFY key"
         )
-    key_arn = pub.get("KeyId") or key_id
-    pem = _load_public_key(pub["PublicKey"]).public_bytes(
+    pem = load_public_key(pub["PublicKey"]).public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    (folder / PUBLIC_KEY).write_bytes(pem)
+    return SigningKey(pub.get("KeyId") or key_id, pem, public_key_fingerprint(pem))
+
+
+def kms_sign(kms_client: Any, key_id: str, body: bytes, *, what: str = "the manifest") -> bytes:
+    """Sign ``body`` the way every signature of the platform is made (manifests, people's signatures):
+    ``kms:Sign(Message=sha256(body), MessageType=DIGEST, RSASSA_PSS_SHA_256)``; :func:`verify_signature`
+    checks it offline."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        signed = kms_client.sign(
+            KeyId=key_id,
+            Message=hashlib.sha256(body).digest(),
+            MessageType="DIGEST",
+            SigningAlgorithm=SIGNING_ALGORITHM,
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise PackageError(f"KMS could not sign {what} with {key_id}: {exc}") from exc
+    return signed["Signature"]
+
+
+def sign_package(
+    folder: str | Path, *, kms_client: Any, key_id: str, run_id: str | None = None
+) -> SignResult:
+    """Write ``public_key.pem``, ``manifest.json`` and ``manifest.sig`` into ``folder`` (see module doc)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PackageError(f"{folder}: no such evidence folder")
+    key = kms_signing_key(kms_client, key_id)
+    (folder / PUBLIC_KEY).write_bytes(key.public_key_pem)
     for stale in (MANIFEST, SIGNATURE):
         (folder / stale).unlink(missing_ok=True)
     manifest = build_manifest(
-        folder, run_id=run_id or folder.name, key_id=key_arn, public_key_sha256=public_key_fingerprint(pem)
+        folder, run_id=run_id or folder.name, key_id=key.key_arn, public_key_sha256=key.public_key_sha256
     )
     body = manifest_bytes(manifest)
-    digest = hashlib.sha256(body).digest()
-    try:
-        signed = kms_client.sign(
-            KeyId=key_id, Message=digest, MessageType="DIGEST", SigningAlgorithm=SIGNING_ALGORITHM
-        )
-    except (ClientError, BotoCoreError) as exc:
-        raise PackageError(f"KMS could not sign the manifest with {key_id}: {exc}") from exc
+    signature = kms_sign(kms_client, key_id, body)
     (folder / MANIFEST).write_bytes(body)
-    (folder / SIGNATURE).write_text(
-        base64.b64encode(signed["Signature"]).decode("ascii") + "\n", encoding="ascii"
-    )
+    (folder / SIGNATURE).write_text(base64.b64encode(signature).decode("ascii") + "\n", encoding="ascii")
     return SignResult(
         folder=folder,
         run_id=manifest["run_id"],
-        key_id=key_arn,
+        key_id=key.key_arn,
         algorithm=SIGNING_ALGORITHM,
         manifest_sha256=hashlib.sha256(body).hexdigest(),
         files=len(manifest["files"]),
@@ -263,6 +296,8 @@ class VerifyResult:
     public_key_sha256: str | None = None
     key_trusted: bool | None = None
     problems: list[str] = dataclasses.field(default_factory=list)
+    #: People's signatures and the chain (``harness.validation.approvals.check``).
+    approvals: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -287,7 +322,7 @@ class VerifyResult:
         return {**dataclasses.asdict(self), "ok": self.ok}
 
 
-def _verify_signature(body: bytes, signature: bytes, public_key: Any) -> bool:
+def verify_signature(body: bytes, signature: bytes, public_key: Any) -> bool:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
@@ -312,7 +347,11 @@ def _read_signature(path: Path) -> bytes:
 
 
 def verify_folder(
-    folder: str | Path, *, trusted_public_key: bytes | None = None, location: str | None = None
+    folder: str | Path,
+    *,
+    trusted_public_key: bytes | None = None,
+    location: str | None = None,
+    trusted_approvals_key: bytes | None = None,
 ) -> VerifyResult:
     folder = Path(folder)
     result = VerifyResult(location=location or str(folder))
@@ -345,7 +384,7 @@ def verify_folder(
         present = {
             p.relative_to(folder).as_posix()
             for p in folder.rglob("*")
-            if p.is_file() and not p.is_symlink() and p.relative_to(folder).as_posix() not in EXCLUDED
+            if p.is_file() and not p.is_symlink() and sealed(p.relative_to(folder).as_posix())
         }
     for rel, entry in sorted(entries.items()):
         path = folder / rel
@@ -371,9 +410,9 @@ def verify_folder(
     if result.signature_valid is None:
         try:
             key_bytes = key_path.read_bytes()
-            public_key = _load_public_key(key_bytes)
+            public_key = load_public_key(key_bytes)
             result.public_key_sha256 = public_key_fingerprint(key_bytes)
-            result.signature_valid = _verify_signature(body, _read_signature(sig_path), public_key)
+            result.signature_valid = verify_signature(body, _read_signature(sig_path), public_key)
         except (ValueError, PackageError) as exc:
             result.signature_valid = False
             result.problems.append(f"{PUBLIC_KEY}: cannot be used ({exc})")
@@ -398,6 +437,9 @@ def verify_folder(
                     f"{PUBLIC_KEY}: not the trusted key "
                     f"(package {result.public_key_sha256}, trusted {trusted})"
                 )
+    from harness.validation import approvals  # approvals builds on this module
+
+    approvals.check(folder, result, trusted_public_key=trusted_approvals_key)
     return result
 
 
@@ -442,6 +484,7 @@ def verify(
     *,
     s3_client: Any = None,
     trusted_public_key: bytes | None = None,
+    trusted_approvals_key: bytes | None = None,
 ) -> VerifyResult:
     """Verify a package folder, or an ``s3://bucket/prefix/<run-id>/`` copy (downloaded with
     ``s3_client`` into a temporary folder first). Never raises for a defect in the package: every
@@ -455,8 +498,15 @@ def verify(
                 folder = download_package(text, tmp, s3_client=s3_client)
             except PackageError as exc:
                 return VerifyResult(location=text, problems=[str(exc)])
-            return verify_folder(folder, trusted_public_key=trusted_public_key, location=text)
-    return verify_folder(Path(target), trusted_public_key=trusted_public_key)
+            return verify_folder(
+                folder,
+                trusted_public_key=trusted_public_key,
+                location=text,
+                trusted_approvals_key=trusted_approvals_key,
+            )
+    return verify_folder(
+        Path(target), trusted_public_key=trusted_public_key, trusted_approvals_key=trusted_approvals_key
+    )
 
 
 # ----------------------------------------------------------------------------------------- archive

@@ -23,6 +23,8 @@ FIXES: dict[str, str] = {
     "s3_logging_permissions": "PutBucketLogging accepts target-bucket policies with Resource/Action lists",
     "ec2_flow_log_destination": "flow logs to a log group ARN deliver (status SUCCESS, LogGroupName)",
     "sts_caller_identity": "GetCallerIdentity gives an IAM user an iam ARN (not arn:aws:sts::...:user/moto)",
+    "sagemaker_model_package_update": "UpdateModelPackage keeps the fields it is not given (metadata merged)",
+    "sts_source_identity": "AssumeRole returns and keeps SourceIdentity; validates it and RoleSessionName",
     "s3_object_lock_configuration": "Object Lock default retention can change while the bucket holds objects",
     "sagemaker_runtime_endpoint": "InvokeEndpoint on an unknown endpoint: ValidationError, not canned data",
     "kms_rotation_period": "EnableKeyRotation keeps RotationPeriodInDays; GetKeyRotationStatus returns it",
