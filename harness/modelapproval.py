@@ -56,9 +56,10 @@ def trainer_of(description: Mapping[str, Any]) -> Identity | None:
     if not meta.get(TRAINED_BY):
         return None
     arn = meta[TRAINED_BY]
+    parts = arn.split(":")
     return Identity(
         arn=arn,
-        account=meta.get(TRAINED_BY_ACCOUNT),
+        account=meta.get(TRAINED_BY_ACCOUNT) or (parts[4] if len(parts) > 5 else None),
         user_id=None,
         session_name=arn.rsplit("/", 1)[-1] if ":assumed-role/" in arn else None,
         source_identity=meta.get(TRAINED_BY_SOURCE_IDENTITY),
@@ -76,6 +77,25 @@ def find_version(sm: Any, group: str, version: int) -> dict[str, Any]:
         f"model package group {group} has no version {version}",
         hint=f"list the versions: aws sagemaker list-model-packages --model-package-group-name {group}",
     )
+
+
+def _artifact_sha256(target: Target, url: str | None) -> str:
+    """SHA-256 of the version's model artifact (pipeline versions do not record it)."""
+    import hashlib
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if not url or not url.startswith("s3://"):
+        raise ModelApprovalError(f"the version has no S3 model artifact to sign ({url!r})")
+    bucket, _, key = url[5:].partition("/")
+    digest = hashlib.sha256()
+    try:
+        body = target.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        for chunk in iter(lambda: body.read(1 << 20), b""):
+            digest.update(chunk)
+    except (ClientError, BotoCoreError) as exc:
+        raise ModelApprovalError(f"cannot read the model artifact {url} to sign its SHA-256: {exc}") from exc
+    return digest.hexdigest()
 
 
 @dataclasses.dataclass
@@ -142,16 +162,18 @@ def decide(
         raise ModelApprovalError(f"version {version} is {status} already")
     meta = desc.get("CustomerMetadataProperties") or {}
     container = (desc.get("InferenceSpecification") or {}).get("Containers", [{}])[0]
+    artifact_sha, source = meta.get("artifact_sha256"), "recorded at registration"
+    if not artifact_sha:
+        artifact_sha, source = _artifact_sha256(target, container.get("ModelDataUrl")), "computed when signed"
     subject = signatures.subject(
         MODEL,
         desc["ModelPackageArn"],
-        meta.get("artifact_sha256") or "",
+        artifact_sha,
         version=version,
         group=group,
         model_data_url=container.get("ModelDataUrl"),
+        sha256_of="the model artifact (model.tar.gz), " + source,
     )
-    if not subject["sha256"]:
-        raise ModelApprovalError(f"version {version} records no artifact_sha256 to sign")
     record = signatures.new_record(
         subject=subject,
         meaning=meaning,

@@ -136,7 +136,12 @@ class Approvals:
                 "file": CONTEXT,
             }
         ]
-        for c in sorted(self.checks, key=lambda c: str(c.record.get("signed_at"))):
+        # Times have one-second resolution: within a second, a review precedes an approval (SOD-4).
+        rank = {"reviewed": 0, "resolved": 1, "approved": 2, "rejected": 2}
+        for c in sorted(
+            self.checks,
+            key=lambda c: (str(c.record.get("signed_at")), rank.get(str(c.record.get("meaning")), 3)),
+        ):
             rec = c.record
             subject = rec.get("subject") or {}
             meaning = rec.get("meaning")

@@ -39,9 +39,8 @@ def write_receipt(
     key_id: str,
 ) -> dict[str, Any]:
     """Write and sign ``receipt.json`` for the sealed package in ``folder``; returns the receipt."""
-    from botocore.exceptions import BotoCoreError, ClientError
 
-    from harness.validation.package import MANIFEST, SIGNING_ALGORITHM
+    from harness.validation.package import MANIFEST, SIGNING_ALGORITHM, kms_sign
 
     folder = Path(folder)
     manifest = folder / MANIFEST
@@ -58,23 +57,15 @@ def write_receipt(
         "signing": {"key_id": key_id, "algorithm": SIGNING_ALGORITHM, "message": "sha256 of receipt.json"},
     }
     body = receipt_bytes(receipt)
-    try:
-        signed = kms_client.sign(
-            KeyId=key_id,
-            Message=hashlib.sha256(body).digest(),
-            MessageType="DIGEST",
-            SigningAlgorithm=SIGNING_ALGORITHM,
-        )
-    except (ClientError, BotoCoreError) as exc:
-        raise PackageError(f"KMS could not sign the receipt with {key_id}: {exc}") from exc
+    signature = kms_sign(kms_client, key_id, body, what="the receipt")
     (folder / RECEIPT).write_bytes(body)
-    (folder / RECEIPT_SIGNATURE).write_text(base64.b64encode(signed["Signature"]).decode("ascii") + "\n")
+    (folder / RECEIPT_SIGNATURE).write_text(base64.b64encode(signature).decode("ascii") + "\n")
     return receipt
 
 
 def check_receipt(folder: str | Path, public_key: Any) -> list[str]:
     """Problems with the receipt in ``folder`` (none when it is absent, intact and of this manifest)."""
-    from harness.validation.package import MANIFEST, _read_signature, _verify_signature
+    from harness.validation.package import MANIFEST, _read_signature, verify_signature
 
     folder = Path(folder)
     path, sig = folder / RECEIPT, folder / RECEIPT_SIGNATURE
@@ -94,7 +85,7 @@ def check_receipt(folder: str | Path, public_key: Any) -> list[str]:
         and receipt.get("manifest_sha256") != hashlib.sha256(manifest.read_bytes()).hexdigest()
     ):
         problems.append(f"{RECEIPT}: belongs to another manifest")
-    if public_key is not None and not _verify_signature(body, _read_signature(sig), public_key):
+    if public_key is not None and not verify_signature(body, _read_signature(sig), public_key):
         problems.append(f"{RECEIPT_SIGNATURE}: the signature does not match {RECEIPT}")
     return problems
 

@@ -54,12 +54,42 @@ def target(emulator: control.EmulatorInfo) -> Target:
 def platform(target: Target) -> dict[str, Any]:
     """The outputs ``harness sign`` reads from the platform, backed by real emulator resources."""
     iam, kms, s3 = target.client("iam"), target.client("kms"), target.client("s3")
-    roles = {}
-    for name in ("sig-approver", "sig-reviewer", "sig-data-scientist"):
-        roles[name] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     approvals = kms.create_key(KeySpec="RSA_3072", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
     seal = kms.create_key(KeySpec="RSA_3072", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
     bucket = "sig-evidence"
+    group_arn = f"arn:aws:sagemaker:{target.region}:{ACCOUNT}:model-package*/sig-models*"
+    # What a signer needs, no more: the approvals key, the evidence bucket, and (approver) the registry.
+    signer = [
+        {"Effect": "Allow", "Action": ["kms:Sign", "kms:GetPublicKey"], "Resource": approvals},
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"},
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+        },
+        # ListModelPackages takes no resource (AWS authorises it on "*")
+        {"Effect": "Allow", "Action": "sagemaker:ListModelPackages", "Resource": "*"},
+    ]
+    registry = ["sagemaker:DescribeModelPackage"]
+    policies = {
+        "sig-approver": [
+            *signer,
+            {"Effect": "Allow", "Action": [*registry, "sagemaker:UpdateModelPackage"], "Resource": group_arn},
+        ],
+        "sig-reviewer": [*signer, {"Effect": "Allow", "Action": registry, "Resource": group_arn}],
+        "sig-data-scientist": [
+            {"Effect": "Allow", "Action": [*registry, "sagemaker:CreateModelPackage"], "Resource": group_arn},
+            {"Effect": "Allow", "Action": "sagemaker:ListModelPackages", "Resource": "*"},
+        ],
+    }
+    roles = {}
+    for name, statements in policies.items():
+        roles[name] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="signer",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
     s3.create_bucket(
         Bucket=bucket,
         CreateBucketConfiguration={"LocationConstraint": target.region},

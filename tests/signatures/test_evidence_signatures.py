@@ -103,7 +103,12 @@ def test_executor_cannot_sign(make_package: Callable[..., Path], sign: Sign, tar
 
 
 def test_executor_through_a_role_is_still_the_executor(
-    make_package: Callable[..., Path], sign: Sign, as_person: Any, platform: dict[str, Any], tmp_path: Path
+    make_package: Callable[..., Path],
+    sign: Sign,
+    as_person: Any,
+    platform: dict[str, Any],
+    tmp_path: Path,
+    target: Target,
 ) -> None:
     """The person who ran the qualification (by source identity) cannot approve it through any role."""
     folder = make_package(archive=False)
@@ -113,8 +118,9 @@ def test_executor_through_a_role_is_still_the_executor(
     unsealed = tmp_path / "resealed"
     unsealed.mkdir()
     (unsealed / "report.json").write_text(json.dumps(report))
-    kms = as_person(platform["reviewer_role_arn"], "x.sealer").client("kms")
-    package.sign_package(unsealed, kms_client=kms, key_id=platform["kms_key_arns"]["signing"])
+    package.sign_package(
+        unsealed, kms_client=target.client("kms"), key_id=platform["kms_key_arns"]["signing"]
+    )
     with pytest.raises(SignatureRefused, match="rule SOD-1"):
         sign(unsealed, as_person(platform["approver_role_arn"], "Eve Executor"), "reviewed", "Eve Executor")
 
