@@ -151,7 +151,7 @@ def caller(target: Target) -> Identity:
             f"cannot identify the caller on target {target.name}: {exc}",
             hint="check the credentials (aws sts get-caller-identity)",
         ) from exc
-    return from_sts(response, source_identity=target.source_identity)
+    return from_sts(response, source_identity=getattr(target, "source_identity", None))
 
 
 def assume(target: Target, role_arn: str, person: str, *, purpose: str) -> Target:
