@@ -6,7 +6,7 @@ started it in the version's ``CustomerMetadataProperties`` (:func:`trainer_metad
 the session (:mod:`harness.identity`), refuses the trainer (rule SOD-1) and anyone outside the
 approver role (SOD-2), writes a signed record (:mod:`harness.validation.signatures`, subject: the
 model artifact's SHA-256) as a new Object Lock object in the evidence bucket under
-``evidence/model-approvals/<group>/v<version>/``, then sets ``ModelApprovalStatus`` with an
+``model-approvals/<group>/v<version>/``, then sets ``ModelApprovalStatus`` with an
 ``ApprovalDescription`` that names the signer and the record.
 
 On the local target ``make train`` approves its own version through the approver role
@@ -26,7 +26,7 @@ from harness.target import Target
 from harness.validation import signatures
 from harness.validation.signatures import MODEL, SignatureRefused
 
-RECORD_PREFIX = "evidence/model-approvals"
+RECORD_PREFIX = "model-approvals"
 AUTOMATIC_SIGNER = "Automatic Approval"  # the session name says it: harness-automatic, never a person
 STATUS = {"approved": "Approved", "rejected": "Rejected"}
 Progress = Callable[[str], None]

@@ -77,7 +77,7 @@ def test_approver_approves(
     assert decision.s3_uri in desc["ApprovalDescription"]
     assert desc["CustomerMetadataProperties"]["trained_by"].endswith("/Dana.Scientist")  # kept
     bucket, key = decision.s3_uri[5:].split("/", 1)
-    assert key.startswith(f"evidence/model-approvals/sig-models/v{version}/")
+    assert key.startswith(f"model-approvals/sig-models/v{version}/")
     body = target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     check = signatures.verify(body, expected={"kind": "model-package", "sha256": ARTIFACT_SHA})
     assert check.ok, check.problems
