@@ -6,7 +6,6 @@ This is where the harness decides *what* to run; ``harness.terraform`` is the on
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as _dt
 import json
 import re
@@ -16,61 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import TargetError, UsageError
+from harness.layout import REPO_ROOT as REPO_ROOT  # re-exported for callers of harness.platform
+from harness.layout import Layout as Layout
+from harness.layout import layout_from_env as layout_from_env
 from harness.statelock import state_lock
 from harness.target import Target
 from harness.terraform import ApplyResult, Plan, TerraformError, TerraformRunner, cli_config_env
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
 Progress = Callable[[str], None]
-
-
-@dataclasses.dataclass
-class Layout:
-    """Where things live on disk. ``root`` holds the code; ``work`` the state, caches and run folders
-    (the same folder for users; tests pass a temporary ``work`` to stay out of the user's folders)."""
-
-    root: Path = REPO_ROOT
-    work: Path | None = None
-
-    @property
-    def work_dir(self) -> Path:
-        return self.work or self.root
-
-    @property
-    def terraform_dir(self) -> Path:
-        return self.root / "terraform"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.work_dir / ".cache"
-
-    @property
-    def emulator_dir(self) -> Path:
-        return self.cache_dir / "emulator"
-
-    @property
-    def runs_dir(self) -> Path:
-        return self.work_dir / ".run"
-
-    def state_dir(self, target: str) -> Path:
-        return self.work_dir / "terraform" / "state" / target
-
-    def var_file(self, target: str) -> Path:
-        return self.terraform_dir / "env" / f"{target}.tfvars"
-
-    def release_file(self, target: str) -> Path:
-        """The model release the endpoint serves: written by ``deploy``, read by every plan/apply."""
-        return self.state_dir(target) / "release.tfvars.json"
-
-
-def layout_from_env(environ: Mapping[str, str] | None = None) -> Layout:
-    """The layout, with ``HARNESS_WORK_DIR`` moving state, caches and runs elsewhere (tests use it)."""
-    import os
-
-    environ = os.environ if environ is None else environ
-    work = environ.get("HARNESS_WORK_DIR")
-    return Layout(work=Path(work) if work else None)
 
 
 def declared_variables(terraform_dir: Path) -> set[str]:

@@ -24,10 +24,10 @@ import numpy as np
 from harness import modelapproval
 from harness.errors import HarnessError
 from harness.identity import Identity, caller
+from harness.layout import Layout
 from harness.ml import dataset, package
 from harness.ml.metrics import roc_auc
 from harness.ml.train import METRIC_DEFINITIONS
-from harness.platform import Layout
 from harness.target import Target, aws_errors
 
 Progress = Callable[[str], None]
@@ -291,7 +291,7 @@ def holdout_auc(booster: Any, csv_path: Path) -> float:
 
 def auc_threshold(specification: Path | None = None) -> float:
     """The holdout ROC AUC a model must reach to be Approved, read from the specification."""
-    from harness.platform import REPO_ROOT
+    from harness.layout import REPO_ROOT
     from harness.validation.requirements import load_requirements
 
     spec = load_requirements(specification or REPO_ROOT / "features" / "requirements.yaml")
