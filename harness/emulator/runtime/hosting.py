@@ -442,18 +442,18 @@ def launch(backend: Any, endpoint: Any) -> None:
         except Exception as exc:
             _fail(endpoint, f"{exc}")
             return
-        with state._lock:
+        with state.lock:
             state.pending[key] = host
         try:
             host.start()
         except Exception as exc:
             host.stop()
-            with state._lock:
+            with state.lock:
                 state.pending.pop(key, None)
             if not host.stopped_by_delete:
                 _fail(endpoint, str(exc))
             return
-        with state._lock:
+        with state.lock:
             state.pending.pop(key, None)
             if host.stopped_by_delete:
                 host.stop()
@@ -475,19 +475,19 @@ def update(backend: Any, endpoint: Any, config: dict[str, Any]) -> None:
     def run() -> None:
         try:
             host = EndpointHost(backend, endpoint.endpoint_name, config)
-            with state._lock:
+            with state.lock:
                 state.pending[key] = host
             host.start()
         except Exception as exc:
             with contextlib.suppress(Exception):
                 host.stop()
-            with state._lock:
+            with state.lock:
                 state.pending.pop(key, None)
             endpoint.failure_reason = str(exc)[:1024]
             endpoint.endpoint_status = "InService" if previous == "InService" else "Failed"
             endpoint.last_modified_time = _utcnow()
             return
-        with state._lock:
+        with state.lock:
             state.pending.pop(key, None)
             if host.stopped_by_delete:
                 host.stop()
@@ -508,7 +508,7 @@ def update(backend: Any, endpoint: Any, config: dict[str, Any]) -> None:
 
 def remove(account: str, region: str, name: str) -> None:
     key = (account, region, name)
-    with state._lock:
+    with state.lock:
         host = state.endpoints.pop(key, None)
         pending = state.pending.pop(key, None)
         for h in (host, pending):

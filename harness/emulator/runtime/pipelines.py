@@ -517,7 +517,7 @@ def launch(
     backend: Any, pipeline: Any, execution: Any, definition: dict[str, Any], params: dict
 ) -> PipelineRun:
     run = PipelineRun(backend, pipeline, execution, definition, params)
-    with state._lock:
+    with state.lock:
         state.pipeline_runs[execution.arn] = run
     run.start()
     return run

@@ -312,7 +312,7 @@ class ProcessingRun:
 
 def launch(account: str, region: str, job: Any) -> ProcessingRun:
     run = ProcessingRun(account, region, job)
-    with state._lock:
+    with state.lock:
         state.processing_runs[(account, region, run.name)] = run
     run.start()
     return run

@@ -18,7 +18,8 @@ from typing import Any
 
 from .backends import LOGS
 
-_lock = threading.RLock()
+lock = threading.RLock()
+"""Guards the registries below and the child list: hold it to read-modify-write them (re-entrant)."""
 _children: dict[int, subprocess.Popen[bytes]] = {}
 training_runs: dict[tuple[str, str, str], Any] = {}
 """(account, region, job name) -> training.TrainingRun"""
@@ -37,7 +38,7 @@ _root: Path | None = None
 def work_root() -> Path:
     """Temporary folder for job layouts and unpacked models (removed at shutdown)."""
     global _root
-    with _lock:
+    with lock:
         if _root is None:
             _root = Path(tempfile.mkdtemp(prefix="emulator-runtime-"))
         return _root
@@ -46,7 +47,7 @@ def work_root() -> Path:
 def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     """Start a child in the emulator's process group and remember it."""
     proc = subprocess.Popen(args, **kwargs)
-    with _lock:
+    with lock:
         _children[proc.pid] = proc
     return proc
 
@@ -67,12 +68,12 @@ def terminate(proc: subprocess.Popen[bytes], grace: float = 3.0) -> None:
 
 
 def forget(proc: subprocess.Popen[bytes]) -> None:
-    with _lock:
+    with lock:
         _children.pop(proc.pid, None)
 
 
 def live_children() -> list[int]:
-    with _lock:
+    with lock:
         return [pid for pid, proc in _children.items() if proc.poll() is None]
 
 
@@ -82,7 +83,7 @@ _shut = False
 def shutdown() -> None:
     """Stop every endpoint and training process, flush logs, remove temporary folders (idempotent)."""
     global _shut
-    with _lock:
+    with lock:
         if _shut:
             return
         _shut = True
@@ -96,7 +97,7 @@ def shutdown() -> None:
     for run in runs:
         with contextlib.suppress(Exception):
             run.kill()
-    with _lock:
+    with lock:
         procs = list(_children.values())
     for proc in procs:
         terminate(proc, grace=2.0)

@@ -444,7 +444,7 @@ class TrainingRun:
 
 def launch(account: str, region: str, job: Any) -> TrainingRun:
     run = TrainingRun(account, region, job)
-    with state._lock:
+    with state.lock:
         state.training_runs[(account, region, run.name)] = run
     run.start()
     return run
