@@ -85,3 +85,18 @@ def test_ecdsa_digest_verifies_offline(aws: Callable[..., Any]) -> None:
         KeyId=key_id, Message=digest, MessageType="DIGEST", SigningAlgorithm="ECDSA_SHA_256"
     )["Signature"]
     public.verify(signature, MESSAGE, ec.ECDSA(hashes.SHA256()))
+
+
+def test_a_moto_without_the_private_key_checks_is_refused_with_a_real_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not an ``assert`` (gone under ``python -O``): the fix refuses to install and says why."""
+    from moto.kms.models import KmsBackend
+
+    from harness.emulator.errors import EmulatorError
+    from harness.emulator.patches import kms_sign
+
+    monkeypatch.delattr(KmsBackend, kms_sign.MOTO_KEY_CHECKS[0])
+    with pytest.raises(EmulatorError) as refused:
+        kms_sign.apply()
+    assert kms_sign.MOTO_KEY_CHECKS[0] in str(refused.value) and "moto 5.2.5" in str(refused.value)

@@ -15,7 +15,15 @@ import base64
 import json
 from typing import Any
 
+from ..errors import EmulatorError
 from ._util import replace
+
+MOTO_KEY_CHECKS = (
+    "_KmsBackend__ensure_valid_sign_and_verify_key",
+    "_KmsBackend__ensure_valid_signing_algorithm",
+)
+"""moto's private (name-mangled) checks of a signing key and algorithm that Sign and Verify reuse, so
+that their errors stay moto's; ``apply`` refuses to install the fix when a moto lacks them."""
 
 _HASHES = {"SHA_256": "SHA256", "SHA_384": "SHA384", "SHA_512": "SHA512"}
 
@@ -88,8 +96,8 @@ def apply() -> None:
 
     def _checked_key(backend: Any, key_id: str, algorithm: str) -> Any:
         key = backend.describe_key(key_id)
-        backend._KmsBackend__ensure_valid_sign_and_verify_key(key)
-        backend._KmsBackend__ensure_valid_signing_algorithm(key, algorithm)
+        for check, arguments in zip(MOTO_KEY_CHECKS, ((key,), (key, algorithm)), strict=True):
+            getattr(backend, check)(*arguments)
         return key
 
     def sign_factory(_original: Any) -> Any:
@@ -134,6 +142,13 @@ def apply() -> None:
 
         return verify
 
-    assert hasattr(KmsBackend, "_KmsBackend__ensure_valid_sign_and_verify_key")
+    missing = [name for name in MOTO_KEY_CHECKS if not callable(getattr(KmsBackend, name, None))]
+    if missing:
+        # moto's private key checks moved or were renamed: refuse to install a fix that would fail at
+        # the first Sign call, and say which moto version this was written against.
+        raise EmulatorError(
+            f"the KMS Sign/Verify fix needs moto's {', '.join(missing)}, which this moto does not have",
+            hint="the fix was written against moto 5.2.5 (requirements.txt): adapt kms_sign.py to this moto",
+        )
     replace(KmsResponse, "sign", sign_factory)
     replace(KmsResponse, "verify", verify_factory)
