@@ -9,4 +9,5 @@ nothing heavy; pick the module you need:
 - ``train``: the training entry point (SageMaker training container contract).
 - ``inference``: the script-mode handlers ``model_fn``/``input_fn``/``predict_fn``/``output_fn``.
 - ``package``: deterministic ``sourcedir.tar.gz`` and ``model.tar.gz`` builders.
+- ``digest``: SHA-256 of a file (standard library only; the evidence code uses it too).
 """

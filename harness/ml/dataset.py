@@ -33,7 +33,6 @@ CLI: ``python -m harness.ml.dataset --out DIR --rows N --seed S`` writes ``DIR/t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -42,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .digest import sha256_file as sha256_file  # re-exported: dataset.sha256_file is used widely
 from .schema import FEATURE_NAMES, LABEL_NAME
 
 INTERCEPT = -4.2
@@ -119,15 +119,6 @@ def write_csv(path: str | Path, x: np.ndarray, y: np.ndarray) -> Path:
     text = "".join(format_row(label, row) + "\n" for label, row in zip(y, x, strict=True))
     path.write_bytes(text.encode("ascii"))
     return path
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from harness.ml.digest import sha256_file as sha256_file  # re-exported: package.sha256_file is public
 from harness.validation.errors import PackageError
 from harness.validation.recorder import iso, utc_now
 
@@ -56,7 +57,6 @@ EXCLUDED = frozenset({MANIFEST, SIGNATURE, "receipt.json", "receipt.sig"})
 #: People's signatures of a sealed package (``harness.validation.approvals``): linked to the manifest by
 #: its hash, never part of it (they come after the seal).
 APPROVALS_DIR = "approvals"
-_CHUNK = 1 << 20
 
 
 # ------------------------------------------------------------------------------------------ layout
@@ -88,14 +88,6 @@ def update_latest(root: str | Path, run_dir: str | Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------- manifest
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def sealed(rel: str) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.ml.digest import sha256_file
 from harness.validation.recorder import iso, to_jsonable, utc_now
 
 PROTOCOL_FORMAT = "harness.validation/protocol/v1"
@@ -25,10 +26,6 @@ PROTOCOL_FILE = "protocol.json"
 APPROVALS_DIR = "approvals"
 #: What a protocol consists of, relative to the repository root.
 PATTERNS = ("features/requirements.yaml", "features/**/*.feature", "features/**/*.py")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def protocol_files(root: Path) -> list[dict[str, str]]:
@@ -43,7 +40,7 @@ def protocol_files(root: Path) -> list[dict[str, str]]:
         kind = (
             "specification" if rel.endswith(".yaml") else "feature" if rel.endswith(".feature") else "steps"
         )
-        out.append({"path": rel, "kind": kind, "sha256": _sha256(found[rel])})
+        out.append({"path": rel, "kind": kind, "sha256": sha256_file(found[rel])})
     return out
 
 
