@@ -6,6 +6,7 @@ Every attempt becomes an ``attempt`` fixture: ``{"call", "refused", "error": {Co
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -395,3 +396,146 @@ def shorten_refused(probe: dict[str, Any], aws: Clients, evidence: Any) -> None:
     evidence.attach("GetObjectRetention (after)", trim(after))
     refused_with(attempt, "AccessDenied", evidence)
     assert after["Retention"]["RetainUntilDate"] == retention["RetainUntilDate"], after
+
+
+# ------------------------------------------------------------------------------------------- personas
+
+
+@given(parsers.parse("a session of the {persona} persona"), target_fixture="persona_session")
+def persona_session(persona: str, outputs: dict[str, Any], target: targets.Target) -> Any:
+    from features import personas
+
+    role_arn = outputs.get(personas.PERSONA_OUTPUTS[persona])
+    assert role_arn, f"the platform has no {persona} role (output {personas.PERSONA_OUTPUTS[persona]})"
+    return personas.assume(target, role_arn, "oq-negative", purpose=f"negative test as the {persona}")
+
+
+def _persona_attempt(
+    call: str, fn: Callable[[], Any], undo: Callable[[], Any] | None = None
+) -> dict[str, Any]:
+    """A call as the persona; when IAM wrongly lets it through, ``undo`` removes what it made."""
+    attempt = _attempt(call, fn)
+    if not attempt["refused"] and undo is not None:
+        with contextlib.suppress(botocore.exceptions.ClientError):
+            undo()
+        attempt["undone"] = True
+    return attempt
+
+
+@when(
+    parsers.parse("the persona requests the platform's training job without its {guard}"),
+    target_fixture="attempt",
+)
+def persona_training(
+    persona_session: Any, guard: str, outputs: dict[str, Any], target: targets.Target
+) -> Any:
+    from features import personas
+
+    request = personas.training_request(outputs, omit=guard)
+    name = request["TrainingJobName"]
+    return _persona_attempt(
+        f"CreateTrainingJob without {guard}",
+        lambda: persona_session.client("sagemaker").create_training_job(**request),
+        lambda: target.client("sagemaker").stop_training_job(TrainingJobName=name),
+    )
+
+
+def _served_model(outputs: dict[str, Any], aws: Clients) -> dict[str, Any]:
+    endpoint = aws("sagemaker").describe_endpoint(EndpointName=outputs["endpoint_name"])
+    config = aws("sagemaker").describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    return {
+        "config": config,
+        "model": aws("sagemaker").describe_model(ModelName=config["ProductionVariants"][0]["ModelName"]),
+    }
+
+
+@when(
+    "the persona creates a model of the served artifact without network isolation", target_fixture="attempt"
+)
+def persona_model(persona_session: Any, outputs: dict[str, Any], aws: Clients) -> Any:
+    served = _served_model(outputs, aws)["model"]
+    name = f"oq-negative-model-{uuid.uuid4().hex[:8]}"
+    request = {
+        "ModelName": name,
+        "PrimaryContainer": {
+            k: served["PrimaryContainer"][k]
+            for k in ("Image", "ModelDataUrl", "Environment")
+            if k in served["PrimaryContainer"]
+        },
+        "ExecutionRoleArn": served["ExecutionRoleArn"],
+        "VpcConfig": served["VpcConfig"],
+        "EnableNetworkIsolation": False,
+    }
+    return _persona_attempt(
+        "CreateModel without network isolation",
+        lambda: persona_session.client("sagemaker").create_model(**request),
+        lambda: aws("sagemaker").delete_model(ModelName=name),
+    )
+
+
+@when(
+    "the persona creates an endpoint configuration of the served model without a KMS key",
+    target_fixture="attempt",
+)
+def persona_endpoint_config(persona_session: Any, outputs: dict[str, Any], aws: Clients) -> Any:
+    config = _served_model(outputs, aws)["config"]
+    name = f"oq-negative-config-{uuid.uuid4().hex[:8]}"
+    variant = {
+        k: v
+        for k, v in config["ProductionVariants"][0].items()
+        if k in ("VariantName", "ModelName", "InitialInstanceCount", "InstanceType", "InitialVariantWeight")
+    }
+    return _persona_attempt(
+        "CreateEndpointConfig without KmsKeyId",
+        lambda: persona_session.client("sagemaker").create_endpoint_config(
+            EndpointConfigName=name, ProductionVariants=[variant]
+        ),
+        lambda: aws("sagemaker").delete_endpoint_config(EndpointConfigName=name),
+    )
+
+
+@when(parsers.parse("the persona asks the KMS key for {purpose} to encrypt data"), target_fixture="attempt")
+def persona_encrypt(persona_session: Any, purpose: str, key_arn_for: Callable[[str], str]) -> Any:
+    key = key_arn_for(purpose)
+    return _persona_attempt(
+        f"Encrypt with the KMS key for {purpose}",
+        lambda: persona_session.client("kms").encrypt(KeyId=key, Plaintext=b"qualification"),
+    )
+
+
+@when(
+    parsers.parse("the persona sets the retention of the training jobs log group to {days:d} day"),
+    target_fixture="attempt",
+)
+def persona_retention(persona_session: Any, days: int, aws: Clients) -> Any:
+    group = "/aws/sagemaker/TrainingJobs"
+    before = aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"][0].get("retentionInDays")
+    attempt = _persona_attempt(
+        f"PutRetentionPolicy {days} day",
+        lambda: persona_session.client("logs").put_retention_policy(logGroupName=group, retentionInDays=days),
+        lambda: aws("logs").put_retention_policy(logGroupName=group, retentionInDays=before),
+    )
+    attempt["log_group"] = group
+    return attempt
+
+
+@then("the persona is refused as access denied")
+def persona_refused(attempt: dict[str, Any], evidence: Any) -> None:
+    from features import personas
+
+    evidence.attach(attempt["call"], attempt)
+    assert attempt["refused"], f"{attempt['call']} was let through (and undone): {attempt.get('answer')}"
+    assert attempt["error"].get("Code") in personas.DENIED, attempt["error"]
+
+
+@then("the log group still retains events for at least the days the specification sets")
+def retention_kept(attempt: dict[str, Any], aws: Clients, evidence: Any) -> None:
+    group = aws("logs").describe_log_groups(logGroupNamePrefix=attempt["log_group"])["logGroups"][0]
+    days = int(threshold("URS_023", "min_retention_days"))
+    shown = {
+        "logGroupName": group["logGroupName"],
+        "retentionInDays": group.get("retentionInDays"),
+        "required_min_days": days,
+    }
+    evidence.attach("DescribeLogGroups", shown)
+    assert (group.get("retentionInDays") or 0) >= days, shown

@@ -78,3 +78,44 @@ Feature: Controls refuse what they must refuse
       | evidence signing | encrypt data |
       | data at rest     | sign         |
       | logs             | sign         |
+
+  @URS_011 @URS_020 @negative
+  Scenario Outline: The data scientist cannot start a training job without its <guard>
+    Given a session of the data scientist persona
+    When the persona requests the platform's training job without its <guard>
+    Then the persona is refused as access denied
+
+    Examples:
+      | guard             |
+      | VPC configuration |
+      | KMS keys          |
+
+  @URS_014 @negative
+  Scenario: The data scientist cannot create a model without network isolation
+    Given a session of the data scientist persona
+    When the persona creates a model of the served artifact without network isolation
+    Then the persona is refused as access denied
+
+  @URS_015 @negative
+  Scenario: The data scientist cannot create an endpoint configuration without a KMS key
+    Given a session of the data scientist persona
+    When the persona creates an endpoint configuration of the served model without a KMS key
+    Then the persona is refused as access denied
+
+  @URS_019 @negative
+  Scenario Outline: The auditor cannot use the KMS key for <purpose>
+    Given a session of the auditor persona
+    When the persona asks the KMS key for <purpose> to encrypt data
+    Then the persona is refused as access denied
+
+    Examples:
+      | purpose          |
+      | data at rest     |
+      | logs             |
+
+  @URS_023 @negative
+  Scenario: The auditor cannot shorten the retention of the training jobs log group
+    Given a session of the auditor persona
+    When the persona sets the retention of the training jobs log group to 1 day
+    Then the persona is refused as access denied
+    And the log group still retains events for at least the days the specification sets

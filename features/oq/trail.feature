@@ -28,7 +28,7 @@ Feature: The audit trail records who did what, and its record cannot be altered 
     Then there is at least one digest file and every digest file's signature and chain are valid
     And every log file's SHA-256 matches its digest
 
-  @URS_069 @negative
+  @URS_069 @URS_024 @negative
   Scenario: A log file altered after delivery fails validation
     Given the platform trail
     When the trail's digest and log files of the validation window are validated
