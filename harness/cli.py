@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         "protocol", help="print and record the qualification protocol (what validate will run)"
     )
     p.add_argument("--json", action="store_true", help="the protocol record as JSON")
+    p.add_argument(
+        "--target", choices=targets.TARGETS, default=None, help="whose signing key seals the record"
+    )
 
     p = sub.add_parser("drift", help="compare the live platform with its qualified baseline")
     _add_target(p)
@@ -504,20 +507,46 @@ def cmd_protocol(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
     record = protocol.build_protocol(env.layout.root)
     folder = protocol.record_protocol(record, env.layout.work_dir)
+    sealed = _seal_protocol(args, env, folder)
     approved = protocol.approvals(folder)
     if args.json:
-        env.out(json.dumps({**record, "record": str(folder), "approvals": approved}, indent=2))
+        env.out(
+            json.dumps({**record, "record": str(folder), "sealed": sealed, "approvals": approved}, indent=2)
+        )
         return ExitStatus.OK
     env.out(protocol.describe(record))
-    env.out(f"recorded: {folder / protocol.PROTOCOL_FILE}")
+    env.out(f"recorded: {folder / protocol.PROTOCOL_FILE}" + ("" if sealed else " (not sealed)"))
     if approved:
-        env.out("approved: " + "; ".join(f"{a.get('name')} ({a.get('time')})" for a in approved))
-    else:
+        env.out("approved: " + "; ".join(f"{a['manifestation']}" for a in approved))
+    elif sealed:
         env.out(
-            "not approved: validate runs it, but no run of it can be release-grade; approve it with\n"
-            f"  python -m harness sign {folder} --meaning approved --name 'Printed Name'"
+            "not approved: validate runs it, but no run of it can be release-grade; a reviewer and an\n"
+            f"approver sign it:  python -m harness sign {folder} --meaning reviewed|approved --name NAME"
         )
     return ExitStatus.OK
+
+
+def _seal_protocol(args: argparse.Namespace, env: Environment, folder: Path) -> bool:
+    """Seal the protocol record with the platform's signing key (needed before anyone can sign it)."""
+    from harness.validation import package, protocol
+
+    if (folder / package.MANIFEST).is_file():
+        return True
+    try:
+        name = targets.target_name(env.environ, args.target)
+        target = targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ)
+        key_id = (Platform(target, layout=env.layout).outputs().get("kms_key_arns") or {}).get("signing")
+    except HarnessError as exc:
+        env.progress(
+            f"the protocol record is not sealed (no platform to seal it with): {str(exc).splitlines()[0]}"
+        )
+        return False
+    if not key_id:
+        env.progress("the protocol record is not sealed: the platform has no signing key (run `make apply`)")
+        return False
+    protocol.seal(folder, kms_client=target.client("kms"), key_id=key_id)
+    env.progress(f"protocol record sealed with {key_id}")
+    return True
 
 
 def cmd_drift(args: argparse.Namespace, env: Environment) -> ExitStatus:
@@ -557,20 +586,8 @@ def cmd_deviation(args: argparse.Namespace, env: Environment) -> ExitStatus:
             if d.get("resolution"):
                 env.out(f"        resolved: {d['resolution']['manifestation']}")
         return ExitStatus.OK
-    name = targets.target_name(env.environ, args.target)
-    target = targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ)
-    outputs = Platform(target, layout=env.layout).outputs()
-    key_id = (outputs.get("kms_key_arns") or {}).get("approvals")
-    if not key_id:
-        raise HarnessError(
-            "the platform has no approvals signing key (output kms_key_arns.approvals)",
-            hint="apply the current platform (`make apply`) first",
-        )
-    signer = target
-    if args.role_arn:
-        from harness.identity import assume
-
-        signer = assume(target, args.role_arn, args.name, purpose=f"resolve {args.deviation}")
+    _, signer, outputs = _signing_setup(args, env, purpose=f"resolve {args.deviation} of {args.package}")
+    key_id = _approvals_key(outputs)
     outcome = deviations.resolve(
         args.package,
         args.deviation,

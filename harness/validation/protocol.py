@@ -84,17 +84,30 @@ def record_protocol(protocol: Mapping[str, Any], work_dir: Path) -> Path:
 
 
 def approvals(folder: Path) -> list[dict[str, Any]]:
-    """The valid ``approved`` signatures on the protocol record in ``folder`` (signed-record module)."""
+    """The valid ``approved`` signatures on the sealed protocol record in ``folder``.
+
+    A protocol is approved like a package: its record folder is sealed (:func:`seal`) and people sign it
+    with ``python -m harness sign <folder>`` (reviewed, then approved through the approver role); each
+    signature is linked to the sealed record by its manifest's SHA-256, so an approval of another
+    protocol never counts."""
     if not (folder / APPROVALS_DIR).is_dir():
         return []
-    try:
-        from harness.validation import signatures  # type: ignore[attr-defined]
-    except ImportError:  # the signed-record module is not installed: nothing counts as approved
-        return []
-    check = getattr(signatures, "valid_approvals", None)
-    if check is None:
-        return []
-    return list(check(folder, meaning="approved"))
+    from harness.validation import approvals as signed
+
+    return [
+        {"name": r.get("printed_name"), "time": r.get("signed_at"), "manifestation": r.get("manifestation")}
+        for r in signed.read(folder).valid(meaning="approved")
+    ]
+
+
+def seal(folder: Path, *, kms_client: Any, key_id: str) -> bool:
+    """Seal the protocol record (manifest + KMS seal, as a package) so people can sign it; once."""
+    from harness.validation import package
+
+    if (folder / package.MANIFEST).is_file():
+        return False
+    package.sign_package(folder, kms_client=kms_client, key_id=key_id, run_id=f"protocol-{folder.name[:12]}")
+    return True
 
 
 def status(root: Path, work_dir: Path) -> dict[str, Any]:
