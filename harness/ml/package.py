@@ -29,10 +29,10 @@ import os
 import shutil
 import sys
 import tarfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-from .dataset import sha256_file
+from .digest import sha256_file
 
 SAGEMAKER_PROGRAM = "inference.py"
 """Value of ``SAGEMAKER_PROGRAM`` for endpoints."""
@@ -144,12 +144,15 @@ def _directories(names: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
-def write_tar_gz(out_path: str | Path, files: dict[str, bytes]) -> Path:
-    """Write ``files`` (archive path -> bytes) as a reproducible ``.tar.gz``; returns the path."""
+def tar_gz_bytes(files: Mapping[str, bytes], directories: Iterable[str] = ()) -> bytes:
+    """The one deterministic ``.tar.gz`` writer: ``files`` (archive path -> bytes) plus their parent
+    folders and any extra ``directories``, sorted, fixed mtime, owner 0, modes 0644/0755, GNU format,
+    gzip header without name or time. The same inputs give the same bytes."""
     names = sorted(_check_name(name) for name in files)
+    folders = set(_directories(names)) | {_check_name(d) for d in directories}
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        entries = [(name, True) for name in _directories(names)] + [(name, False) for name in names]
+        entries = [(name, True) for name in folders] + [(name, False) for name in names]
         for name, is_dir in sorted(entries):
             info = tarfile.TarInfo(name)
             info.mtime = FIXED_MTIME
@@ -164,10 +167,17 @@ def write_tar_gz(out_path: str | Path, files: dict[str, bytes]) -> Path:
                 info.mode = 0o644
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
+    out = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz:
+        gz.write(buffer.getvalue())
+    return out.getvalue()
+
+
+def write_tar_gz(out_path: str | Path, files: dict[str, bytes]) -> Path:
+    """Write ``files`` (archive path -> bytes) as a reproducible ``.tar.gz``; returns the path."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-        gz.write(buffer.getvalue())
+    out.write_bytes(tar_gz_bytes(files))
     return out
 
 
