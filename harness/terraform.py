@@ -36,6 +36,7 @@ from typing import Any
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
 from harness.errors import ExitStatus, HarnessError
+from harness.processes import stop_process
 
 #: Where a machine image may carry an unpacked provider mirror (folder holding registry.terraform.io).
 MIRROR_CANDIDATES = (
@@ -325,28 +326,7 @@ def _interrupt(proc: subprocess.Popen[str], grace: float = 30.0) -> None:
     second SIGINT would make Terraform exit at once, lock held and state unwritten); only when the
     grace period runs out is its process group (Terraform and its providers) killed.
     """
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGINT)
-    deadline = time.monotonic() + grace
-    while proc.poll() is None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        try:
-            proc.wait(timeout=min(remaining, 1.0))
-        except subprocess.TimeoutExpired:
-            continue
-        except KeyboardInterrupt:
-            continue
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    # Providers are Terraform's children in its process group: make sure none outlives it.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop_process(proc, grace=grace, first_signal=signal.SIGINT, group=True, absorb_interrupts=True)
 
 
 class _ProgressPrinter:

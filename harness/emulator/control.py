@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import ssl
 import subprocess
@@ -15,6 +14,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness.processes import pid_alive, stop_process
 
 from .errors import EmulatorError
 from .ports import free_port as free_port  # re-exported: control.free_port is the public name
@@ -93,17 +94,7 @@ def _alive(pid: int) -> bool:
     if child is not None and child.poll() is not None:
         _children.pop(pid, None)
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
+    return pid_alive(pid)
 
 
 def still_running(info: EmulatorInfo) -> bool:
@@ -242,14 +233,10 @@ def stop(state_dir: Path, timeout: float = STOP_TIMEOUT) -> bool:
     stopped = False
     if pid is not None and _alive(pid):
         stopped = True
-        _signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(pid) or _group_alive(pid):
-            if time.monotonic() > deadline:
-                _signal_group(pid, signal.SIGKILL)
-                time.sleep(0.2)
-                break
-            time.sleep(0.05)
+        try:
+            stop_process(pid, grace=timeout, group=True)
+        except PermissionError as exc:
+            raise EmulatorError(f"not allowed to signal emulator process group {pid}: {exc}") from exc
     child = _children.pop(pid, None) if pid is not None else None
     if child is not None:
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -257,31 +244,6 @@ def stop(state_dir: Path, timeout: float = STOP_TIMEOUT) -> bool:
     for name in (PID_FILE, INFO_FILE):
         (state_dir / name).unlink(missing_ok=True)
     return stopped
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-    except PermissionError as exc:
-        raise EmulatorError(f"not allowed to signal emulator process group {pid}: {exc}") from exc
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # Zombies still count for killpg; look for a live member.
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                return True
-    return False
 
 
 def env(info: EmulatorInfo, region: str | None = None) -> dict[str, str]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from harness.processes import stop_process
 
 from .backends import LOGS
 
@@ -53,17 +54,8 @@ def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
 
 
 def terminate(proc: subprocess.Popen[bytes], grace: float = 3.0) -> None:
-    """SIGTERM, then SIGKILL after ``grace`` seconds; reaps the child."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=grace)
+    """SIGTERM, then SIGKILL after ``grace`` seconds; reaps the child (``harness.processes``)."""
+    stop_process(proc, grace=grace)
     forget(proc)
 
 
