@@ -30,6 +30,7 @@ allows ...``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -54,13 +55,19 @@ class Policy:
         if isinstance(document, bytes):
             document = document.decode()
         if isinstance(document, str):
-            document = _load(document)
+            return _parsed(source, document)
         return cls(source, document)
 
     @property
     def statements(self) -> list[Mapping[str, Any]]:
         raw = self.document.get("Statement") or []
         return list(raw) if isinstance(raw, list) else [raw]
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(source: str, text: str) -> Policy:
+    """Policies are parsed once per text: every request of a session reads the same documents."""
+    return Policy(source, _load(text))
 
 
 def _load(text: str) -> Mapping[str, Any]:

@@ -43,7 +43,7 @@ def access_key_id(headers: Any, query: Any = None) -> str | None:
 def resolve(key_id: str | None, account_id: str, partition: str = "aws") -> Principal:
     """The principal a key belongs to (the administrator for keys moto did not issue)."""
     if key_id:
-        session = _session(key_id)
+        session = _session(key_id, account_id, partition)
         if session is not None:
             return session
         user = _user(key_id, account_id, partition)
@@ -57,56 +57,48 @@ def administrator(account_id: str, partition: str = "aws") -> Principal:
     return Principal(arn, account_id, arn, "Administrator", ADMIN_USER_ID)
 
 
-def is_issued(key_id: str | None) -> bool:
-    """Whether moto issued this key (a user's or a session's): the cheap check of the fast path."""
-    if not key_id:
-        return False
-    try:
-        return _session(key_id) is not None or _find_user_key(key_id) is not None
-    except ExpiredToken:
-        return True
-
-
-def _session(key_id: str) -> Principal | None:
+def _session(key_id: str, account_id: str, partition: str) -> Principal | None:
+    """The role session of a key; moto files a session under the account of its role (the request's)."""
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
-    for by_partition in list(sts_backends.values()):
-        for partition, backend in list(by_partition.items()):
-            for assumed in list(backend.assumed_roles):
-                if assumed.access_key_id != key_id:
-                    continue
-                if assumed.expiration.replace(tzinfo=None) < dt.datetime.now(dt.UTC).replace(tzinfo=None):
-                    raise ExpiredToken(assumed.arn)
-                iam = iam_backends[assumed.account_id][partition]
-                try:
-                    role = iam.get_role_by_arn(assumed.role_arn)
-                except Exception:  # the role was deleted: the session keeps no permissions
-                    role = None
-                session_policy = Policy.parse("session policy", assumed.policy) if assumed.policy else None
-                base = role_principal(iam, role) if role is not None else None
-                return Principal(
-                    arn=assumed.arn,
-                    account=assumed.account_id,
-                    principal_arn=role.arn if role is not None else assumed.role_arn,
-                    kind="AssumedRole",
-                    user_id=assumed.user_id,
-                    policies=base.policies if base else (),
-                    boundary=base.boundary if base else None,
-                    session_policy=session_policy,
-                )
+    if account_id not in sts_backends or partition not in sts_backends[account_id]:
+        return None  # never instantiate a backend just to look
+    for assumed in list(sts_backends[account_id][partition].assumed_roles):
+        if assumed.access_key_id != key_id:
+            continue
+        if assumed.expiration.replace(tzinfo=None) < dt.datetime.now(dt.UTC).replace(tzinfo=None):
+            raise ExpiredToken(assumed.arn)
+        iam = iam_backends[assumed.account_id][partition]
+        try:
+            role = iam.get_role_by_arn(assumed.role_arn)
+        except Exception:  # the role was deleted: the session keeps no permissions
+            role = None
+        session_policy = Policy.parse("session policy", assumed.policy) if assumed.policy else None
+        base = role_principal(iam, role) if role is not None else None
+        return Principal(
+            arn=assumed.arn,
+            account=assumed.account_id,
+            principal_arn=role.arn if role is not None else assumed.role_arn,
+            kind="AssumedRole",
+            user_id=assumed.user_id,
+            policies=base.policies if base else (),
+            boundary=base.boundary if base else None,
+            session_policy=session_policy,
+        )
     return None
 
 
-def _find_user_key(key_id: str) -> Any:
+def _find_user_key(key_id: str, account_id: str, partition: str) -> Any:
     from moto.iam.models import iam_backends
 
-    for by_partition in list(iam_backends.values()):
-        for backend in list(by_partition.values()):
-            for user in list(backend.users.values()):
-                for key in user.access_keys:
-                    if key.access_key_id == key_id:
-                        return backend, user, key
+    if account_id not in iam_backends or partition not in iam_backends[account_id]:
+        return None
+    backend = iam_backends[account_id][partition]
+    for user in list(backend.users.values()):
+        for key in user.access_keys:
+            if key.access_key_id == key_id:
+                return backend, user, key
     return None
 
 
@@ -121,7 +113,7 @@ def role_principal(backend: Any, role: Any) -> Principal:
 
 
 def _user(key_id: str, account_id: str, partition: str) -> Principal | None:
-    found = _find_user_key(key_id)
+    found = _find_user_key(key_id, account_id, partition)
     if found is None:
         return None
     backend, user, key = found

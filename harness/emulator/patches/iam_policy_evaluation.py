@@ -234,10 +234,9 @@ def authorize_invocation(environ: dict[str, Any], account: str, region: str, end
         secure=environ.get("wsgi.url_scheme") == "https",
         method="POST",
     )
-    check = requests.checks(call)[0]
-    request = evaluator.Request(
-        principal, check.action, check.resource, requests.global_context(call, principal)
-    )
+    resource = f"arn:{principal.partition}:sagemaker:{region}:{account}:endpoint/{endpoint.lower()}"
+    context = requests.global_context(call, principal)
+    request = evaluator.Request(principal, "sagemaker:InvokeEndpoint", resource, context)
     decision = evaluator.evaluate(request)
     LAST_DECISION.value = (request, decision)
     return None if decision.allowed else evaluator.denial_message(request, decision)
