@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -249,3 +250,52 @@ def evidence_write(persona: Any, outputs: Mapping[str, Any], *, delete: bool, in
     return attempt(
         f"s3:PutObject s3://{bucket}/{key}", lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"probe")
     )
+
+
+CUSTODY_ACTIONS = ("kms:ScheduleKeyDeletion", "kms:DisableKey")
+_EXEMPTING = ("ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike")
+
+
+def break_glass_principals(key_policy: str | Mapping[str, Any]) -> list[str]:
+    """The principals a key policy exempts from its Deny of deletion/disabling (``aws:PrincipalArn``)."""
+    document = json.loads(key_policy) if isinstance(key_policy, str) else key_policy
+    statements = document.get("Statement") or []
+    found: list[str] = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        if statement.get("Effect") != "Deny" or not any(a in actions for a in CUSTODY_ACTIONS):
+            continue
+        for operator, pairs in (statement.get("Condition") or {}).items():
+            if operator.replace("IfExists", "") not in _EXEMPTING:
+                continue
+            for key, values in (pairs or {}).items():
+                if key.lower() == "aws:principalarn":
+                    found.extend(
+                        v for v in (values if isinstance(values, list) else [values]) if v not in found
+                    )
+    return found
+
+
+def simulate_key_custody(aws: Any, key_arn: str, key_policy: str, principal_arn: str) -> dict[str, str]:
+    """IAM's decision on deleting/disabling the key for a principal that IAM lets do anything with KMS."""
+    everything = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+    )
+    caller = aws("sts").get_caller_identity()["Arn"]
+    extra = {"CallerArn": caller} if ":user/" in caller else {}  # IAM takes only a user as the caller
+    answer = aws("iam").simulate_custom_policy(
+        **extra,
+        PolicyInputList=[everything],
+        ActionNames=list(CUSTODY_ACTIONS),
+        ResourceArns=[key_arn],
+        ResourcePolicy=key_policy,
+        ContextEntries=[
+            {
+                "ContextKeyName": "aws:PrincipalArn",
+                "ContextKeyValues": [principal_arn],
+                "ContextKeyType": "string",
+            }
+        ],
+    )
+    return {r["EvalActionName"]: r["EvalDecision"] for r in answer["EvaluationResults"]}

@@ -17,6 +17,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from features import personas
+
 Statement = dict[str, Any]
 
 
@@ -202,13 +204,188 @@ REMOVALS = {
         grant=(
             {
                 "Effect": "Allow",
-                "Action": ["sagemaker:CreateTrainingJob", "sagemaker:CreateEndpoint", "iam:PassRole"],
+                "Action": [
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateEndpoint",
+                    "iam:PassRole",
+                ],
                 "Resource": "*",
             },
         ),
     ),
     "data key custody": Removal(
-        "the key policy's deny of ScheduleKeyDeletion and DisableKey",
+        "the key policy's deny of ScheduleKeyDeletion and DisableKey (personas over-granted kms:*)",
         actions=("kms:ScheduleKeyDeletion", "kms:DisableKey"),
+        grant=(
+            {"Effect": "Allow", "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey"], "Resource": "*"},
+        ),
     ),
 }
+#: the over-grant alone (the key policy's deny still in place): the custody check must still pass
+OVER_GRANT = Removal(
+    "personas over-granted kms:ScheduleKeyDeletion and kms:DisableKey",
+    grant=({"Effect": "Allow", "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey"], "Resource": "*"},),
+)
+
+
+# -- the persona checks of personas.feature, shared by the stand-in and the applied-platform tests --
+
+Sessions = Callable[[str], Any]  # persona -> its session
+CheckFn = Callable[[Sessions, Any, dict[str, Any]], list[personas.Attempt]]
+
+
+def _train(omit: str = "nothing", other_role: str | None = None, persona: str = "data scientist") -> CheckFn:
+    def check(sessions: Sessions, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
+        role = outputs[personas.PERSONA_OUTPUTS[other_role]] if other_role else None
+        request = personas.training_request(outputs, omit=omit, role_arn=role)
+        return [personas.try_training(sessions(persona), admin, request, f"CreateTrainingJob without {omit}")]
+
+    return check
+
+
+def _probes(sessions: Sessions, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
+    auditor = sessions("auditor")
+    return [
+        personas.attempt(c, lambda p=p: p(auditor))
+        for c, p in personas.write_and_delete_probes(outputs).items()
+    ]
+
+
+def _reads(sessions: Sessions, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
+    auditor = sessions("auditor")
+    return [personas.attempt(c, lambda r=r: r(auditor)) for c, r in personas.read_probes(outputs).items()]
+
+
+def _evidence(*, delete: bool, inside: bool) -> CheckFn:
+    def check(sessions: Sessions, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
+        return [personas.evidence_write(sessions("validation role"), outputs, delete=delete, inside=inside)]
+
+    return check
+
+
+def _endpoint(sessions: Sessions, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
+    return [personas.try_endpoint(sessions("approver"))]
+
+
+def _custody(*, disable: bool) -> CheckFn:
+    def check(sessions: Sessions, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
+        key = outputs["kms_key_arns"]["data"]
+        try:
+            return [
+                personas.key_custody(sessions(name), key, disable=disable, caller=name)
+                for name in personas.PERSONA_OUTPUTS
+            ]
+        finally:
+            personas.restore_key(admin, key)
+
+    return check
+
+
+@dataclasses.dataclass(frozen=True)
+class NegativeCheck:
+    scenario: str  # the scenario of personas.feature
+    personas: tuple[str, ...]  # whose roles carry the guard
+    check: CheckFn
+    guard: str  # key of REMOVALS
+    key_policy: bool = False  # the guard is (also) in the data key's policy
+
+
+NEGATIVE_CHECKS = [
+    NegativeCheck(
+        "A data scientist cannot create a training job outside the VPC",
+        ("data scientist",),
+        _train("VPC configuration"),
+        "training without VPC configuration",
+    ),
+    NegativeCheck(
+        "A data scientist cannot create a training job without its KMS keys",
+        ("data scientist",),
+        _train("KMS keys"),
+        "training without KMS keys",
+    ),
+    NegativeCheck(
+        "A data scientist cannot pass another role than the execution role",
+        ("data scientist",),
+        _train(other_role="validation role"),
+        "passing another role",
+    ),
+    NegativeCheck("An auditor cannot write or delete anything", ("auditor",), _probes, "auditor writes"),
+    NegativeCheck(
+        "The validation role cannot write outside evidence/",
+        ("validation role",),
+        _evidence(delete=False, inside=False),
+        "validation writes outside evidence/",
+    ),
+    NegativeCheck(
+        "The validation role cannot delete evidence",
+        ("validation role",),
+        _evidence(delete=True, inside=True),
+        "validation deletes evidence",
+    ),
+    NegativeCheck("An approver cannot train", ("approver",), _train(persona="approver"), "approver trains"),
+    NegativeCheck("An approver cannot deploy", ("approver",), _endpoint, "approver trains"),
+    NegativeCheck(
+        "No persona can schedule deletion of the data key",
+        tuple(personas.PERSONA_OUTPUTS),
+        _custody(disable=False),
+        "data key custody",
+        key_policy=True,
+    ),
+    NegativeCheck(
+        "No persona can disable the data key",
+        tuple(personas.PERSONA_OUTPUTS),
+        _custody(disable=True),
+        "data key custody",
+        key_policy=True,
+    ),
+]
+POSITIVE_CHECKS: list[tuple[str, CheckFn]] = [
+    (
+        "A data scientist can create a training job in the VPC with KMS keys, isolation and encryption",
+        _train(),
+    ),
+    ("The validation role can write evidence under evidence/", _evidence(delete=False, inside=True)),
+    ("An auditor can read the platform's records", _reads),
+]
+
+
+def scope(check: NegativeCheck, outputs: dict[str, Any]) -> dict[str, list[str]]:
+    """Where the guard of a check lives in the live platform (role names, key ids)."""
+    roles = [outputs[personas.PERSONA_OUTPUTS[p]].rsplit("/", 1)[-1] for p in check.personas]
+    keys = [outputs["kms_key_arns"]["data"].rsplit("/", 1)[-1]] if check.key_policy else []
+    return {"roles": roles, "keys": keys}
+
+
+def sessions_for(admin: Any, outputs: dict[str, Any]) -> Sessions:
+    """One session per persona (assuming and creating clients cost time)."""
+    cache: dict[str, Any] = {}
+
+    def get(persona: str) -> Any:
+        if persona not in cache:
+            role_arn = outputs[personas.PERSONA_OUTPUTS[persona]]
+            cache[persona] = personas.assume(
+                admin, role_arn, f"guard-{persona.replace(' ', '-')}", purpose="tests"
+            )
+        return cache[persona]
+
+    return get
+
+
+def show_guard(
+    check: NegativeCheck, sessions: Sessions, admin: Any, outputs: dict[str, Any]
+) -> dict[str, Any]:
+    """The check with its guard, without it, and with it again; asserts it fails only without it."""
+    before = check.check(sessions, admin, outputs)
+    assert before and not any(a.allowed for a in before), [(a.call, a.code) for a in before if a.allowed]
+    if check.key_policy:  # the deny must hold even against personas over-granted in IAM
+        with guard_removed(admin.client, OVER_GRANT, roles=scope(check, outputs)["roles"]):
+            over_granted = check.check(sessions, admin, outputs)
+        assert not any(a.allowed for a in over_granted), [a.call for a in over_granted if a.allowed]
+    removal = REMOVALS[check.guard]
+    with guard_removed(admin.client, removal, **scope(check, outputs)):
+        without = check.check(sessions, admin, outputs)
+    assert any(a.allowed for a in without), f"{check.scenario}: still refused without {removal.description}"
+    again = check.check(sessions, admin, outputs)
+    assert not any(a.allowed for a in again), [a.call for a in again if a.allowed]
+    return {"with guard": before, "without guard": without, "guard back": again}

@@ -358,9 +358,11 @@ def test_pass_role_and_sagemaker_condition_keys(aws: Callable[..., Any], role: C
 
 def test_unmapped_action_is_refused_loudly(aws: Callable[..., Any], role: Callable[..., Any]) -> None:
     anything = role({"Effect": "Allow", "Action": "*", "Resource": "*"})
-    response = _denied(lambda: anything("sqs").list_queues())
-    assert "no IAM mapping" in response["Error"]["Message"]
-    aws("sqs").list_queues()  # the administrator is not restricted
+    response = _denied(lambda: anything("sqs").create_queue(QueueName=f"q-{uuid.uuid4().hex[:6]}"))
+    assert "no IAM resource mapping for sqs:CreateQueue" in response["Error"]["Message"]
+    anything("sqs").list_queues()  # a read of an unmapped service is evaluated against "*"
+    _denied(lambda: role()("sqs").list_queues())
+    aws("sqs").create_queue(QueueName=f"q-{uuid.uuid4().hex[:6]}")  # the administrator is not restricted
 
 
 def test_simulate_principal_policy(aws: Callable[..., Any], role: Callable[..., Any]) -> None:

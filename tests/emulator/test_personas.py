@@ -1,5 +1,5 @@
-"""The persona checks of the OQ (``features/personas.py``) against stand-in persona roles, each shown to
-fail once its guard is taken out of the live policies (``tests/persona_guards.py``).
+"""The persona checks of the OQ (``features/personas.py``) against stand-in persona roles, each negative
+one shown to fail once its guard is taken out of the live policies (``tests/persona_guards.py``).
 
 The stand-ins follow the platform's persona design (conditions on SageMaker's keys, PassRole of the
 execution role only, evidence/ scope, a key policy that denies key deletion to all but break-glass);
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from features import personas
+from features.support import Clients
 from harness import target as targets
-from tests.persona_guards import REMOVALS, guard_removed
+from tests.persona_guards import NEGATIVE_CHECKS, POSITIVE_CHECKS, NegativeCheck, sessions_for, show_guard
 
 REGION = "eu-central-1"
 ADMIN = "arn:aws:iam::123456789012:user/moto"
@@ -73,7 +73,7 @@ def platform(admin: targets.Target) -> dict[str, Any]:
                 "Principal": "*",
                 "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey"],
                 "Resource": "*",
-                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": glass}},
+                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [glass, ADMIN]}},
             },
         ),
     )["KeyMetadata"]["Arn"]
@@ -107,6 +107,7 @@ def platform(admin: targets.Target) -> dict[str, Any]:
         "private_subnet_ids": ["subnet-0standina", "subnet-0standinb"],
         "endpoint_name": f"standin-endpoint-{tag}",
         "trail_arn": f"arn:aws:cloudtrail:{REGION}:{account}:trail/standin-{tag}",
+        "break_glass_role_arn": glass,
     }
     outputs["data_scientist_role_arn"] = _role(
         iam,
@@ -118,6 +119,7 @@ def platform(admin: targets.Target) -> dict[str, Any]:
             "Resource": "*",
             "Condition": governed,
         },
+        {"Effect": "Allow", "Action": ["sagemaker:AddTags"], "Resource": "*"},
         {
             "Effect": "Allow",
             "Action": "iam:PassRole",
@@ -154,165 +156,42 @@ def platform(admin: targets.Target) -> dict[str, Any]:
     return outputs
 
 
-def _role_name(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1]
-
-
-_SESSIONS: dict[tuple[str, str], Any] = {}
-
-
-def _as(admin: targets.Target, platform: dict[str, Any], persona: str) -> Any:
-    """The persona's session (one per role and module run: assuming and new clients cost time)."""
-    role_arn = platform[personas.PERSONA_OUTPUTS[persona]]
-    if (role_arn, persona) not in _SESSIONS:
-        person = f"test-{persona.replace(' ', '-')}"
-        _SESSIONS[(role_arn, persona)] = personas.assume(admin, role_arn, person, purpose="tests")
-    return _SESSIONS[(role_arn, persona)]
-
-
-def _train(omit: str = "nothing", other_role: str | None = None) -> Callable[..., list[personas.Attempt]]:
-    def check(persona: Any, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
-        role = outputs[personas.PERSONA_OUTPUTS[other_role]] if other_role else None
-        request = personas.training_request(outputs, omit=omit, role_arn=role)
-        return [personas.try_training(persona, admin, request, f"CreateTrainingJob without {omit}")]
-
-    return check
-
-
-def _probes(persona: Any, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
-    return [
-        personas.attempt(c, lambda p=p: p(persona))
-        for c, p in personas.write_and_delete_probes(outputs).items()
-    ]
-
-
-def _evidence(*, delete: bool, inside: bool) -> Callable[..., list[personas.Attempt]]:
-    def check(persona: Any, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
-        return [personas.evidence_write(persona, outputs, delete=delete, inside=inside)]
-
-    return check
-
-
-def _custody(persona_names: list[str], *, disable: bool) -> Callable[..., list[personas.Attempt]]:
-    def check(persona: Any, admin: Any, outputs: dict[str, Any]) -> list[personas.Attempt]:
-        key = outputs["kms_key_arns"]["data"]
-        callers = {"deploying identity": admin}
-        callers.update({name: _as(admin, outputs, name) for name in persona_names})
-        try:
-            return [personas.key_custody(c, key, disable=disable, caller=n) for n, c in callers.items()]
-        finally:
-            personas.restore_key(admin, key)
-
-    return check
-
-
-# (scenario, persona, check, where the guard lives: "role" / "key" / "bucket", guard)
-NEGATIVE = [
-    (
-        "data scientist: training without VPC",
-        "data scientist",
-        _train("VPC configuration"),
-        "role",
-        "training without VPC configuration",
-    ),
-    (
-        "data scientist: training without KMS keys",
-        "data scientist",
-        _train("KMS keys"),
-        "role",
-        "training without KMS keys",
-    ),
-    (
-        "data scientist: passing another role",
-        "data scientist",
-        _train(other_role="validation role"),
-        "role",
-        "passing another role",
-    ),
-    ("auditor: writes and deletes", "auditor", _probes, "role", "auditor writes"),
-    (
-        "validation: write outside evidence/",
-        "validation role",
-        _evidence(delete=False, inside=False),
-        "role",
-        "validation writes outside evidence/",
-    ),
-    (
-        "validation: delete evidence",
-        "validation role",
-        _evidence(delete=True, inside=True),
-        "role",
-        "validation deletes evidence",
-    ),
-    ("approver: training", "approver", _train(), "role", "approver trains"),
-    (
-        "approver: deploying",
-        "approver",
-        lambda p, a, o: [personas.try_endpoint(p)],
-        "role",
-        "approver trains",
-    ),
-    (
-        "nobody: data key deletion",
-        "auditor",
-        _custody(list(personas.PERSONA_OUTPUTS), disable=False),
-        "key",
-        "data key custody",
-    ),
-    (
-        "nobody: data key disabling",
-        "auditor",
-        _custody(list(personas.PERSONA_OUTPUTS), disable=True),
-        "key",
-        "data key custody",
-    ),
-]
-POSITIVE = [
-    ("data scientist: governed training", "data scientist", _train()),
-    ("validation: write under evidence/", "validation role", _evidence(delete=False, inside=True)),
-    (
-        "auditor: reads",
-        "auditor",
-        lambda p, a, o: [personas.attempt(c, lambda r=r: r(p)) for c, r in personas.read_probes(o).items()],
-    ),
-]
-
-
-@pytest.mark.parametrize(("scenario", "persona", "check"), POSITIVE, ids=[p[0] for p in POSITIVE])
-def test_positive_checks_pass(
-    scenario: str, persona: str, check: Callable[..., Any], admin: targets.Target, platform: dict[str, Any]
+def test_break_glass_read_from_the_key_policy_and_simulated(
+    admin: targets.Target, platform: dict[str, Any]
 ) -> None:
-    attempts = check(_as(admin, platform, persona), admin, platform)
+    key = platform["kms_key_arns"]["data"]
+    policy = admin.client("kms").get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    glass = personas.break_glass_principals(policy)
+    assert glass == [platform["break_glass_role_arn"], ADMIN]
+    clients = Clients(admin)
+    for arn in glass:
+        assert personas.simulate_key_custody(clients, key, policy, arn) == dict.fromkeys(
+            personas.CUSTODY_ACTIONS, "allowed"
+        )
+    for output in personas.PERSONA_OUTPUTS.values():
+        decisions = personas.simulate_key_custody(clients, key, policy, platform[output])
+        assert decisions == dict.fromkeys(personas.CUSTODY_ACTIONS, "explicitDeny")
+
+
+@pytest.mark.parametrize("check", POSITIVE_CHECKS, ids=[c[0] for c in POSITIVE_CHECKS])
+def test_positive_checks_pass(
+    check: tuple[str, Any], admin: targets.Target, platform: dict[str, Any]
+) -> None:
+    attempts = check[1](sessions(admin, platform), admin, platform)
     assert all(a.allowed for a in attempts), [(a.call, a.message) for a in attempts if not a.allowed]
 
 
-@pytest.mark.parametrize(
-    ("scenario", "persona", "check", "where", "guard"), NEGATIVE, ids=[n[0] for n in NEGATIVE]
-)
+@pytest.mark.parametrize("check", NEGATIVE_CHECKS, ids=[c.scenario for c in NEGATIVE_CHECKS])
 def test_negative_check_passes_and_fails_without_its_guard(
-    scenario: str,
-    persona: str,
-    check: Callable[..., Any],
-    where: str,
-    guard: str,
-    admin: targets.Target,
-    platform: dict[str, Any],
+    check: NegativeCheck, admin: targets.Target, platform: dict[str, Any]
 ) -> None:
-    session = _as(admin, platform, persona)
-    attempts = check(session, admin, platform)
-    assert attempts and not any(a.allowed for a in attempts), [
-        (a.call, a.code) for a in attempts if a.allowed
-    ]
-    role = _role_name(platform[personas.PERSONA_OUTPUTS[persona]])
-    scope: dict[str, list[str]] = (
-        {"roles": [role]}
-        if where == "role"
-        else {"keys": [platform["kms_key_arns"]["data"].rsplit("/", 1)[-1]]}
-    )
-    with guard_removed(admin.client, REMOVALS[guard], **scope):
-        without = check(session, admin, platform)
-    assert any(a.allowed for a in without), (
-        f"{scenario}: still refused without {REMOVALS[guard].description}: {without}"
-    )
-    again = check(session, admin, platform)  # the guard is back
-    assert not any(a.allowed for a in again)
+    show_guard(check, sessions(admin, platform), admin, platform)
+
+
+_SESSIONS: dict[str, Any] = {}
+
+
+def sessions(admin: targets.Target, platform: dict[str, Any]) -> Any:
+    if "get" not in _SESSIONS:
+        _SESSIONS["get"] = sessions_for(admin, platform)
+    return _SESSIONS["get"]

@@ -422,7 +422,11 @@ def test_sagemaker_mapping_and_pass_role() -> None:
     ]
     assert requests.checks(_call("ListTrainingJobs", {}))[0].resource == "*"
     with pytest.raises(requests.Unmapped):
-        requests.checks(requests.Call("glacier", "ListVaults", {}, ACCOUNT, "eu-central-1", "aws", True))
+        requests.checks(requests.Call("glacier", "DeleteVault", {}, ACCOUNT, "eu-central-1", "aws", True))
+    glacier = requests.checks(
+        requests.Call("glacier", "ListVaults", {}, ACCOUNT, "eu-central-1", "aws", True)
+    )
+    assert [(c.action, c.resource) for c in glacier] == [("glacier:ListVaults", "*")]
 
 
 @pytest.mark.parametrize(

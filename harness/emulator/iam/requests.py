@@ -27,8 +27,10 @@ Contract (AWS Service Authorization Reference, for the calls the platform makes)
   aws:TagKeys. aws:SourceAccount / aws:SourceArn are only present on calls a service makes for a
   resource, which the emulator does not make: a condition on them does not hold for a caller.
 
-Anything else raises :class:`Unmapped`: the enforcement refuses it for a non-administrator rather
-than guess a resource.
+A read (``List*``, ``Describe*``, ``Get*``, ``BatchGet*``, ``Lookup*``, ``Search*``) of a service
+without a mapping is evaluated against resource ``*`` (most such calls have no resource type in AWS;
+a policy scoped to ARNs does not allow it here). Anything else raises :class:`Unmapped`: the
+enforcement refuses it for a non-administrator rather than guess a resource.
 """
 
 from __future__ import annotations
@@ -119,11 +121,17 @@ def _tags(params: Mapping[str, Any]) -> dict[str, str] | None:
     return None
 
 
+READ_PREFIXES = ("List", "Describe", "Get", "BatchGet", "Lookup", "Search")
+
+
 def checks(call: Call) -> list[Check]:
     """Every authorisation the call needs, the call's own action first."""
     mapper = _MAPPERS.get(call.service)
     if mapper is None:
-        raise Unmapped(f"no IAM resource mapping for the {call.service} service")
+        if call.operation.startswith(READ_PREFIXES) and call.service != "s3":
+            # a read of a service without a mapping: evaluated against "*" (a policy must allow it there)
+            return [Check(f"{call.service}:{call.operation}", "*")]
+        raise Unmapped(f"no IAM resource mapping for {call.service}:{call.operation or '*'}")
     found = mapper(call)
     found.extend(_pass_role_checks(call, found[0].resource if found else "*"))
     return found
@@ -562,10 +570,14 @@ def _kebab(noun: str) -> str:
 def sagemaker_resource(call: Call) -> str:
     op, p = call.operation, call.params
     prefix = f"arn:{call.partition}:sagemaker:{call.region}:{call.account}"
+    if op in ("AddTags", "DeleteTags", "ListTags"):
+        return str(p.get("ResourceArn") or "*")
+    if op == "ListPipelineExecutions" and p.get("PipelineName"):
+        return f"{prefix}:pipeline/{str(p['PipelineName']).lower()}"
+    if op == "ListPipelineExecutionSteps" and p.get("PipelineExecutionArn"):
+        return str(p["PipelineExecutionArn"])
     if op.startswith("List") or op in ("Search", "GetSearchSuggestions"):
         return "*"
-    if op in ("AddTags", "DeleteTags"):
-        return str(p.get("ResourceArn") or "*")
     if op in _SM_SPECIAL:
         rtype, param = _SM_SPECIAL[op]
         name = p.get(param)
@@ -654,7 +666,11 @@ def sagemaker_context(call: Call) -> Ctx:
 
 
 def _sagemaker(call: Call) -> list[Check]:
-    return [Check(f"sagemaker:{call.operation}", sagemaker_resource(call), sagemaker_context(call))]
+    resource = sagemaker_resource(call)
+    found = [Check(f"sagemaker:{call.operation}", resource, sagemaker_context(call))]
+    if call.operation.startswith("Create") and call.params.get("Tags"):
+        found.append(Check("sagemaker:AddTags", resource))  # tagging on create needs AddTags too
+    return found
 
 
 # ---------------------------------------------------------------- pass role
