@@ -17,10 +17,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
-import botocore.config
 import botocore.exceptions
 
+from harness import identity
 from harness import target as targets
 from harness.workflow import training_job_request
 
@@ -64,50 +63,9 @@ def attempt(call: str, operation: Callable[[], Any]) -> Attempt:
     return Attempt(call, True, "", "", request_id)
 
 
-class _Session:
-    """A target whose clients sign with temporary credentials (until ``harness.identity`` provides one)."""
-
-    def __init__(self, target: targets.Target, credentials: Mapping[str, Any]) -> None:
-        self._target = target
-        self._credentials = credentials
-        self._clients: dict[str, Any] = {}
-        self.name, self.region, self.is_local = target.name, target.region, target.is_local
-
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self._make(service)
-        return self._clients[service]
-
-    def _make(self, service: str) -> Any:
-        config = botocore.config.Config(
-            retries={"max_attempts": 2, "mode": "standard"},
-            s3={"addressing_style": "path"} if self.is_local else None,
-        )
-        kwargs: dict[str, Any] = {}
-        if self.is_local:
-            kwargs = {
-                "endpoint_url": self._target.endpoint_url,
-                "verify": self._target.env.get("AWS_CA_BUNDLE"),
-            }
-        session = boto3.Session(
-            aws_access_key_id=self._credentials["AccessKeyId"],
-            aws_secret_access_key=self._credentials["SecretAccessKey"],
-            aws_session_token=self._credentials["SessionToken"],
-            region_name=self.region,
-        )
-        return session.client(service, config=config, **kwargs)
-
-
-def assume(target: targets.Target, role_arn: str, person: str, *, purpose: str) -> Any:
-    """The persona's session: ``harness.identity.assume`` where it exists, else STS AssumeRole."""
-    try:
-        from harness import identity  # type: ignore[attr-defined]
-    except ImportError:
-        identity = None
-    if identity is not None and hasattr(identity, "assume"):
-        return identity.assume(target, role_arn, person, purpose=purpose)
-    credentials = target.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=person)["Credentials"]
-    return _Session(target, credentials)
+def assume(target: targets.Target, role_arn: str, person: str, *, purpose: str) -> targets.Target:
+    """The persona's session (RoleSessionName and SourceIdentity carry the person)."""
+    return identity.assume(target, role_arn, person, purpose=purpose)
 
 
 def probe_name(kind: str) -> str:

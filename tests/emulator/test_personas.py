@@ -28,7 +28,11 @@ def _doc(*statements: dict[str, Any]) -> str:
 
 
 def _role(iam: Any, name: str, *statements: dict[str, Any], trust: dict[str, Any] | None = None) -> str:
-    trust = trust or {"Effect": "Allow", "Principal": {"AWS": ADMIN}, "Action": "sts:AssumeRole"}
+    trust = trust or {
+        "Effect": "Allow",
+        "Principal": {"AWS": ADMIN},
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+    }
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=_doc(trust))["Role"]["Arn"]
     if statements:
         iam.put_role_policy(RoleName=name, PolicyName="persona", PolicyDocument=_doc(*statements))

@@ -91,6 +91,7 @@ class Principal:
     policies: tuple[Policy, ...] = ()
     boundary: Policy | None = None
     session_policy: Policy | None = None
+    source_identity: str | None = None  # aws:SourceIdentity of a session (AssumeRole's SourceIdentity)
 
     @property
     def is_administrator(self) -> bool:

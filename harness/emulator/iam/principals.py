@@ -85,6 +85,7 @@ def _session(key_id: str, account_id: str, partition: str) -> Principal | None:
             policies=base.policies if base else (),
             boundary=base.boundary if base else None,
             session_policy=session_policy,
+            source_identity=getattr(assumed, "source_identity", None),
         )
     return None
 

@@ -23,9 +23,10 @@ Contract (AWS Service Authorization Reference, for the calls the platform makes)
   CloudTrail: the trail; CloudWatch: the alarm, ``*`` for metrics; EC2 Describe*: ``*``.
 - Global keys: aws:SecureTransport, aws:RequestedRegion, aws:PrincipalArn, aws:PrincipalAccount,
   aws:PrincipalType, aws:userid, aws:username, aws:CurrentTime, aws:EpochTime,
-  aws:MultiFactorAuthPresent (sessions: false), aws:ViaAWSService (false), aws:RequestTag/*,
-  aws:TagKeys. aws:SourceAccount / aws:SourceArn are only present on calls a service makes for a
-  resource, which the emulator does not make: a condition on them does not hold for a caller.
+  aws:MultiFactorAuthPresent (sessions: false), aws:SourceIdentity, aws:ViaAWSService (false),
+  aws:RequestTag/*, aws:TagKeys. aws:SourceAccount / aws:SourceArn are only present on calls a
+  service makes for a resource, which the emulator does not make: a condition on them does not hold
+  for a caller.
 
 A read (``List*``, ``Describe*``, ``Get*``, ``BatchGet*``, ``Lookup*``, ``Search*``) of a service
 without a mapping is evaluated against resource ``*`` (most such calls have no resource type in AWS;
@@ -96,6 +97,8 @@ def global_context(call: Call, principal: Principal) -> Ctx:
         ctx["aws:username"] = [principal.principal_arn.rsplit("/", 1)[-1]]
     else:
         ctx["aws:multifactorauthpresent"] = ["false"]
+        if principal.source_identity:
+            ctx["aws:sourceidentity"] = [principal.source_identity]
     tags = _tags(call.params)
     if tags is not None:
         ctx["aws:tagkeys"] = list(tags)
