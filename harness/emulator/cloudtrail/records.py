@@ -37,7 +37,7 @@ log = logging.getLogger("harness.emulator.cloudtrail")
 
 EVENT_VERSION = "1.11"
 RETENTION_SECONDS = 90 * 24 * 3600
-MAX_EVENTS = 200_000  # per account; the oldest go first
+MAX_EVENTS = 50_000  # per account (a few KB each); the oldest go first
 MAX_RESPONSE = 1 << 20
 
 _READ_PREFIXES = (
