@@ -263,39 +263,26 @@ class LocalPlatform:
             str(package.build_sourcedir(work / "sourcedir.tar.gz")), bucket, "code/sourcedir.tar.gz"
         )
 
-        def channel(name: str, prefix: str, content_type: str | None = "text/csv") -> dict[str, Any]:
-            item: dict[str, Any] = {
-                "ChannelName": name,
-                "DataSource": {
-                    "S3DataSource": {
-                        "S3DataType": "S3Prefix",
-                        "S3Uri": f"s3://{bucket}/{prefix}/",
-                        "S3DataDistributionType": "FullyReplicated",
-                    }
-                },
-                "InputMode": "File",
-            }
-            if content_type:
-                item["ContentType"] = content_type
-            return item
+        from harness.workflow import training_channel, training_request
 
         job = f"bench-{uuid.uuid4().hex[:10]}"
         hp = dict(HYPERPARAMETERS)
         hp.update(package.training_hyperparameters("/opt/ml/input/data/code/sourcedir.tar.gz"))
         sm.create_training_job(
-            TrainingJobName=job,
-            RoleArn=ROLE,
-            AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
-            HyperParameters=hp,
-            InputDataConfig=[
-                channel("train", "processed/train"),
-                channel("validation", "processed/validation"),
-                channel("code", "code", None),
-            ],
-            OutputDataConfig={"S3OutputPath": f"s3://{bucket}/models/", "KmsKeyId": key},
-            ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
-            StoppingCondition={"MaxRuntimeInSeconds": 600},
-            EnableNetworkIsolation=True,
+            **training_request(
+                job,
+                role_arn=ROLE,
+                image=IMAGE,
+                hyperparameters=hp,
+                channels=[
+                    training_channel("train", f"s3://{bucket}/processed/train/", "text/csv"),
+                    training_channel("validation", f"s3://{bucket}/processed/validation/", "text/csv"),
+                    training_channel("code", f"s3://{bucket}/code/"),
+                ],
+                output_path=f"s3://{bucket}/models/",
+                output_kms_key=key,
+                network_isolation=True,
+            )
         )
         deadline = time.monotonic() + 300
         while True:

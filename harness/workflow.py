@@ -120,61 +120,111 @@ def upload_splits(
 # -- training ------------------------------------------------------------------------------------
 
 
+def training_channel(name: str, uri: str, content_type: str | None = None) -> dict[str, Any]:
+    """One File-mode, fully replicated ``S3Prefix`` channel of a CreateTrainingJob request."""
+    spec: dict[str, Any] = {
+        "ChannelName": name,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        "InputMode": "File",
+    }
+    if content_type:
+        spec["ContentType"] = content_type
+    return spec
+
+
+def training_request(
+    name: str,
+    *,
+    role_arn: str,
+    image: str,
+    channels: Sequence[Mapping[str, Any]],
+    output_path: str,
+    hyperparameters: Mapping[str, str] | None = None,
+    metric_definitions: Sequence[Mapping[str, str]] | None = None,
+    output_kms_key: str | None = None,
+    volume_kms_key: str | None = None,
+    vpc: Mapping[str, Any] | None = None,
+    network_isolation: bool = False,
+    inter_container_encryption: bool = False,
+    tags: Sequence[Mapping[str, str]] | None = None,
+    instance_type: str = "ml.m5.xlarge",
+    volume_gb: int = 30,
+    max_runtime: int = 600,
+) -> dict[str, Any]:
+    """The one CreateTrainingJob request builder: the seed's step 3 (one instance, File mode, 30 GB,
+    600 s) with whatever governance settings the caller adds. Keys left out are left out of the request,
+    as the AWS CLI leaves them out."""
+    algorithm: dict[str, Any] = {"TrainingImage": image, "TrainingInputMode": "File"}
+    if metric_definitions is not None:
+        algorithm["MetricDefinitions"] = [dict(d) for d in metric_definitions]
+    resources: dict[str, Any] = {
+        "InstanceType": instance_type,
+        "InstanceCount": 1,
+        "VolumeSizeInGB": volume_gb,
+    }
+    if volume_kms_key:
+        resources["VolumeKmsKeyId"] = volume_kms_key
+    output: dict[str, Any] = {"S3OutputPath": output_path}
+    if output_kms_key:
+        output["KmsKeyId"] = output_kms_key
+    request: dict[str, Any] = {
+        "TrainingJobName": name,
+        "RoleArn": role_arn,
+        "AlgorithmSpecification": algorithm,
+        "InputDataConfig": [dict(c) for c in channels],
+        "OutputDataConfig": output,
+        "ResourceConfig": resources,
+        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
+    }
+    if hyperparameters is not None:
+        request["HyperParameters"] = dict(hyperparameters)
+    if vpc is not None:
+        request["VpcConfig"] = {
+            "SecurityGroupIds": list(vpc["SecurityGroupIds"]),
+            "Subnets": list(vpc["Subnets"]),
+        }
+    if network_isolation:
+        request["EnableNetworkIsolation"] = True
+    if inter_container_encryption:
+        request["EnableInterContainerTrafficEncryption"] = True
+    if tags:
+        request["Tags"] = [dict(t) for t in tags]
+    return request
+
+
 def training_job_request(
     name: str, outputs: Mapping[str, Any], code_uri: str, hyperparameters: Mapping[str, str]
 ) -> dict[str, Any]:
     """The seed's CreateTrainingJob plus the governance settings (VPC, isolation, KMS, encryption)."""
     bucket = outputs["data_lake_bucket"]
-
-    def channel(channel_name: str, uri: str, content_type: str | None) -> dict[str, Any]:
-        spec: dict[str, Any] = {
-            "ChannelName": channel_name,
-            "DataSource": {
-                "S3DataSource": {
-                    "S3DataType": "S3Prefix",
-                    "S3Uri": uri,
-                    "S3DataDistributionType": "FullyReplicated",
-                }
-            },
-            "InputMode": "File",
-        }
-        if content_type:
-            spec["ContentType"] = content_type
-        return spec
-
-    return {
-        "TrainingJobName": name,
-        "RoleArn": outputs["execution_role_arn"],
-        "AlgorithmSpecification": {
-            "TrainingImage": outputs["training_image_uri"],
-            "TrainingInputMode": "File",
-            "MetricDefinitions": list(METRIC_DEFINITIONS),
-        },
-        "HyperParameters": {**package.training_hyperparameters(CODE_CHANNEL_PATH), **hyperparameters},
-        "InputDataConfig": [
-            channel("train", f"s3://{bucket}/{DATA_PREFIX}/train/", "text/csv"),
-            channel("validation", f"s3://{bucket}/{DATA_PREFIX}/validation/", "text/csv"),
-            channel("code", code_uri, None),
+    return training_request(
+        name,
+        role_arn=outputs["execution_role_arn"],
+        image=outputs["training_image_uri"],
+        metric_definitions=METRIC_DEFINITIONS,
+        hyperparameters={**package.training_hyperparameters(CODE_CHANNEL_PATH), **hyperparameters},
+        channels=[
+            training_channel("train", f"s3://{bucket}/{DATA_PREFIX}/train/", "text/csv"),
+            training_channel("validation", f"s3://{bucket}/{DATA_PREFIX}/validation/", "text/csv"),
+            training_channel("code", code_uri),
         ],
-        "OutputDataConfig": {
-            "S3OutputPath": f"s3://{bucket}/{MODEL_PREFIX}",
-            "KmsKeyId": outputs["kms_key_arns"]["model"],
-        },
-        "ResourceConfig": {
-            "InstanceType": "ml.m5.xlarge",
-            "InstanceCount": 1,
-            "VolumeSizeInGB": 30,
-            "VolumeKmsKeyId": outputs["kms_key_arns"]["volume"],
-        },
-        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-        "VpcConfig": {
+        output_path=f"s3://{bucket}/{MODEL_PREFIX}",
+        output_kms_key=outputs["kms_key_arns"]["model"],
+        volume_kms_key=outputs["kms_key_arns"]["volume"],
+        vpc={
             "SecurityGroupIds": [outputs["sagemaker_security_group_id"]],
-            "Subnets": list(outputs["private_subnet_ids"]),
+            "Subnets": outputs["private_subnet_ids"],
         },
-        "EnableNetworkIsolation": True,
-        "EnableInterContainerTrafficEncryption": True,
-        "Tags": [{"Key": "Project", "Value": "sagemaker-gxp-platform"}],
-    }
+        network_isolation=True,
+        inter_container_encryption=True,
+        tags=[{"Key": "Project", "Value": "sagemaker-gxp-platform"}],
+    )
 
 
 def upload_code(target: Target, bucket: str, progress: Progress) -> tuple[str, str]:

@@ -22,6 +22,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from features.support import Clients, s3_location, threshold, trim, wait_for
+from harness.workflow import training_channel, training_request
 
 #: The seed's step 3 image, as written.
 SEED_IMAGE = "382416733822.dkr.ecr.eu-central-1.amazonaws.com/xgboost:1.3-1"
@@ -37,39 +38,24 @@ def _hyperparameters(text: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in text.split(",") if item)
 
 
-def _channel(name: str, uri: str) -> dict[str, Any]:
-    return {
-        "ChannelName": name,
-        "DataSource": {
-            "S3DataSource": {
-                "S3DataType": "S3Prefix",
-                "S3Uri": uri,
-                "S3DataDistributionType": "FullyReplicated",
-            }
-        },
-        "ContentType": "csv",
-    }
-
-
 def _create_seed_training_job(
     aws: Clients, outputs: dict[str, Any], image: str, hyperparameters: dict[str, str], validation: bool
 ) -> str:
     """CreateTrainingJob as the seed writes it (plus the substitutions); returns the job's name."""
     lake = outputs["data_lake_bucket"]
     name = f"{JOB_PREFIX}-{uuid.uuid4().hex[:10]}"
-    channels = [_channel("train", f"s3://{lake}/{TRAIN_PREFIX}")]
+    channels = [training_channel("train", f"s3://{lake}/{TRAIN_PREFIX}", "csv")]
     if validation:
-        channels.append(_channel("validation", f"s3://{lake}/{VALIDATION_PREFIX}"))
-    aws("sagemaker").create_training_job(
-        TrainingJobName=name,
-        AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
-        InputDataConfig=channels,
-        OutputDataConfig={"S3OutputPath": f"s3://{lake}/models/dropout_xgb"},
-        ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
-        StoppingCondition={"MaxRuntimeInSeconds": 600},
-        RoleArn=outputs["execution_role_arn"],
-        HyperParameters=hyperparameters,
+        channels.append(training_channel("validation", f"s3://{lake}/{VALIDATION_PREFIX}", "csv"))
+    request = training_request(
+        name,
+        role_arn=outputs["execution_role_arn"],
+        image=image,
+        channels=channels,
+        output_path=f"s3://{lake}/models/dropout_xgb",
+        hyperparameters=hyperparameters,
     )
+    aws("sagemaker").create_training_job(**request)
     return name
 
 

@@ -16,6 +16,7 @@ from botocore.config import Config
 from harness.emulator import control
 from harness.ml import dataset, package
 from harness.ml.train import METRIC_DEFINITIONS
+from harness.workflow import training_channel, training_request
 
 REGION = "eu-central-1"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
@@ -86,20 +87,7 @@ def data(tmp_path_factory: pytest.TempPathFactory, aws: Callable[..., Any], buck
 
 
 def channel(name: str, uri: str, content_type: str | None = "text/csv") -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "ChannelName": name,
-        "DataSource": {
-            "S3DataSource": {
-                "S3DataType": "S3Prefix",
-                "S3Uri": uri,
-                "S3DataDistributionType": "FullyReplicated",
-            }
-        },
-        "InputMode": "File",
-    }
-    if content_type:
-        item["ContentType"] = content_type
-    return item
+    return training_channel(name, uri, content_type)
 
 
 def create_training_job(
@@ -118,24 +106,23 @@ def create_training_job(
     hp = dict(hyperparameters or HYPERPARAMETERS)
     hp.update(package.training_hyperparameters("/opt/ml/input/data/code/sourcedir.tar.gz"))
     sm.create_training_job(
-        TrainingJobName=name,
-        RoleArn=ROLE,
-        AlgorithmSpecification={
-            "TrainingImage": IMAGE,
-            "TrainingInputMode": "File",
-            "MetricDefinitions": [d for d in METRIC_DEFINITIONS if d["Name"] == "validation:auc"],
-        },
-        HyperParameters=hp,
-        InputDataConfig=[
-            channel("train", train),
-            channel("validation", validation),
-            channel("code", code, content_type=None),
-        ],
-        OutputDataConfig={"S3OutputPath": f"s3://{bucket}/models/", "KmsKeyId": kms_key},
-        ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
-        StoppingCondition={"MaxRuntimeInSeconds": max_runtime},
-        EnableNetworkIsolation=True,
-        VpcConfig={"SecurityGroupIds": ["sg-12345678"], "Subnets": ["subnet-1234abcd"]},
+        **training_request(
+            name,
+            role_arn=ROLE,
+            image=IMAGE,
+            metric_definitions=[d for d in METRIC_DEFINITIONS if d["Name"] == "validation:auc"],
+            hyperparameters=hp,
+            channels=[
+                channel("train", train),
+                channel("validation", validation),
+                channel("code", code, content_type=None),
+            ],
+            output_path=f"s3://{bucket}/models/",
+            output_kms_key=kms_key,
+            max_runtime=max_runtime,
+            network_isolation=True,
+            vpc={"SecurityGroupIds": ["sg-12345678"], "Subnets": ["subnet-1234abcd"]},
+        )
     )
     return name
 

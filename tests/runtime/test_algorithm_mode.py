@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness.emulator.runtime import xgboost_algorithm
+from harness.workflow import training_request
 
 from .conftest import REGION, ROLE, channel, wait_for, wait_training
 
@@ -29,17 +30,14 @@ def _train(
 ) -> dict[str, Any]:
     sm = aws("sagemaker")
     name = f"algo-{uuid.uuid4().hex[:10]}"
-    request: dict[str, Any] = {
-        "TrainingJobName": name,
-        "RoleArn": ROLE,
-        "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
-        "InputDataConfig": channels,
-        "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/algorithm/"},
-        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-    }
-    if hyperparameters is not None:
-        request["HyperParameters"] = hyperparameters
+    request = training_request(
+        name,
+        role_arn=ROLE,
+        image=image,
+        channels=channels,
+        output_path=f"s3://{bucket}/algorithm/",
+        hyperparameters=hyperparameters,
+    )
     sm.create_training_job(**request)
     return wait_training(sm, name)
 
