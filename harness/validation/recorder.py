@@ -26,7 +26,7 @@ from harness.validation.requirements import requirement_tags
 
 RESULTS_FILE = "results.json"
 RESULTS_SCHEMA = "harness.validation/results/v1"
-STAGES = ("iq", "oq", "pq")
+SUITES = ("iq", "oq", "pq")
 STEP_STATUSES = ("passed", "failed", "skipped")
 #: ``error``: the scenario never started (a fixture failed during setup).
 SCENARIO_STATUSES = ("passed", "failed", "skipped", "error")
@@ -86,7 +86,7 @@ def canonical_json(value: Any) -> bytes:
 def stage_of(path: str | PurePath) -> str:
     """``features/iq/kms.feature`` -> ``iq``: the first folder named after a qualification stage."""
     for part in PurePath(path).parts[:-1]:
-        if part.lower() in STAGES:
+        if part.lower() in SUITES:
             return part.lower()
     return "unstaged"
 

@@ -3,7 +3,7 @@
 moto: CreateTrainingJob records a job that is ``Completed`` at once with no artifact and replaces the
 caller's MetricDefinitions with a canned one; StopTrainingJob and UpdateEndpoint do not exist;
 CreateEndpoint is ``InService`` at once and DeleteEndpoint only forgets the record.
-Here: CreateTrainingJob starts a ``training.TrainingRun`` (InProgress until it ends) and keeps the
+Here: CreateTrainingJob starts a ``training.TrainingContainer`` (InProgress until it ends) and keeps the
 MetricDefinitions; StopTrainingJob stops it; CreateEndpoint / UpdateEndpoint start an
 ``hosting.EndpointHost`` (Creating / Updating until the model servers answer /ping);
 DeleteEndpoint stops the endpoint's model servers. CreateProcessingJob (which moto records as

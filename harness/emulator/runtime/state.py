@@ -23,7 +23,7 @@ lock = threading.RLock()
 """Guards the registries below and the child list: hold it to read-modify-write them (re-entrant)."""
 _children: dict[int, subprocess.Popen[bytes]] = {}
 training_runs: dict[tuple[str, str, str], Any] = {}
-"""(account, region, job name) -> training.TrainingRun"""
+"""(account, region, job name) -> training.TrainingContainer"""
 processing_runs: dict[tuple[str, str, str], Any] = {}
 """(account, region, job name) -> processing.ProcessingRun"""
 pipeline_runs: dict[str, Any] = {}

@@ -1,6 +1,6 @@
 """Training jobs that really train: the SageMaker XGBoost framework container in script mode, locally.
 
-One ``TrainingRun`` per CreateTrainingJob, in a background thread:
+One ``TrainingContainer`` per CreateTrainingJob, in a background thread:
 
 1. Starting -> Downloading: every channel's objects under its ``S3Prefix`` are copied from moto's S3
    into ``<job>/input/data/<channel>``; ``input/config/hyperparameters.json`` (the strings as given),
@@ -72,7 +72,7 @@ def _decode(value: str) -> Any:
         return value
 
 
-class TrainingRun:
+class TrainingContainer:
     def __init__(self, account: str, region: str, job: Any) -> None:
         self.account, self.region, self.job = account, region, job
         self.name: str = job.training_job_name
@@ -442,8 +442,8 @@ class TrainingRun:
         self.log(f"Uploaded model artifact to {self._artifact_uri}")
 
 
-def launch(account: str, region: str, job: Any) -> TrainingRun:
-    run = TrainingRun(account, region, job)
+def launch(account: str, region: str, job: Any) -> TrainingContainer:
+    run = TrainingContainer(account, region, job)
     with state.lock:
         state.training_runs[(account, region, run.name)] = run
     run.start()
