@@ -35,6 +35,9 @@ Progress = Callable[[str], None]
 TRAINED_BY = "trained_by"
 TRAINED_BY_ACCOUNT = "trained_by_account"
 TRAINED_BY_SOURCE_IDENTITY = "trained_by_source_identity"
+APPROVAL_RECORD = "approval_record"  # s3:// URI of the signed record of the latest decision
+DECIDED_BY = "approval_signer"
+APPROVAL_AUTOMATIC = "approval_automatic"  # "true": a system action, never release-grade
 
 
 class ModelApprovalError(HarnessError):
@@ -192,7 +195,14 @@ def decide(
     description = f"{status} {kind}by {printed_name} ({signer.arn}) at {record['signed_at']}; record {uri}"
     description = f"{description}; reason: {reason}"[:1024]
     sm.update_model_package(
-        ModelPackageArn=desc["ModelPackageArn"], ModelApprovalStatus=status, ApprovalDescription=description
+        ModelPackageArn=desc["ModelPackageArn"],
+        ModelApprovalStatus=status,
+        ApprovalDescription=description,
+        CustomerMetadataProperties={
+            APPROVAL_RECORD: uri[:256],
+            DECIDED_BY: signer.arn[:256],
+            APPROVAL_AUTOMATIC: "true" if automatic else "false",
+        },
     )
     return Decision(desc["ModelPackageArn"], version, status, record, uri, s3_version)
 
@@ -216,6 +226,7 @@ def approve_automatically(
             ModelApprovalStatus="Approved",
             ApprovalDescription="Approved automatically on the local target WITHOUT a signed record: the "
             "platform has no approver role or approvals key (re-apply it). Never release-grade.",
+            CustomerMetadataProperties={APPROVAL_AUTOMATIC: "true"},
         )
         progress(
             f"local target: version {version} approved automatically WITHOUT a signed record (no approver "

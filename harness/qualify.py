@@ -30,8 +30,8 @@ from typing import Any
 import botocore.exceptions
 import numpy as np
 
+from harness import modelapproval, workflow
 from harness import target as targets
-from harness import workflow
 from harness.errors import ExitStatus, HarnessError
 from harness.platform import REPO_ROOT, Layout, Platform
 
@@ -708,10 +708,15 @@ def live_lineage(target: targets.Target, outputs: dict[str, Any]) -> tuple[dict[
         "final_metrics": {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])},
     }
     lineage["artifact"] = {"uri": artifact_url, "sha256": hashlib.sha256(artifact).hexdigest()}
+    meta = (package or {}).get("CustomerMetadataProperties") or {}
     lineage["model_package"] = {
         "arn": (package or {}).get("ModelPackageArn"),
         "version": (package or {}).get("ModelPackageVersion"),
         "approval": (package or {}).get("ModelApprovalStatus"),
+        "approval_description": (package or {}).get("ApprovalDescription"),
+        "approval_automatic": meta.get(modelapproval.APPROVAL_AUTOMATIC) == "true",
+        "approval_record": meta.get(modelapproval.APPROVAL_RECORD),
+        "trained_by": meta.get(modelapproval.TRAINED_BY),
     }
     lineage["model"] = {"name": model["ModelName"], "network_isolation": model.get("EnableNetworkIsolation")}
     lineage["endpoint_config"] = {"name": cfg["EndpointConfigName"], "kms_key": cfg.get("KmsKeyId")}

@@ -298,8 +298,10 @@ def verdict(
     context: Mapping[str, Any] | None = None,
     stages: Sequence[Mapping[str, Any]] | None = None,
     protocol: Mapping[str, Any] | None = None,
+    lineage: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``result`` (PASS | FAIL) with its ``reasons``; ``release`` (true | false) with ``release_reasons``."""
+    """``result`` (PASS | FAIL) with its ``reasons``; ``release`` (true | false) with ``release_reasons``.
+    ``lineage``'s served model version must have been approved by a person for a release."""
     ctx = context or {}
     reasons: list[str] = []
     for st in stages or ():
@@ -352,6 +354,11 @@ def verdict(
             f"protocol {str(proto.get('sha256') or '?')[:12]} was not approved before the run"
             if proto
             else "no protocol was recorded"
+        )
+    served = (lineage or {}).get("model_package") or {}
+    if served.get("approval_automatic"):
+        release_reasons.append(
+            f"model version {served.get('version')} was approved automatically, not by a person"
         )
     return {
         "result": result,

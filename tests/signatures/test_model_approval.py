@@ -139,4 +139,20 @@ def test_reject_and_automatic_approval(
     assert "approved automatically" in said[0] and "never release-grade" in said[0]
     desc = modelapproval.find_version(target.client("sagemaker"), group, version)
     assert desc["ModelApprovalStatus"] == "Approved" and "automatically" in desc["ApprovalDescription"]
+    assert desc["CustomerMetadataProperties"]["approval_automatic"] == "true"
+    assert desc["CustomerMetadataProperties"]["approval_record"] == decision.s3_uri
     assert json.loads(json.dumps(decision.record))["signer"]["source_identity"] == "Automatic.Approval"
+
+
+def test_an_automatic_approval_is_never_release_grade() -> None:
+    from harness.validation.verdict import verdict
+
+    matrix = {"summary": {}, "rows": []}
+    scenarios = {"scenarios": [{"status": "passed"}]}
+    person = {"model_package": {"version": 3, "approval": "Approved", "approval_automatic": False}}
+    automatic = {"model_package": {"version": 4, "approval": "Approved", "approval_automatic": True}}
+    assert not any(
+        "automatically" in r for r in verdict(scenarios, matrix, None, lineage=person)["release_reasons"]
+    )
+    reasons = verdict(scenarios, matrix, None, lineage=automatic)["release_reasons"]
+    assert "model version 4 was approved automatically, not by a person" in reasons

@@ -167,7 +167,7 @@ def build_report(
         "run_id": run_id or ctx.get("run_id") or out.name,
         "generated": iso(utc_now()),
         "target": target_statement(ctx),
-        "verdict": verdict(res, mtx, check, context=ctx, stages=stages, protocol=proto),
+        "verdict": verdict(res, mtx, check, context=ctx, stages=stages, protocol=proto, lineage=lineage),
         "context": ctx,
         "protocol": proto or None,
         "stage_table": list(stages) if stages is not None else None,
