@@ -358,12 +358,14 @@ def register_model(
     metrics: Mapping[str, float],
     holdout: float,
     data: Mapping[str, Any],
-    trainer: Identity,
+    trainer: Identity | None = None,
 ) -> tuple[str, str]:
     """A model package in the registry group: Rejected when it misses the acceptance criterion, else
     PendingManualApproval (a person approves it: ``harness.modelapproval``). The identity that
-    started the training is recorded with it, so that it cannot approve its own model."""
+    started the training is recorded with it (default: the caller), so that it cannot approve its
+    own model."""
     sm = target.client("sagemaker")
+    trainer = trainer or caller(target)
     threshold = auc_threshold()
     approval = "PendingManualApproval" if holdout >= threshold else "Rejected"
     bucket, _ = s3_split(artifact_url)
