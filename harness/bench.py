@@ -244,7 +244,7 @@ class LocalPlatform:
         )
 
     def train(self, work: Path) -> None:
-        from harness.ml import dataset, package
+        from harness.ml import artifacts, dataset
 
         s3, sm = self.client("s3"), self.client("sagemaker")
         bucket = f"bench-{uuid.uuid4().hex[:10]}"
@@ -254,14 +254,14 @@ class LocalPlatform:
         for split in ("train", "validation"):
             s3.upload_file(written[split].path, bucket, f"processed/{split}/{split}.csv")
         s3.upload_file(
-            str(package.build_sourcedir(work / "sourcedir.tar.gz")), bucket, "code/sourcedir.tar.gz"
+            str(artifacts.build_sourcedir(work / "sourcedir.tar.gz")), bucket, "code/sourcedir.tar.gz"
         )
 
         from harness.workflow import training_channel, training_request
 
         job = f"bench-{uuid.uuid4().hex[:10]}"
         hp = dict(HYPERPARAMETERS)
-        hp.update(package.training_hyperparameters("/opt/ml/input/data/code/sourcedir.tar.gz"))
+        hp.update(artifacts.training_hyperparameters("/opt/ml/input/data/code/sourcedir.tar.gz"))
         sm.create_training_job(
             **training_request(
                 job,
@@ -297,7 +297,7 @@ class LocalPlatform:
             self.model_bytes = member.read()
 
     def create_endpoint(self, instances: int = 1, wait: bool = True) -> str:
-        from harness.ml import package
+        from harness.ml import artifacts
 
         sm = self.client("sagemaker")
         name = f"bench-{uuid.uuid4().hex[:8]}"
@@ -307,7 +307,7 @@ class LocalPlatform:
             PrimaryContainer={
                 "Image": IMAGE,
                 "ModelDataUrl": self.artifact,
-                "Environment": package.container_environment("/opt/ml/model/code"),
+                "Environment": artifacts.container_environment("/opt/ml/model/code"),
             },
         )
         sm.create_endpoint_config(

@@ -21,7 +21,7 @@ from typing import Any
 
 from harness import workflow
 from harness.errors import HarnessError
-from harness.ml import package
+from harness.ml import artifacts
 from harness.platform import Layout
 from harness.target import Target, aws_errors
 from harness.workflow import Progress
@@ -69,7 +69,7 @@ def _tar(files: Mapping[str, bytes]) -> bytes:
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name in sorted(files):
             info = tarfile.TarInfo(name)
-            info.size, info.mtime = len(files[name]), package.FIXED_MTIME
+            info.size, info.mtime = len(files[name]), artifacts.FIXED_MTIME
             tar.addfile(info, io.BytesIO(files[name]))
     return buffer.getvalue()
 
@@ -78,14 +78,14 @@ def upload_code(target: Target, code_uris: Mapping[str, str], progress: Progress
     """The processing code (steps.py + harness/ml) and the training sourcedir.tar.gz where the
     definition reads them. Returns the SHA-256 of each upload."""
     s3 = target.client("s3")
-    files = package.processing_files()
+    files = artifacts.processing_files()
     bucket, prefix = workflow.s3_split(code_uris["processing"])
     for name, content in sorted(files.items()):
         s3.put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=content, ChecksumAlgorithm="SHA256")
     processing_sha = hashlib.sha256(_tar(files)).hexdigest()
     progress(f"uploaded processing code ({len(files)} files) -> {code_uris['processing']}")
     with tempfile.TemporaryDirectory() as tmp:
-        data = package.build_sourcedir(Path(tmp) / "sourcedir.tar.gz").read_bytes()
+        data = artifacts.build_sourcedir(Path(tmp) / "sourcedir.tar.gz").read_bytes()
     bucket, prefix = workflow.s3_split(code_uris["training"])
     s3.put_object(Bucket=bucket, Key=f"{prefix}sourcedir.tar.gz", Body=data, ChecksumAlgorithm="SHA256")
     training_sha = hashlib.sha256(data).hexdigest()

@@ -25,7 +25,7 @@ from harness import modelapproval
 from harness.errors import HarnessError
 from harness.identity import Identity, caller
 from harness.layout import Layout
-from harness.ml import dataset, package
+from harness.ml import artifacts, dataset
 from harness.ml.metrics import roc_auc
 from harness.ml.train import METRIC_DEFINITIONS
 from harness.target import Target, aws_errors
@@ -208,7 +208,7 @@ def training_job_request(
         role_arn=outputs["execution_role_arn"],
         image=outputs["training_image_uri"],
         metric_definitions=METRIC_DEFINITIONS,
-        hyperparameters={**package.training_hyperparameters(CODE_CHANNEL_PATH), **hyperparameters},
+        hyperparameters={**artifacts.training_hyperparameters(CODE_CHANNEL_PATH), **hyperparameters},
         channels=[
             training_channel("train", f"s3://{bucket}/{DATA_PREFIX}/train/", "text/csv"),
             training_channel("validation", f"s3://{bucket}/{DATA_PREFIX}/validation/", "text/csv"),
@@ -229,7 +229,7 @@ def training_job_request(
 
 def upload_code(target: Target, bucket: str, progress: Progress) -> tuple[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
-        path = package.build_sourcedir(Path(tmp) / "sourcedir.tar.gz")
+        path = artifacts.build_sourcedir(Path(tmp) / "sourcedir.tar.gz")
         data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     key = f"{MODEL_PREFIX}/code/{digest[:16]}/sourcedir.tar.gz"
@@ -393,7 +393,7 @@ def register_model(
                 {
                     "Image": outputs["inference_image_uri"],
                     "ModelDataUrl": artifact_url,
-                    "Environment": package.container_environment(SERVING_SUBMIT_DIR),
+                    "Environment": artifacts.container_environment(SERVING_SUBMIT_DIR),
                 }
             ],
             "SupportedContentTypes": ["application/json", "text/csv"],

@@ -238,8 +238,8 @@ def failure_names_data(failed_job: dict[str, Any], evidence: Any) -> None:
 def poor_model(outputs: dict[str, Any], aws: Clients) -> dict[str, Any]:
     import xgboost as xgb
 
+    from harness.ml import artifacts as ml_package
     from harness.ml import dataset
-    from harness.ml import package as ml_package
     from harness.ml.schema import FEATURE_NAMES
 
     x, y = dataset.generate(2000, seed=7)

@@ -8,6 +8,6 @@ nothing heavy; pick the module you need:
 - ``dataset``: the seeded synthetic subject generator with a documented ground truth.
 - ``train``: the training entry point (SageMaker training container contract).
 - ``inference``: the script-mode handlers ``model_fn``/``input_fn``/``predict_fn``/``output_fn``.
-- ``package``: deterministic ``sourcedir.tar.gz`` and ``model.tar.gz`` builders.
+- ``artifacts``: deterministic ``sourcedir.tar.gz`` and ``model.tar.gz`` builders.
 - ``digest``: SHA-256 of a file (standard library only; the evidence code uses it too).
 """

@@ -564,13 +564,13 @@ def _script_mode(paths: Paths) -> bool:
 
 
 def ship_inference_code(model_dir: Path) -> Path:
-    """Write this code (``package.source_files()``) to ``<model_dir>/code``.
+    """Write this code (``artifacts.source_files()``) to ``<model_dir>/code``.
 
     SageMaker tars the model folder as it is, so in script mode the artifact then serves with
     ``SAGEMAKER_PROGRAM=inference.py`` and ``SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code``, the
     same in AWS and locally, without a repack step.
     """
-    from .package import source_files
+    from .artifacts import source_files
 
     code_dir = model_dir / "code"
     for name, data in source_files().items():

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
-from harness.ml import dataset, package, steps
+from harness.ml import artifacts, dataset, steps
 from harness.ml.schema import FEATURE_NAMES
 
 
@@ -46,11 +46,11 @@ def test_evaluate_writes_auc_and_calibration(tmp_path: Path) -> None:
     model_dir = tmp_path / "model"
     model_dir.mkdir()
     booster.save_model(str(model_dir / "xgboost-model"))
-    package.build_model_tar(model_dir, tmp_path / "m" / "model.tar.gz")
+    artifacts.build_model_tar(model_dir, tmp_path / "m" / "model.tar.gz")
     dataset.write_csv(tmp_path / "test" / "test.csv", x[2000:], y[2000:])
     # through the shim, as the processing job runs it
     code = tmp_path / "code"
-    for rel, content in package.processing_files().items():
+    for rel, content in artifacts.processing_files().items():
         (code / rel).parent.mkdir(parents=True, exist_ok=True)
         (code / rel).write_bytes(content)
     subprocess.run(

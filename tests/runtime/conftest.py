@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 
 from harness.emulator import control
-from harness.ml import dataset, package
+from harness.ml import artifacts, dataset
 from harness.ml.train import METRIC_DEFINITIONS
 from harness.workflow import training_channel, training_request
 
@@ -80,7 +80,7 @@ def data(tmp_path_factory: pytest.TempPathFactory, aws: Callable[..., Any], buck
     for name in ("train", "validation"):
         s3.upload_file(written[name].path, bucket, f"processed/ml/{name}/{name}.csv")
         uris[name] = f"s3://{bucket}/processed/ml/{name}/"
-    sourcedir = package.build_sourcedir(out / "sourcedir.tar.gz")
+    sourcedir = artifacts.build_sourcedir(out / "sourcedir.tar.gz")
     s3.upload_file(str(sourcedir), bucket, "code/sourcedir.tar.gz")
     uris["code"] = f"s3://{bucket}/code/"
     return uris
@@ -104,7 +104,7 @@ def create_training_job(
     """A training job the way the harness creates it (network isolation: code as a channel)."""
     name = f"dropout-{uuid.uuid4().hex[:10]}"
     hp = dict(hyperparameters or HYPERPARAMETERS)
-    hp.update(package.training_hyperparameters("/opt/ml/input/data/code/sourcedir.tar.gz"))
+    hp.update(artifacts.training_hyperparameters("/opt/ml/input/data/code/sourcedir.tar.gz"))
     sm.create_training_job(
         **training_request(
             name,

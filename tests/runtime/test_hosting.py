@@ -21,7 +21,7 @@ import xgboost as xgb
 from botocore.exceptions import ClientError
 
 from harness.emulator import control
-from harness.ml import package
+from harness.ml import artifacts
 from harness.ml.schema import FEATURE_NAMES
 
 from .conftest import IMAGE, ROLE, model_servers, wait_for
@@ -40,7 +40,7 @@ def create_endpoint(
         PrimaryContainer={
             "Image": IMAGE,
             "ModelDataUrl": artifact,
-            "Environment": package.container_environment("/opt/ml/model/code"),
+            "Environment": artifacts.container_environment("/opt/ml/model/code"),
         },
     )
     config: dict[str, Any] = {

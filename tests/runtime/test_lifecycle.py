@@ -11,7 +11,7 @@ import boto3
 from botocore.config import Config
 
 from harness.emulator import control
-from harness.ml import dataset, package
+from harness.ml import artifacts, dataset
 from harness.ml import train as ml_train
 
 from .conftest import HYPERPARAMETERS, IMAGE, REGION, ROLE, create_training_job, group_processes, wait_for
@@ -28,8 +28,8 @@ def test_emulator_stop_leaves_no_child(tmp_path: Path) -> None:
         }
     )
     ml_train.train(paths, ml_train.parse_hyperparameters(HYPERPARAMETERS), out=lambda _line: None)
-    artifact = package.build_model_tar(tmp_path / "model", tmp_path / "model.tar.gz", include_code=True)
-    sourcedir = package.build_sourcedir(tmp_path / "sourcedir.tar.gz")
+    artifact = artifacts.build_model_tar(tmp_path / "model", tmp_path / "model.tar.gz", include_code=True)
+    sourcedir = artifacts.build_sourcedir(tmp_path / "sourcedir.tar.gz")
 
     state_dir = tmp_path / "state"
     info = control.start(control.free_port(), state_dir=state_dir)
@@ -56,7 +56,7 @@ def test_emulator_stop_leaves_no_child(tmp_path: Path) -> None:
             PrimaryContainer={
                 "Image": IMAGE,
                 "ModelDataUrl": f"s3://{bucket}/m/model.tar.gz",
-                "Environment": package.container_environment("/opt/ml/model/code"),
+                "Environment": artifacts.container_environment("/opt/ml/model/code"),
             },
         )
         sm.create_endpoint_config(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 def tar_folder(folder: Path) -> bytes:
     """The folder's files and sub-folders at the archive root, written by the project's one
-    deterministic tar writer (``harness.ml.package.tar_gz_bytes``): the same content, the same bytes."""
-    from harness.ml.package import tar_gz_bytes
+    deterministic tar writer (``harness.ml.artifacts.tar_gz_bytes``): the same content, the same bytes."""
+    from harness.ml.artifacts import tar_gz_bytes
 
     files: dict[str, bytes] = {}
     folders: list[str] = []

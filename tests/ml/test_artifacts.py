@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.ml import dataset, package
+from harness.ml import artifacts, dataset
 
-PACKAGE_DIR = Path(package.__file__).resolve().parent
+PACKAGE_DIR = Path(artifacts.__file__).resolve().parent
 ALLOWED_THIRD_PARTY = {"numpy", "xgboost"}
 OPTIONAL_CONTAINER_ONLY = {"sagemaker_inference"}  # guarded import, inside SageMaker's image only
 
@@ -27,15 +27,15 @@ def members(path: Path) -> list[tarfile.TarInfo]:
 
 
 def test_sourcedir_is_byte_for_byte_reproducible(tmp_path):
-    first = package.build_sourcedir(tmp_path / "a" / "sourcedir.tar.gz")
+    first = artifacts.build_sourcedir(tmp_path / "a" / "sourcedir.tar.gz")
     time.sleep(1.1)
-    second = package.build_sourcedir(tmp_path / "b" / "sourcedir.tar.gz")
+    second = artifacts.build_sourcedir(tmp_path / "b" / "sourcedir.tar.gz")
     assert first.read_bytes() == second.read_bytes()
     assert dataset.sha256_file(first) == dataset.sha256_file(second)
 
 
 def test_sourcedir_layout(tmp_path):
-    archive = package.build_sourcedir(tmp_path / "sourcedir.tar.gz")
+    archive = artifacts.build_sourcedir(tmp_path / "sourcedir.tar.gz")
     infos = members(archive)
     names = [info.name for info in infos]
     assert names == sorted(names)
@@ -44,10 +44,10 @@ def test_sourcedir_layout(tmp_path):
     assert files == {"inference.py", "train.py", "setup.py", "harness/__init__.py"} | expected_ml
     assert {"harness/ml/inference.py", "harness/ml/train.py", "harness/ml/dataset.py"} <= files
     for info in infos:
-        assert info.mtime == package.FIXED_MTIME and info.uid == info.gid == 0
+        assert info.mtime == artifacts.FIXED_MTIME and info.uid == info.gid == 0
         assert info.uname == info.gname == ""
         assert info.mode == (0o755 if info.isdir() else 0o644)
-    assert package.SAGEMAKER_PROGRAM == "inference.py" and package.SAGEMAKER_PROGRAM in files
+    assert artifacts.SAGEMAKER_PROGRAM == "inference.py" and artifacts.SAGEMAKER_PROGRAM in files
     with tarfile.open(archive, "r:gz") as tar:
         init = tar.extractfile("harness/__init__.py").read().decode()
     assert "import" not in init  # the shipped harness/__init__.py never pulls in the rest of harness
@@ -55,18 +55,18 @@ def test_sourcedir_layout(tmp_path):
 
 def test_model_tar_reproducible_and_independent_of_mtimes(tmp_path, trained):
     model_dir = trained["paths"].model_dir
-    first = package.build_model_tar(model_dir, tmp_path / "1" / "model.tar.gz")
+    first = artifacts.build_model_tar(model_dir, tmp_path / "1" / "model.tar.gz")
     for path in model_dir.iterdir():
         os.utime(path, (1_700_000_000, 1_700_000_000))
-    second = package.build_model_tar(model_dir, tmp_path / "2" / "model.tar.gz")
+    second = artifacts.build_model_tar(model_dir, tmp_path / "2" / "model.tar.gz")
     assert first.read_bytes() == second.read_bytes()
     assert [m.name for m in members(first)] == ["metrics.json", "xgboost-model"]
 
 
 def test_model_tar_with_code_round_trip(tmp_path, trained):
     model_dir = trained["paths"].model_dir
-    archive = package.build_model_tar(model_dir, tmp_path / "model.tar.gz", include_code=True)
-    extracted = package.unpack_model_tar(archive, tmp_path / "opt_ml_model")
+    archive = artifacts.build_model_tar(model_dir, tmp_path / "model.tar.gz", include_code=True)
+    extracted = artifacts.unpack_model_tar(archive, tmp_path / "opt_ml_model")
     assert "xgboost-model" in extracted and "code/inference.py" in extracted
     assert "code/harness/ml/inference.py" in extracted
     unpacked = tmp_path / "opt_ml_model" / "xgboost-model"
@@ -75,10 +75,10 @@ def test_model_tar_with_code_round_trip(tmp_path, trained):
 
 def test_model_tar_rejects_empty_and_missing_dirs(tmp_path):
     with pytest.raises(FileNotFoundError):
-        package.build_model_tar(tmp_path / "absent", tmp_path / "m.tar.gz")
+        artifacts.build_model_tar(tmp_path / "absent", tmp_path / "m.tar.gz")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="empty"):
-        package.build_model_tar(tmp_path / "empty", tmp_path / "m.tar.gz")
+        artifacts.build_model_tar(tmp_path / "empty", tmp_path / "m.tar.gz")
 
 
 def _tar_with(tmp_path: Path, info: tarfile.TarInfo, data: bytes = b"") -> Path:
@@ -100,7 +100,7 @@ def _tar_with(tmp_path: Path, info: tarfile.TarInfo, data: bytes = b"") -> Path:
 def test_unpack_rejects_escaping_paths(tmp_path, make):
     archive = _tar_with(tmp_path, make(), b"x")
     with pytest.raises(ValueError):
-        package.unpack_model_tar(archive, tmp_path / "out")
+        artifacts.unpack_model_tar(archive, tmp_path / "out")
     assert not (tmp_path / "escape.txt").exists()
 
 
@@ -109,24 +109,24 @@ def test_unpack_rejects_links(tmp_path):
     link.type = tarfile.SYMTYPE
     link.linkname = "/etc/passwd"
     with pytest.raises(ValueError, match="not a regular file"):
-        package.unpack_model_tar(_tar_with(tmp_path, link), tmp_path / "out")
+        artifacts.unpack_model_tar(_tar_with(tmp_path, link), tmp_path / "out")
 
 
 def test_container_settings():
-    assert package.container_environment("s3://b/code/sourcedir.tar.gz") == {
+    assert artifacts.container_environment("s3://b/code/sourcedir.tar.gz") == {
         "SAGEMAKER_PROGRAM": "inference.py",
         "SAGEMAKER_SUBMIT_DIRECTORY": "s3://b/code/sourcedir.tar.gz",
     }
-    hp = package.training_hyperparameters("s3://b/code/sourcedir.tar.gz")
+    hp = artifacts.training_hyperparameters("s3://b/code/sourcedir.tar.gz")
     assert json.loads(hp["sagemaker_program"]) == "train.py"
 
 
 def test_cli(tmp_path, trained, capsys):
-    assert package.main(["sourcedir", str(tmp_path / "s.tar.gz")]) == 0
-    assert package.main(["model", str(trained["paths"].model_dir), str(tmp_path / "m.tar.gz")]) == 0
+    assert artifacts.main(["sourcedir", str(tmp_path / "s.tar.gz")]) == 0
+    assert artifacts.main(["model", str(trained["paths"].model_dir), str(tmp_path / "m.tar.gz")]) == 0
     out = capsys.readouterr().out
     assert dataset.sha256_file(tmp_path / "s.tar.gz") in out
-    assert package.main(["model", str(tmp_path / "nope"), str(tmp_path / "x.tar.gz")]) == 2
+    assert artifacts.main(["model", str(tmp_path / "nope"), str(tmp_path / "x.tar.gz")]) == 2
 
 
 # ------------------------------------------------------------------------------------------- isolation
@@ -160,7 +160,7 @@ def test_runs_alone_from_the_sourcedir(tmp_path, trained):
     (xgboost itself may import scipy when it is installed; what our code imports is checked above.)
     """
     code = tmp_path / "code"
-    with tarfile.open(package.build_sourcedir(tmp_path / "sourcedir.tar.gz"), "r:gz") as tar:
+    with tarfile.open(artifacts.build_sourcedir(tmp_path / "sourcedir.tar.gz"), "r:gz") as tar:
         tar.extractall(code, filter="data")
     data = tmp_path / "data"
     dataset.write_splits(data, 200, 1)

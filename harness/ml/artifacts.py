@@ -259,8 +259,10 @@ def training_hyperparameters(submit_directory: str) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m harness.ml.package sourcedir OUT`` or ``... model MODEL_DIR OUT [--include-code]``."""
-    parser = argparse.ArgumentParser(prog="python -m harness.ml.package", description=__doc__.splitlines()[0])
+    """``python -m harness.ml.artifacts sourcedir OUT`` or ``... model MODEL_DIR OUT [--include-code]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.ml.artifacts", description=__doc__.splitlines()[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     source = sub.add_parser("sourcedir", help="write sourcedir.tar.gz")
     source.add_argument("out")
