@@ -528,53 +528,35 @@ def bench_cycle(progress: Callable[[str], None]) -> dict[str, Any]:
     from harness import qualify as q
     from harness import target as targets
     from harness.emulator import control
-    from harness.platform import Platform, layout_from_env
+    from harness.platform import Platform, layout_from_env, observe_terraform
 
     layout = layout_from_env()
     was_running = control.status(layout.emulator_dir).running
     terraform: list[dict[str, Any]] = []
-    original_apply, original_plan = Platform.apply, Platform.plan
-
-    def timed_apply(self: Any, *args: Any, **kwargs: Any) -> Any:
-        t0 = time.monotonic()
-        result = original_apply(self, *args, **kwargs)
-        terraform.append({"call": "apply", "wall_s": time.monotonic() - t0, "terraform_s": result.seconds})
-        return result
-
-    def timed_plan(self: Any, *args: Any, **kwargs: Any) -> Any:
-        t0 = time.monotonic()
-        result = original_plan(self, *args, **kwargs)
-        terraform.append(
-            {"call": "plan", "wall_s": time.monotonic() - t0, "terraform_s": time.monotonic() - t0}
-        )
-        return result
-
-    Platform.apply, Platform.plan = timed_apply, timed_plan  # type: ignore[method-assign]
     stages: list[dict[str, Any]] = []
     try:
-        marks: dict[str, int] = {}
+        with observe_terraform(terraform.append):
+            marks: dict[str, int] = {}
 
-        def progress_marking(line: str) -> None:
-            match = re.match(r"\[\d+/\d+\] (\w+)", line)
-            if match:
-                marks[match.group(1)] = len(terraform)
-            progress(line)
+            def progress_marking(line: str) -> None:
+                match = re.match(r"\[\d+/\d+\] (\w+)", line)
+                if match:
+                    marks[match.group(1)] = len(terraform)
+                progress(line)
 
-        result = q.qualify(target_name="local", layout=layout, progress=progress_marking)
-        names = [s.name for s in result.stages]
-        for i, s in enumerate(result.stages):
-            first = marks.get(s.name, len(terraform))
-            last = marks.get(names[i + 1], len(terraform)) if i + 1 < len(names) else len(terraform)
-            tf = [t for t in terraform[first:last]]
-            stages.append(_stage_row(s.name, s.status, s.seconds, tf))
-        t0 = time.monotonic()
-        before = len(terraform)
-        target = targets.resolve("local", state_dir=layout.emulator_dir, environ=dict(os.environ))
-        destroyed = Platform(target, layout=layout, progress=progress).destroy()
-        tf = [*terraform[before:], {"call": "destroy", "wall_s": 0.0, "terraform_s": destroyed.seconds}]
-        stages.append(_stage_row("destroy", "passed", time.monotonic() - t0, tf))
+            result = q.qualify(target_name="local", layout=layout, progress=progress_marking)
+            names = [s.name for s in result.stages]
+            for i, s in enumerate(result.stages):
+                first = marks.get(s.name, len(terraform))
+                last = marks.get(names[i + 1], len(terraform)) if i + 1 < len(names) else len(terraform)
+                tf = [t for t in terraform[first:last]]
+                stages.append(_stage_row(s.name, s.status, s.seconds, tf))
+            t0 = time.monotonic()
+            before = len(terraform)
+            target = targets.resolve("local", state_dir=layout.emulator_dir, environ=dict(os.environ))
+            Platform(target, layout=layout, progress=progress).destroy()
+            stages.append(_stage_row("destroy", "passed", time.monotonic() - t0, terraform[before:]))
     finally:
-        Platform.apply, Platform.plan = original_apply, original_plan  # type: ignore[method-assign]
         if not was_running:
             control.stop(layout.emulator_dir)
     total = sum(s["wall_s"] for s in stages)

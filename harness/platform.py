@@ -10,6 +10,7 @@ import datetime as _dt
 import json
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,33 @@ from harness.target import Target
 from harness.terraform import ApplyResult, Plan, TerraformError, TerraformRunner, cli_config_env
 
 Progress = Callable[[str], None]
+
+
+TerraformObserver = Callable[[dict[str, Any]], None]
+_observers: list[TerraformObserver] = []
+
+
+@contextlib.contextmanager
+def observe_terraform(observer: TerraformObserver) -> Iterator[None]:
+    """Subscribe to every plan/apply/destroy of every Platform for the block: ``observer`` gets
+    ``{"call", "wall_s", "terraform_s"}`` after each (bench separates Terraform's time from the
+    harness's this way, instead of swapping the class's methods)."""
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
+
+
+def _report(call: str, started: float, terraform_seconds: float | None) -> None:
+    wall = time.monotonic() - started
+    event = {
+        "call": call,
+        "wall_s": wall,
+        "terraform_s": wall if terraform_seconds is None else terraform_seconds,
+    }
+    for observer in list(_observers):
+        observer(event)
 
 
 def declared_variables(terraform_dir: Path) -> set[str]:
@@ -208,8 +236,11 @@ class Platform:
             )
 
     def plan(self, *, destroy: bool = False) -> Plan:
+        started = time.monotonic()
         with self._exclusive("destroy" if destroy else "plan"):
-            return self._plan(destroy=destroy)
+            plan = self._plan(destroy=destroy)
+        _report("plan", started, None)
+        return plan
 
     def _plan(self, *, destroy: bool) -> Plan:
         self.check_variables()
@@ -226,8 +257,11 @@ class Platform:
         return plan
 
     def apply(self) -> ApplyResult:
+        started = time.monotonic()
         with self._exclusive("apply"):
-            return self._apply()
+            result = self._apply()
+        _report("apply", started, result.seconds)
+        return result
 
     def _apply(self) -> ApplyResult:
         plan = self.plan()
@@ -248,8 +282,11 @@ class Platform:
         return result
 
     def destroy(self) -> ApplyResult:
+        started = time.monotonic()
         with self._exclusive("destroy"):
-            return self._destroy()
+            result = self._destroy()
+        _report("destroy", started, result.seconds)
+        return result
 
     def _destroy(self) -> ApplyResult:
         if self.drop_stale_state():

@@ -122,3 +122,20 @@ def test_a_second_command_refuses_with_a_clear_message_when_it_cannot_wait(
     assert "is in use by `terraform apply (local)` (pid" in message
     assert "HARNESS_LOCK_TIMEOUT" in message
     assert holder(planning.state_file.parent / ".harness.lock")["pid"] == os.getpid()
+
+
+def test_observers_see_every_terraform_call(
+    tmp_path: Path, fake_terraform: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook bench uses instead of swapping Platform's methods."""
+    from harness.platform import observe_terraform
+
+    platform = _platform(tmp_path / "work", [])
+    monkeypatch.setenv("FAKE_STATE", str(platform.state_file))
+    monkeypatch.setenv("FAKE_APPLY_SECONDS", "0")
+    seen: list[dict[str, object]] = []
+    with observe_terraform(seen.append):
+        platform.apply()
+    platform.plan()  # after the block: not observed
+    assert [e["call"] for e in seen] == ["plan", "apply"]
+    assert all(isinstance(e["wall_s"], float) and isinstance(e["terraform_s"], float) for e in seen)
