@@ -860,7 +860,7 @@ class Scorer:
         import numpy as np
         import xgboost as xgb
 
-        kind = content_type_kind(content_type)
+        kind = content_type_kind(content_type or None)  # no Content-Type: libsvm, the default
         text = body.strip().decode("utf-8")
         if kind == "csv":
             try:
