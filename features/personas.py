@@ -63,9 +63,25 @@ def attempt(call: str, operation: Callable[[], Any]) -> Attempt:
     return Attempt(call, True, "", "", request_id)
 
 
-def assume(target: targets.Target, role_arn: str, person: str, *, purpose: str) -> targets.Target:
+class Session:
+    """A persona's assumed-role target whose clients are made once per service (a probe run makes many)."""
+
+    def __init__(self, target: targets.Target) -> None:
+        self.target = target
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.target.client(service)
+        return self._clients[service]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.target, name)
+
+
+def assume(target: targets.Target, role_arn: str, person: str, *, purpose: str) -> Session:
     """The persona's session (RoleSessionName and SourceIdentity carry the person)."""
-    return identity.assume(target, role_arn, person, purpose=purpose)
+    return Session(identity.assume(target, role_arn, person, purpose=purpose))
 
 
 def probe_name(kind: str) -> str:
@@ -181,14 +197,15 @@ def try_endpoint(persona: Any) -> Attempt:
 
 
 def read_probes(outputs: Mapping[str, Any]) -> dict[str, Callable[[Any], Any]]:
-    """Reads an auditor's work needs: the evidence, the training jobs, the endpoint, the trail."""
+    """Reads an auditor's work needs: evidence, training jobs, endpoints, the model registry, the trail."""
     return {
         "s3:ListBucket on the evidence bucket": lambda c: c.client("s3").list_objects_v2(
             Bucket=outputs["evidence_bucket"], Prefix="evidence/", MaxKeys=5
         ),
         "sagemaker:ListTrainingJobs": lambda c: c.client("sagemaker").list_training_jobs(MaxResults=5),
-        "sagemaker:DescribeEndpoint": lambda c: c.client("sagemaker").describe_endpoint(
-            EndpointName=outputs["endpoint_name"]
+        "sagemaker:ListEndpoints": lambda c: c.client("sagemaker").list_endpoints(MaxResults=5),
+        "sagemaker:DescribeModelPackageGroup": lambda c: c.client("sagemaker").describe_model_package_group(
+            ModelPackageGroupName=outputs["model_package_group_name"]
         ),
         "cloudtrail:GetTrailStatus": lambda c: c.client("cloudtrail").get_trail_status(
             Name=outputs["trail_arn"]

@@ -293,13 +293,13 @@ class NegativeCheck:
 
 NEGATIVE_CHECKS = [
     NegativeCheck(
-        "A data scientist cannot create a training job outside the VPC",
+        "The data scientist cannot start a training job without its VPC configuration",
         ("data scientist",),
         _train("VPC configuration"),
         "training without VPC configuration",
     ),
     NegativeCheck(
-        "A data scientist cannot create a training job without its KMS keys",
+        "The data scientist cannot start a training job without its KMS keys",
         ("data scientist",),
         _train("KMS keys"),
         "training without KMS keys",

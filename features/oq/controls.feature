@@ -79,7 +79,7 @@ Feature: Controls refuse what they must refuse
       | data at rest     | sign         |
       | logs             | sign         |
 
-  @URS_011 @URS_020 @negative
+  @URS_011 @URS_020 @URS_060 @negative
   Scenario Outline: The data scientist cannot start a training job without its <guard>
     Given a session of the data scientist persona
     When the persona requests the platform's training job without its <guard>

@@ -109,7 +109,7 @@ def platform(admin: targets.Target) -> dict[str, Any]:
         "training_image_uri": "492215442770.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-xgboost:1.7-1",
         "sagemaker_security_group_id": "sg-0standin",
         "private_subnet_ids": ["subnet-0standina", "subnet-0standinb"],
-        "endpoint_name": f"standin-endpoint-{tag}",
+        "model_package_group_name": f"standin-group-{tag}",
         "trail_arn": f"arn:aws:cloudtrail:{REGION}:{account}:trail/standin-{tag}",
         "break_glass_role_arn": glass,
     }
