@@ -18,6 +18,7 @@ import botocore.exceptions
 from pytest_bdd import given, parsers, then, when
 
 from features.support import Clients, threshold, trim, wait_for
+from harness import identity
 from harness.validation import trail_integrity
 
 TRAIL_REQ = "URS_068"
@@ -43,21 +44,18 @@ def running_identity(aws: Clients) -> dict[str, Any]:
 
 
 @given("a session of the auditor role", target_fixture="persona")
-def auditor_session(outputs: dict[str, Any], aws: Clients, target: Any) -> dict[str, Any]:
-    session = f"oq-trail-{uuid.uuid4().hex[:8]}"
-    credentials = aws("sts").assume_role(RoleArn=outputs["auditor_role_arn"], RoleSessionName=session)[
-        "Credentials"
-    ]
-    keys = {
-        "aws_access_key_id": credentials["AccessKeyId"],
-        "aws_secret_access_key": credentials["SecretAccessKey"],
-        "aws_session_token": credentials["SessionToken"],
-    }
-    identity = target.client("sts", **keys).get_caller_identity()
+def auditor_session(outputs: dict[str, Any], target: Any) -> dict[str, Any]:
+    """A person acting through the auditor role (session name and SourceIdentity carry the person)."""
+    person = f"oq-trail-{uuid.uuid4().hex[:8]}"
+    session = identity.assume(
+        target, outputs["auditor_role_arn"], person, purpose="try a call it may not make"
+    )
+    who = identity.caller(session)
     return {
-        "client": lambda service: target.client(service, **keys),
-        "arn": identity["Arn"],
-        "session": session,
+        "client": session.client,
+        "arn": who.arn,
+        "session": who.session_name,
+        "person": who.source_identity,
     }
 
 
@@ -239,6 +237,8 @@ def refusal_in_history(
     assert record["errorCode"] == attempt["error"]["Code"], record
     assert record.get("errorMessage") == attempt["error"]["Message"], record
     assert event["Username"] == persona["session"], event["Username"]
+    context = record["userIdentity"].get("sessionContext") or {}
+    assert context.get("sourceIdentity") == persona["person"], context
     return record
 
 
