@@ -416,3 +416,20 @@ def test_validate_logs_accepts_the_delivered_logs_and_rejects_a_tampered_one(
     bad = _validate_logs(emulator, trail["arn"], start)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert f"{log_key}\tINVALID: hash value doesn't match" in bad.stderr
+
+
+def test_list_public_keys_is_authorised_like_any_call(aws: Callable[..., Any], trail: Any) -> None:
+    """ListPublicKeys has no resource (``*``): a role needs cloudtrail:ListPublicKeys to validate logs."""
+    role_arn, credentials = _persona(aws, "victor.validator")
+    with pytest.raises(ClientError) as excinfo:
+        aws("cloudtrail", credentials).list_public_keys()
+    assert excinfo.value.response["Error"]["Code"] == "AccessDeniedException"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "cloudtrail:ListPublicKeys", "Resource": "*"}],
+    }
+    aws("iam").put_role_policy(
+        RoleName=role_arn.split("/")[-1], PolicyName="validate-logs", PolicyDocument=json.dumps(policy)
+    )
+    keys = aws("cloudtrail", credentials).list_public_keys()["PublicKeyList"]
+    assert keys and keys[0]["Fingerprint"] and keys[0]["Value"]

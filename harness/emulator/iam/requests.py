@@ -832,7 +832,14 @@ def _logs(call: Call) -> list[Check]:
 
 def _cloudtrail(call: Call) -> list[Check]:
     p, op = call.params, call.operation
-    if op in ("LookupEvents", "DescribeTrails", "ListTrails", "ListEventDataStores", "ListChannels"):
+    if op in (
+        "LookupEvents",
+        "DescribeTrails",
+        "ListTrails",
+        "ListEventDataStores",
+        "ListChannels",
+        "ListPublicKeys",
+    ):
         return [Check(f"cloudtrail:{op}", "*")]
     name = p.get("Name") or p.get("TrailName") or p.get("TrailARN") or p.get("ResourceId")
     if not name and isinstance(p.get("ResourceIdList"), list) and p["ResourceIdList"]:
