@@ -544,7 +544,9 @@ def _seal_protocol(args: argparse.Namespace, env: Environment, folder: Path) -> 
     if not key_id:
         env.progress("the protocol record is not sealed: the platform has no signing key (run `make apply`)")
         return False
-    protocol.seal(folder, kms_client=target.client("kms"), key_id=key_id)
+    from harness.identity import caller
+
+    protocol.seal(folder, kms_client=target.client("kms"), key_id=key_id, author=caller(target).to_dict())
     env.progress(f"protocol record sealed with {key_id}")
     return True
 

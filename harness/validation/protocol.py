@@ -100,12 +100,17 @@ def approvals(folder: Path) -> list[dict[str, Any]]:
     ]
 
 
-def seal(folder: Path, *, kms_client: Any, key_id: str) -> bool:
-    """Seal the protocol record (manifest + KMS seal, as a package) so people can sign it; once."""
+def seal(folder: Path, *, kms_client: Any, key_id: str, author: Mapping[str, Any] | None = None) -> bool:
+    """Seal the protocol record (manifest + KMS seal, as a package) so people can sign it; once.
+
+    ``author`` (the STS identity recording it) is kept as the record's executor: whoever wrote the
+    protocol does not review or approve it."""
     from harness.validation import package
 
     if (folder / package.MANIFEST).is_file():
         return False
+    context = {"kind": "protocol", "executor": dict(author) if author else None, "recorded": iso(utc_now())}
+    (folder / "context.json").write_text(json.dumps(context, indent=2, sort_keys=True) + "\n")
     package.sign_package(folder, kms_client=kms_client, key_id=key_id, run_id=f"protocol-{folder.name[:12]}")
     return True
 
