@@ -492,6 +492,12 @@ def cmd_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
     )
     env.out(f"qualification {result.run_dir.name}: {'PASSED' if result.passed else 'FAILED'}")
     env.out(result.table())
+    verdict = result.finalized.report.verdict if result.finalized is not None else None
+    if verdict is not None:
+        grade = "release-grade" if verdict["release"] else "not release-grade"
+        env.out(f"verdict: {verdict['result']} ({grade}); {verdict['target']['statement']}")
+        for reason in verdict["reasons"] + verdict["release_reasons"]:
+            env.out(f"  - {reason}")
     env.out(f"evidence: {result.run_dir}  (verify: python -m harness report verify {result.run_dir})")
     if not result.passed:
         failed = [s.name for s in result.stages if s.status not in ("passed", "kept")]

@@ -23,6 +23,7 @@ from pytest_bdd import given, parsers, then, when
 from features.support import Clients, threshold, trim
 from harness import target as targets
 from harness import workflow
+from harness.identity import caller
 
 #: Where negative scenarios put what they create in the data lake (removed again after each scenario).
 SCRATCH_PREFIX = "qualification/negative"
@@ -296,6 +297,7 @@ def gate_poor_model(
         metrics={},
         holdout=auc,
         data={"splits": {k: {"uri": v["uri"], "sha256": v["sha256"]} for k, v in splits.items()}},
+        trainer=caller(target),
     )
     return {"auc": auc, "arn": arn, "approval": approval, "approved_before": before}
 
