@@ -125,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="qualify the platform as installed: do not apply, train or deploy first",
     )
+    p.add_argument(
+        "--baseline",
+        default=None,
+        metavar="PACKAGE",
+        help="the package the drift check before apply compares with (default: the latest approved, "
+        "else passing, package of this platform)",
+    )
 
     p = sub.add_parser(
         "protocol", help="print and record the qualification protocol (what validate will run)"
@@ -489,6 +496,7 @@ def cmd_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
         progress=env.progress,
         environ=dict(env.environ),
         converge=not args.installed,
+        baseline=args.baseline,
     )
     env.out(f"qualification {result.run_dir.name}: {'PASSED' if result.passed else 'FAILED'}")
     env.out(result.table())

@@ -89,8 +89,10 @@ class Run:
     deviations: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     #: The protocol record this run executes (``harness.validation.protocol``).
     protocol: dict[str, Any] | None = None
-    #: The drift check before apply (``harness.drift.DriftResult``).
+    #: The drift check before apply (``harness.drift.DriftResult``), against ``baseline`` when given
+    #: (an evidence folder or s3:// package), else this platform's latest approved or passing package.
     drift: Any = None
+    baseline: str | None = None
 
     def stage(self, name: str) -> Stage:
         return next(s for s in self.stages if s.name == name)
@@ -530,10 +532,12 @@ def qualify(
     environ: dict[str, str] | None = None,
     evidence_root: Path | None = None,
     converge: bool = True,
+    baseline: str | None = None,
 ) -> Run:
     """Run the qualification. ``converge=False`` qualifies the platform as it is installed: apply,
     train and deploy are not run (QA qualifying an installation it does not own, or a control that
-    was changed outside Terraform: converging first would hide it)."""
+    was changed outside Terraform: converging first would hide it). ``baseline``: the package the
+    drift check compares with (default: the platform's latest approved, else passing, package)."""
     from harness.validation import package
 
     root = evidence_root or layout.work_dir / "evidence"
@@ -545,6 +549,7 @@ def qualify(
         environ=dict(os.environ if environ is None else environ),
         converge=converge,
         started=_utc(),
+        baseline=baseline,
     )
     progress(f"qualification run {run.run_dir.name} on target {target_name} (evidence: {run.run_dir})")
     record_protocol(run)

@@ -169,12 +169,32 @@ def test_package_verifies_from_disk_and_bucket_and_tampering_is_named(
         assert name in bad.stdout, bad.stdout
 
 
+def test_drift_names_a_key_whose_rotation_was_switched_off(validated: Validated) -> None:
+    """`harness drift` against the validated package: no drift; key rotation switched off outside
+    Terraform: exit 6 naming the key id and the attribute, and a record for change control."""
+    baseline = str(validated.run_dir)
+    assert (validated.run_dir / "platform-snapshot.json").is_file()
+    proc = _harness(validated.env, "drift", "--baseline", baseline)
+    assert proc.returncode == 0 and "no drift against given baseline" in proc.stdout, proc.stderr[-4000:]
+    kms = validated.target.client("kms")
+    key_arn = validated.outputs["kms_key_arns"]["data"]
+    kms.disable_key_rotation(KeyId=key_arn)
+    try:
+        proc = _harness(validated.env, "drift", "--baseline", baseline)
+    finally:
+        kms.enable_key_rotation(KeyId=key_arn)
+    assert proc.returncode == 6, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert f"kms_key {key_arn.rsplit('/', 1)[-1]}: rotation_enabled switched off" in proc.stderr
+    records = sorted((validated.work / "evidence" / "drift").glob("*/drift.json"))
+    assert json.loads(records[-1].read_text())["result"] == "drift"
+
+
 def test_a_broken_control_fails_the_qualification(validated: Validated) -> None:
     kms = validated.target.client("kms")
     data_key = validated.outputs["kms_key_arns"]["data"]
     kms.disable_key_rotation(KeyId=data_key)
     try:
-        proc = _harness(validated.env, "validate", "--installed")
+        proc = _harness(validated.env, "validate", "--installed", "--baseline", str(validated.run_dir))
     finally:
         kms.enable_key_rotation(KeyId=data_key)
     assert proc.returncode == 5, proc.stdout[-4000:] + proc.stderr[-4000:]
@@ -185,6 +205,11 @@ def test_a_broken_control_fails_the_qualification(validated: Validated) -> None:
     assert [r for r, s in status.items() if s == "failed"] == ["URS_018"], status
     report = json.loads((run / "report.json").read_text())
     assert any("key rotation is enabled" in json.dumps(d) for d in report.get("deviations", []))
+    # the drift check before it names the key and the attribute; as installed, nothing repaired it
+    drifted = [d for d in report["deviations"] if d["kind"] == "drift"]
+    assert [(d["resource"], d["attribute"], d["repaired"]) for d in drifted] == [
+        (f"kms_key {data_key.rsplit('/', 1)[-1]}", "rotation_enabled", False)
+    ], drifted
     # a failed qualification is evidence too: signed and verifiable
     assert _harness(validated.env, "report", "verify", str(run)).returncode == 0
 
