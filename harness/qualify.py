@@ -242,6 +242,7 @@ def drift_check(run: Run) -> Outcome:
         outputs,
         work_dir=run.layout.work_dir,
         state_serial=plat.state_serial(),
+        baseline=run.baseline,
         progress=run.progress,
     )
     run.drift = result

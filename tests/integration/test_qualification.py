@@ -207,9 +207,9 @@ def test_a_broken_control_fails_the_qualification(validated: Validated) -> None:
     assert any("key rotation is enabled" in json.dumps(d) for d in report.get("deviations", []))
     # the drift check before it names the key and the attribute; as installed, nothing repaired it
     drifted = [d for d in report["deviations"] if d["kind"] == "drift"]
-    assert [(d["resource"], d["attribute"], d["repaired"]) for d in drifted] == [
-        (f"kms_key {data_key.rsplit('/', 1)[-1]}", "rotation_enabled", False)
-    ], drifted
+    key = f"kms_key {data_key.rsplit('/', 1)[-1]}"
+    assert {(d["resource"], d["repaired"]) for d in drifted} == {(key, False)}, drifted
+    assert "rotation_enabled" in {d["attribute"] for d in drifted}, drifted
     # a failed qualification is evidence too: signed and verifiable
     assert _harness(validated.env, "report", "verify", str(run)).returncode == 0
 
