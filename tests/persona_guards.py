@@ -51,6 +51,10 @@ class Removal:
     actions: tuple[str, ...] = ()  # actions whose Deny statements and resource scopes make the guard
     widen_resources: bool = False  # Allow statements of ``actions`` get Resource "*"
     grant: tuple[Statement, ...] = ()  # statements added to the role (the guard was a missing Allow)
+    key_grant: tuple[Statement, ...] = ()  # statements added to the key policies
+
+    def with_key_grant(self, statements: tuple[Statement, ...]) -> Removal:
+        return dataclasses.replace(self, key_grant=self.key_grant + statements)
 
     def rewrite(self, statement: Statement) -> Statement | None:
         """The statement without the guard; None drops it."""
@@ -80,10 +84,10 @@ class Removal:
                 statement.pop("Condition", None)
         return statement
 
-    def document(self, document: dict[str, Any]) -> dict[str, Any]:
+    def document(self, document: dict[str, Any], extra: tuple[Statement, ...] = ()) -> dict[str, Any]:
         out = copy.deepcopy(document)
         statements = [self.rewrite(s) for s in _list(out.get("Statement"))]
-        out["Statement"] = [s for s in statements if s is not None]
+        out["Statement"] = [s for s in statements if s is not None] + [copy.deepcopy(s) for s in extra]
         return out
 
 
@@ -143,7 +147,8 @@ def guard_removed(
                 undo.append(lambda b=bucket, d=original: s3.put_bucket_policy(Bucket=b, Policy=json.dumps(d)))
         for key in keys:
             original = _doc(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
-            kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(removal.document(original)))
+            rewritten = removal.document(original, removal.key_grant)
+            kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(rewritten))
             undo.append(
                 lambda k=key, d=original: kms.put_key_policy(
                     KeyId=k, PolicyName="default", Policy=json.dumps(d)
@@ -215,7 +220,7 @@ REMOVALS = {
         ),
     ),
     "data key custody": Removal(
-        "the key policy's deny of ScheduleKeyDeletion and DisableKey (personas over-granted kms:*)",
+        "the key policy's deny of ScheduleKeyDeletion and DisableKey (personas over-granted everywhere)",
         actions=("kms:ScheduleKeyDeletion", "kms:DisableKey"),
         grant=(
             {"Effect": "Allow", "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey"], "Resource": "*"},
@@ -223,6 +228,7 @@ REMOVALS = {
     ),
 }
 #: the over-grant alone (the key policy's deny still in place): the custody check must still pass
+#: (:func:`show_guard` adds the personas to the key policy as well)
 OVER_GRANT = Removal(
     "personas over-granted kms:ScheduleKeyDeletion and kms:DisableKey",
     grant=({"Effect": "Allow", "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey"], "Resource": "*"},),
@@ -378,11 +384,23 @@ def show_guard(
     """The check with its guard, without it, and with it again; asserts it fails only without it."""
     before = check.check(sessions, admin, outputs)
     assert before and not any(a.allowed for a in before), [(a.call, a.code) for a in before if a.allowed]
-    if check.key_policy:  # the deny must hold even against personas over-granted in IAM
-        with guard_removed(admin.client, OVER_GRANT, roles=scope(check, outputs)["roles"]):
+    removal = REMOVALS[check.guard]
+    if check.key_policy:
+        # the deny must hold even against personas over-granted in IAM and in the key policy itself
+        roles = [outputs[personas.PERSONA_OUTPUTS[p]] for p in check.personas]
+        key_grant = (
+            {
+                "Sid": "OverGrantPersonas",
+                "Effect": "Allow",
+                "Principal": {"AWS": roles},
+                "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey"],
+                "Resource": "*",
+            },
+        )
+        removal = removal.with_key_grant(key_grant)
+        with guard_removed(admin.client, OVER_GRANT.with_key_grant(key_grant), **scope(check, outputs)):
             over_granted = check.check(sessions, admin, outputs)
         assert not any(a.allowed for a in over_granted), [a.call for a in over_granted if a.allowed]
-    removal = REMOVALS[check.guard]
     with guard_removed(admin.client, removal, **scope(check, outputs)):
         without = check.check(sessions, admin, outputs)
     assert any(a.allowed for a in without), f"{check.scenario}: still refused without {removal.description}"
