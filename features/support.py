@@ -11,7 +11,7 @@ from typing import Any
 
 from harness import target as targets
 from harness.validation.requirements import RequirementSet, load_requirements
-from harness.workflow import s3_split
+from harness.s3 import s3_split
 
 #: The specification the suites read their acceptance criteria from.
 SPECIFICATION = Path(__file__).resolve().parent / "requirements.yaml"

@@ -24,6 +24,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.ml import dataset
+from harness.s3 import download
 from harness.target import Target, aws_errors
 
 Progress = Callable[[str], None]
@@ -265,8 +266,6 @@ def training_dataset(
             f"the offline store gave {len(result.rows)} subjects; at least {dataset.MIN_ROWS} are needed",
             hint="run `make features` first",
         )
-    from harness.workflow import download
-
     body = download(target, result.output_location or "")
     result.result_sha256 = hashlib.sha256(body).hexdigest()
     progress(

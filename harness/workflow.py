@@ -28,6 +28,8 @@ from harness.layout import Layout
 from harness.ml import artifacts, dataset
 from harness.ml.metrics import roc_auc
 from harness.ml.train import METRIC_DEFINITIONS
+from harness.s3 import download as download  # re-exported: workflow.download is public
+from harness.s3 import s3_split as s3_split  # re-exported: workflow.s3_split is public
 from harness.target import Target, aws_errors
 
 Progress = Callable[[str], None]
@@ -62,14 +64,6 @@ class TrainingRun:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-def s3_split(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key`` -> ``(bucket, key)``."""
-    if not uri.startswith("s3://"):
-        raise WorkflowError(f"not an S3 URI: {uri}")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
 
 
 def _utc_stamp() -> str:
@@ -303,12 +297,6 @@ def _poll_training(
         if time.monotonic() > deadline:
             raise WorkflowError(f"training job {name} still {status} after {timeout:.0f}s")
         time.sleep(poll)
-
-
-def download(target: Target, uri: str) -> bytes:
-    """The bytes of one S3 object on the target."""
-    bucket, key = s3_split(uri)
-    return target.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def load_booster(artifact: bytes) -> Any:
