@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from harness import target as targets
-from harness.validation.requirements import RequirementSet, load_requirements
 from harness.s3 import s3_split
+from harness.validation.requirements import RequirementSet, load_requirements
 
 #: The specification the suites read their acceptance criteria from.
 SPECIFICATION = Path(__file__).resolve().parent / "requirements.yaml"
