@@ -806,18 +806,25 @@ def package_passed(folder: Path) -> bool:
 
 
 def package_approved(folder: Path) -> bool:
-    """An approval record under ``approvals/`` with the meaning "approved" for this manifest."""
+    """A person's signed approval of this package: a record under ``approvals/`` with the meaning
+    "approved", not automatic, whose signature verifies and whose subject is this manifest's SHA-256
+    (``harness.validation.signatures``; an approval copied from another package does not count)."""
+    from harness.validation import signatures
+
     manifest = folder / "manifest.json"
-    digest = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None
+    if not manifest.is_file():
+        return False
+    digest = hashlib.sha256(manifest.read_bytes()).hexdigest()
     for path in sorted((folder / "approvals").glob("*.json")):
-        record = _read_json(path)
-        if not isinstance(record, Mapping):
+        try:
+            data = path.read_bytes()
+        except OSError:
             continue
-        body = record.get("record") if isinstance(record.get("record"), Mapping) else record
-        if str(body.get("meaning", "")).lower() != "approved":
-            continue
-        signed = body.get("manifest_sha256") or body.get("object_sha256") or body.get("sha256")
-        if signed is None or signed == digest:
+        check = signatures.verify(
+            data, name=path.name, expected={"kind": "evidence-package", "sha256": digest}
+        )
+        record = check.record
+        if check.ok and record.get("meaning") == "approved" and not record.get("automatic"):
             return True
     return False
 

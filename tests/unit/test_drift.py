@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from harness import drift
 from harness.errors import ExitStatus
+from harness.validation import signatures
 
 REGION = "eu-central-1"
 LOCAL = drift.PlatformIdentity("local", "123456789012", REGION, "4242:4566:1")
@@ -230,10 +231,60 @@ def _package(
     (folder / "manifest.json").write_bytes(manifest)
     if kw.get("approved"):
         (folder / "approvals").mkdir()
-        (folder / "approvals" / "approved-1.json").write_text(
-            json.dumps({"meaning": "approved", "manifest_sha256": hashlib.sha256(manifest).hexdigest()})
-        )
+        record = _approval(hashlib.sha256(manifest).hexdigest(), run_id)
+        (folder / "approvals" / "approved-1.json").write_bytes(signatures.document_bytes(record))
     return folder
+
+
+class _Signer:
+    """A stand-in approvals key answering KMS's GetPublicKey and Sign (DIGEST, RSASSA-PSS SHA-256)."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def get_public_key(self, KeyId: str) -> dict[str, Any]:
+        from cryptography.hazmat.primitives import serialization
+
+        der = self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return {"KeyId": KeyId, "PublicKey": der, "SigningAlgorithms": ["RSASSA_PSS_SHA_256"]}
+
+    def sign(self, KeyId: str, Message: bytes, **_: Any) -> dict[str, Any]:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding, utils
+
+        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=hashes.SHA256.digest_size)
+        return {"Signature": self.key.sign(Message, pss, utils.Prehashed(hashes.SHA256()))}
+
+
+_SIGNER: list[_Signer] = []
+
+
+def _approval(manifest_sha256: str, run_id: str, meaning: str = "approved") -> dict[str, Any]:
+    from harness.identity import Identity
+
+    if not _SIGNER:
+        _SIGNER.append(_Signer())
+    signer = Identity(
+        arn="arn:aws:sts::123456789012:assumed-role/gxp-ml-approver/Alan.Approver",
+        account="123456789012",
+        user_id="AROA:Alan.Approver",
+        session_name="Alan.Approver",
+        source_identity="Alan.Approver",
+    )
+    record = signatures.new_record(
+        subject=signatures.subject("evidence-package", run_id, manifest_sha256),
+        meaning=meaning,
+        printed_name="Alan Approver",
+        signer=signer,
+        reason="accepted",
+    )
+    return signatures.seal(
+        record, kms_client=_SIGNER[0], key_id="arn:aws:kms:eu-central-1:123456789012:key/a"
+    )
 
 
 def test_baseline_is_the_latest_approved_else_latest_passing_of_the_same_platform(tmp_path: Path) -> None:
@@ -254,11 +305,16 @@ def test_baseline_is_the_latest_approved_else_latest_passing_of_the_same_platfor
     assert drift.find_baseline(tmp_path, fresh) is None
 
 
-def test_an_approval_of_another_manifest_does_not_make_a_baseline_approved(tmp_path: Path) -> None:
+def test_only_a_valid_approval_of_this_manifest_makes_a_baseline_approved(tmp_path: Path) -> None:
     folder = _package(tmp_path, "r1", LOCAL, verdict="PASS", taken="2026-12-01T01:00:00Z", approved=True)
-    (folder / "approvals" / "approved-1.json").write_text(
-        json.dumps({"meaning": "approved", "manifest_sha256": "0" * 64})
+    assert drift.package_approved(folder)
+    (folder / "approvals" / "approved-1.json").write_bytes(
+        signatures.document_bytes(_approval("0" * 64, "r1"))
     )
+    assert not drift.package_approved(folder)  # it signs another manifest
+    record = _approval(hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest(), "r1")
+    record["record"]["meaning"] = "reviewed"  # tampered: the signature no longer matches
+    (folder / "approvals" / "approved-1.json").write_bytes(signatures.document_bytes(record))
     assert not drift.package_approved(folder)
 
 
