@@ -215,6 +215,7 @@ module "mlops" {
   model_package_group_name = local.model_package_group_name
   endpoint_name            = var.endpoint_name
   alarm_topic_arn          = module.observability.sns_topic_arn
+  retraining_poll_seconds  = var.retraining_poll_seconds
   tags                     = local.tags
 }
 

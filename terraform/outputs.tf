@@ -179,3 +179,13 @@ output "environment" {
   description = "Environment label (local, dev, validation, prod): outside local a person approves every model version."
   value       = var.environment
 }
+
+output "retraining_state_machine_arn" {
+  description = "Step Functions state machine that retrains the model (drift alarm or schedule)."
+  value       = module.mlops.retraining_state_machine_arn
+}
+
+output "drift_alarm_names" {
+  description = "Drift alarm per monitored feature."
+  value       = module.mlops.drift_alarm_names
+}

@@ -484,3 +484,15 @@ variable "athena_bytes_scanned_cutoff_per_query" {
     error_message = "athena_bytes_scanned_cutoff_per_query must be at least 10485760 (10 MB, Athena's minimum)."
   }
 }
+
+variable "retraining_poll_seconds" {
+  description = "Seconds the retraining state machine waits between polls of the pipeline execution."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.retraining_poll_seconds >= 1 && var.retraining_poll_seconds <= 3600
+    error_message = "retraining_poll_seconds must be between 1 and 3600."
+  }
+}

@@ -426,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(args.port, args.state_dir)
+    # Step Functions' AWS SDK integrations call back into this server (plain HTTP on the same port).
+    os.environ["MOTO_PORT"] = str(server.port)
 
     def _terminate(signum: int, _frame: Any) -> None:
         log.info("signal %s: shutting down", signum)

@@ -424,3 +424,295 @@ resource "aws_cloudwatch_metric_alarm" "drift" {
   ok_actions          = [var.alarm_topic_arn]
   tags                = var.tags
 }
+
+# --- retraining: EventBridge (drift alarm, schedule) -> Step Functions -> pipeline -> SNS ---
+
+locals {
+  state_machine_name = "${var.name_prefix}-retraining"
+  sfn_log_group      = "/aws/vendedlogs/states/${local.state_machine_name}"
+  sdk_retry = [{
+    ErrorEquals     = ["SageMaker.ThrottlingException", "SageMaker.InternalFailure", "SageMaker.ServiceUnavailable"]
+    IntervalSeconds = 2
+    MaxAttempts     = 3
+    BackoffRate     = 2
+  }]
+  to_failure = [{ ErrorEquals = ["States.ALL"], ResultPath = "$.error", Next = "NotifyFailure" }]
+
+  retraining_definition = {
+    Comment = "Retrain the dropout-risk model: start its SageMaker pipeline, poll it, notify the outcome."
+    StartAt = "StartPipeline"
+    States = {
+      StartPipeline = {
+        Type     = "Task"
+        Resource = "arn:aws:states:::aws-sdk:sagemaker:startPipelineExecution"
+        Parameters = {
+          PipelineName                     = local.pipeline_name
+          "PipelineExecutionDisplayName.$" = "States.Format('retrain-{}', $$.Execution.Name)"
+          "PipelineExecutionDescription.$" = "States.Format('Started by {}', $$.Execution.Id)"
+          PipelineParameters               = [{ Name = "TrainedBy", "Value.$" = "$$.Execution.RoleArn" }]
+        }
+        ResultSelector = { "PipelineExecutionArn.$" = "$.PipelineExecutionArn" }
+        ResultPath     = "$.pipeline"
+        Retry          = local.sdk_retry
+        Catch          = local.to_failure
+        Next           = "WaitForPipeline"
+      }
+      WaitForPipeline = { Type = "Wait", Seconds = var.retraining_poll_seconds, Next = "DescribePipeline" }
+      DescribePipeline = {
+        Type           = "Task"
+        Resource       = "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution"
+        Parameters     = { "PipelineExecutionArn.$" = "$.pipeline.PipelineExecutionArn" }
+        ResultSelector = { "Status.$" = "$.PipelineExecutionStatus" }
+        ResultPath     = "$.execution"
+        Retry          = local.sdk_retry
+        Catch          = local.to_failure
+        Next           = "PipelineDone"
+      }
+      PipelineDone = {
+        Type = "Choice"
+        Choices = [
+          { Variable = "$.execution.Status", StringEquals = "Succeeded", Next = "NotifySuccess" },
+          { Variable = "$.execution.Status", StringEquals = "Failed", Next = "NotifyFailure" },
+          { Variable = "$.execution.Status", StringEquals = "Stopped", Next = "NotifyFailure" },
+        ]
+        Default = "WaitForPipeline"
+      }
+      NotifySuccess = {
+        Type     = "Task"
+        Resource = "arn:aws:states:::sns:publish"
+        Parameters = {
+          TopicArn    = var.alarm_topic_arn
+          Subject     = "Retraining succeeded: a model version waits for approval"
+          "Message.$" = "States.Format('Pipeline execution {} succeeded; its model version is PendingManualApproval.', $.pipeline.PipelineExecutionArn)"
+        }
+        ResultPath = null
+        Next       = "Retrained"
+      }
+      Retrained = { Type = "Succeed" }
+      NotifyFailure = {
+        Type     = "Task"
+        Resource = "arn:aws:states:::sns:publish"
+        Parameters = {
+          TopicArn    = var.alarm_topic_arn
+          Subject     = "Retraining did not succeed"
+          "Message.$" = "States.JsonToString($)"
+        }
+        ResultPath = null
+        Next       = "RetrainingFailed"
+      }
+      RetrainingFailed = { Type = "Fail", Error = "RetrainingFailed", Cause = "The pipeline execution did not succeed or could not be followed; see the notification." }
+    }
+  }
+}
+
+data "aws_iam_policy_document" "sfn_trust" {
+  statement {
+    sid     = "StepFunctionsOnly"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "sfn" {
+  statement {
+    sid       = "StartPipeline"
+    effect    = "Allow"
+    actions   = ["sagemaker:StartPipelineExecution"]
+    resources = [aws_sagemaker_pipeline.this.arn]
+  }
+
+  statement {
+    sid       = "FollowPipelineExecutions"
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribePipelineExecution"]
+    resources = ["${aws_sagemaker_pipeline.this.arn}/execution/*"]
+  }
+
+  statement {
+    sid       = "NotifyOutcome"
+    effect    = "Allow"
+    actions   = ["sns:Publish"]
+    resources = [var.alarm_topic_arn]
+  }
+
+  # The topic is encrypted with the logs key; the state machine's own log group and state too.
+  statement {
+    sid       = "UseLogsKey"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.logs_kms_key_arn]
+  }
+
+  # Vended log delivery: AWS supports no resource-level permissions for these actions (Resource "*").
+  statement {
+    sid    = "DeliverExecutionLogs"
+    effect = "Allow"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [local.region]
+    }
+  }
+
+  # X-Ray accepts no resource-level permissions for segment upload (Resource "*").
+  statement {
+    sid       = "Tracing"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [local.region]
+    }
+  }
+}
+
+resource "aws_iam_role" "sfn" {
+  name                 = "${var.name_prefix}-retraining-sfn"
+  description          = "Step Functions role of ${local.state_machine_name}: starts and follows the pipeline, notifies."
+  assume_role_policy   = data.aws_iam_policy_document.sfn_trust.json
+  max_session_duration = 3600
+  tags                 = merge(var.tags, { Name = "${var.name_prefix}-retraining-sfn" })
+}
+
+resource "aws_iam_role_policy" "sfn" {
+  name   = "retraining"
+  role   = aws_iam_role.sfn.id
+  policy = data.aws_iam_policy_document.sfn.json
+}
+
+resource "aws_cloudwatch_log_group" "sfn" {
+  name              = local.sfn_log_group
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_sfn_state_machine" "retraining" {
+  name       = local.state_machine_name
+  role_arn   = aws_iam_role.sfn.arn
+  type       = "STANDARD"
+  definition = jsonencode(local.retraining_definition)
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.sfn.arn}:*"
+    include_execution_data = true
+    level                  = "ALL"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  encryption_configuration {
+    type                              = "CUSTOMER_MANAGED_KMS_KEY"
+    kms_key_id                        = var.logs_kms_key_arn
+    kms_data_key_reuse_period_seconds = 300
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.sfn]
+}
+
+data "aws_iam_policy_document" "events_trust" {
+  statement {
+    sid     = "EventBridgeOnly"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "events" {
+  statement {
+    sid       = "StartRetraining"
+    effect    = "Allow"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.retraining.arn]
+  }
+}
+
+resource "aws_iam_role" "events" {
+  name                 = "${var.name_prefix}-retraining-events"
+  description          = "EventBridge role: starts ${local.state_machine_name} on a drift alarm or the schedule."
+  assume_role_policy   = data.aws_iam_policy_document.events_trust.json
+  max_session_duration = 3600
+  tags                 = merge(var.tags, { Name = "${var.name_prefix}-retraining-events" })
+}
+
+resource "aws_iam_role_policy" "events" {
+  name   = "start-retraining"
+  role   = aws_iam_role.events.id
+  policy = data.aws_iam_policy_document.events.json
+}
+
+resource "aws_cloudwatch_event_rule" "drift_alarm" {
+  name        = "${var.name_prefix}-drift-alarm"
+  description = "A drift alarm of ${var.endpoint_name} went to ALARM: retrain."
+  event_pattern = jsonencode({
+    source        = ["aws.cloudwatch"]
+    "detail-type" = ["CloudWatch Alarm State Change"]
+    resources     = [for f in var.monitored_features : "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${aws_cloudwatch_metric_alarm.drift[f].alarm_name}"]
+    detail        = { state = { value = ["ALARM"] } }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "drift_alarm" {
+  rule     = aws_cloudwatch_event_rule.drift_alarm.name
+  arn      = aws_sfn_state_machine.retraining.arn
+  role_arn = aws_iam_role.events.arn
+}
+
+resource "aws_cloudwatch_event_rule" "schedule" {
+  count = var.enable_retraining_schedule ? 1 : 0
+
+  name                = "${var.name_prefix}-retraining-schedule"
+  description         = "Scheduled retraining of the dropout-risk model."
+  schedule_expression = var.retraining_schedule
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "schedule" {
+  count = var.enable_retraining_schedule ? 1 : 0
+
+  rule     = aws_cloudwatch_event_rule.schedule[0].name
+  arn      = aws_sfn_state_machine.retraining.arn
+  role_arn = aws_iam_role.events.arn
+}

@@ -32,3 +32,13 @@ output "drift_alarm_names" {
   description = "Drift alarm per monitored feature."
   value       = { for f, a in aws_cloudwatch_metric_alarm.drift : f => a.alarm_name }
 }
+
+output "retraining_state_machine_arn" {
+  description = "Step Functions state machine that retrains (started by a drift alarm or the schedule)."
+  value       = aws_sfn_state_machine.retraining.arn
+}
+
+output "retraining_rule_names" {
+  description = "EventBridge rules that start the retraining."
+  value       = concat([aws_cloudwatch_event_rule.drift_alarm.name], aws_cloudwatch_event_rule.schedule[*].name)
+}

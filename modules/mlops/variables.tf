@@ -272,3 +272,34 @@ variable "alarm_topic_arn" {
     error_message = "alarm_topic_arn must be an SNS topic ARN."
   }
 }
+
+variable "retraining_poll_seconds" {
+  description = "Seconds the retraining state machine waits between DescribePipelineExecution calls."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.retraining_poll_seconds >= 1 && var.retraining_poll_seconds <= 3600
+    error_message = "retraining_poll_seconds must be between 1 and 3600."
+  }
+}
+
+variable "retraining_schedule" {
+  description = "EventBridge schedule expression that also starts the retraining (besides a drift alarm)."
+  type        = string
+  default     = "rate(7 days)"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$", var.retraining_schedule))
+    error_message = "retraining_schedule must be an EventBridge rate(...) or cron(...) expression."
+  }
+}
+
+variable "enable_retraining_schedule" {
+  description = "Whether the schedule starts the retraining (the drift alarm always does)."
+  type        = bool
+  default     = true
+  nullable    = false
+}

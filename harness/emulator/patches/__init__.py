@@ -33,6 +33,8 @@ FIXES: dict[str, str] = {
     "s3_block_public_policy": "PutBucketPolicy refuses a public policy while BlockPublicPolicy is on",
     "sagemaker_feature_group": "feature groups as AWS: validation, online store, Glue table, Delete/List",
     "athena_queries": "Athena runs SQL over Glue tables' S3 data (DuckDB); results where the workgroup says",
+    "stepfunctions_execution": "executions run their ASL (SDK integrations call this emulator), with history",
+    "events_stepfunctions_target": "rules deliver matched events to state machine targets (StartExecution)",
 }
 
 DISABLE_ENV = "EMULATOR_DISABLE_FIXES"

@@ -14,6 +14,7 @@ through the real SageMaker contracts (see each module's docstring):
 - ``invoke``: the sagemaker-runtime InvokeEndpoint route on the front router;
 - ``featurestore``: sagemaker-featurestore-runtime records, online store and the Parquet offline store;
 - ``capture``: endpoint data capture to S3; ``backends``: moto's S3 and Logs in-process;
+- ``alarms``: CloudWatch metric alarms evaluated (every few seconds) with their state-change events;
 - ``state``: what runs, and its clean-up.
 
 ``install(router)`` is the one call the emulator's server makes. Importing this package loads nothing.
@@ -31,9 +32,10 @@ def install(router: Any) -> None:
     global _installed
     import atexit
 
-    from . import featurestore, invoke, moto_hooks, state
+    from . import alarms, featurestore, invoke, moto_hooks, state
 
     moto_hooks.apply()
+    alarms.start()
     router.mount(invoke.is_invocation, invoke.app, description="sagemaker-runtime InvokeEndpoint")
     router.mount(featurestore.is_request, featurestore.app, description="sagemaker-featurestore-runtime")
     if not _installed:

@@ -109,3 +109,48 @@ run "drift_alarms_per_feature" {
     error_message = "One alarm per feature on Model Monitor's drift metric, at the threshold."
   }
 }
+
+run "retraining_state_machine" {
+  command = plan
+
+  override_resource {
+    target          = aws_sagemaker_pipeline.this
+    override_during = plan
+    values          = { arn = "arn:aws:sagemaker:eu-central-1:123456789012:pipeline/gxp-test-dropout-pipeline" }
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.retraining.definition).States.StartPipeline.Resource == "arn:aws:states:::aws-sdk:sagemaker:startPipelineExecution" && jsondecode(aws_sfn_state_machine.retraining.definition).States.DescribePipeline.Resource == "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution"
+    error_message = "The state machine must start the pipeline and poll it through the AWS SDK integration."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.retraining.definition).States.WaitForPipeline.Type == "Wait" && jsondecode(aws_sfn_state_machine.retraining.definition).States.PipelineDone.Type == "Choice" && jsondecode(aws_sfn_state_machine.retraining.definition).States.NotifySuccess.Resource == "arn:aws:states:::sns:publish"
+    error_message = "The state machine must poll with Wait/Choice and notify on SNS."
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.retraining.logging_configuration[0].level == "ALL" && aws_sfn_state_machine.retraining.tracing_configuration[0].enabled && aws_sfn_state_machine.retraining.encryption_configuration[0].kms_key_id == var.logs_kms_key_arn
+    error_message = "The state machine must log, trace and encrypt with the platform's key."
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.drift_alarm.event_pattern)["detail-type"] == ["CloudWatch Alarm State Change"] && jsondecode(aws_cloudwatch_event_rule.drift_alarm.event_pattern).detail.state.value == ["ALARM"]
+    error_message = "The rule must start the retraining when a drift alarm goes to ALARM."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.schedule) == 1 && aws_cloudwatch_event_rule.schedule[0].schedule_expression == "rate(7 days)"
+    error_message = "A schedule must start the retraining too."
+  }
+
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.sfn.statement : alltrue([for r in s.resources : r != "*"]) if !contains(["DeliverExecutionLogs", "Tracing"], s.sid)])
+    error_message = "The state machine role must name its resources (except the two AWS requires as *)."
+  }
+
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.events.statement : s.actions]) == toset(["states:StartExecution"])
+    error_message = "The EventBridge role may only start the state machine."
+  }
+}

@@ -253,3 +253,23 @@ run "alarm_topic_arn_invalid_rejected" {
 
   expect_failures = [var.alarm_topic_arn]
 }
+
+run "retraining_poll_seconds_invalid_rejected" {
+  command = plan
+
+  variables {
+    retraining_poll_seconds = 0
+  }
+
+  expect_failures = [var.retraining_poll_seconds]
+}
+
+run "retraining_schedule_invalid_rejected" {
+  command = plan
+
+  variables {
+    retraining_schedule = "every week"
+  }
+
+  expect_failures = [var.retraining_schedule]
+}
