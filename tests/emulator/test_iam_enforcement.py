@@ -431,3 +431,38 @@ def test_invoke_endpoint_is_authorised_before_the_endpoint_is_looked_up(
     assert response["Error"]["Code"] == "ValidationError"  # allowed: now the endpoint is looked up
     response = _denied(lambda: aws("sagemaker-runtime").invoke_endpoint(EndpointName=name, Body=b"1"))
     assert response["Error"]["Code"] == "ValidationError"
+
+
+def test_bucket_key_encryption_context_names_the_bucket(
+    aws: Callable[..., Any], role: Callable[..., Any]
+) -> None:
+    bucket = _bucket(aws)
+    key = _key(aws)
+    aws("s3").put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+
+    def writer(context_arn: str) -> Any:
+        return role(
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": "kms:GenerateDataKey",
+                "Resource": key,
+                "Condition": {"StringEquals": {"kms:EncryptionContext:aws:s3:arn": context_arn}},
+            },
+        )
+
+    writer(f"arn:aws:s3:::{bucket}")("s3").put_object(Bucket=bucket, Key="a", Body=b"1")
+    response = _denied(
+        lambda: writer(f"arn:aws:s3:::{bucket}/b")("s3").put_object(Bucket=bucket, Key="b", Body=b"1")
+    )
+    assert "kms:GenerateDataKey" in response["Error"]["Message"]

@@ -401,6 +401,7 @@ def _s3_kms_checks(
     if operation not in ("PutObject", "GetObject", "GetObjectVersion"):
         return []
     key_id = None
+    obj: Any = None
     if operation == "PutObject":
         if headers.get("x-amz-server-side-encryption") == "aws:kms":
             key_id = headers.get("x-amz-server-side-encryption-aws-kms-key-id")
@@ -421,14 +422,29 @@ def _s3_kms_checks(
     key_arn, policy = _kms_key(call, key_id)
     if key_arn is None:
         return []
-    object_arn = f"arn:{call.partition}:s3:::{bucket.name}/{key}"
+    # with an S3 Bucket Key, S3 asks KMS for the bucket's data key: the context names the bucket
+    bucket_key = headers.get("x-amz-server-side-encryption-bucket-key-enabled", "").lower() == "true"
+    if not bucket_key and operation == "PutObject" and not headers.get("x-amz-server-side-encryption"):
+        bucket_key = _bucket_key_enabled(bucket)
+    if operation != "PutObject":
+        bucket_key = str(getattr(obj, "bucket_key_enabled", "")).lower() == "true"
+    context_arn = f"arn:{call.partition}:s3:::{bucket.name}" + ("" if bucket_key else f"/{key}")
     ctx: Ctx = {
         "kms:viaservice": [f"s3.{call.region}.amazonaws.com"],
-        "kms:callerAccount".lower(): [call.account],
-        "kms:encryptioncontext:aws:s3:arn": [object_arn],
+        "kms:calleraccount": [call.account],
+        "kms:encryptioncontext:aws:s3:arn": [context_arn],
         "kms:encryptioncontextkeys": ["aws:s3:arn"],
     }
     return [Check(action, key_arn, ctx, policy, "kms")]
+
+
+def _bucket_key_enabled(bucket: Any) -> bool:
+    encryption = getattr(bucket, "encryption", None) or {}
+    rules = encryption.get("Rule") if isinstance(encryption, Mapping) else None
+    for rule in rules if isinstance(rules, list) else [rules] if rules else []:
+        if str((rule or {}).get("BucketKeyEnabled", "")).lower() == "true":
+            return True
+    return False
 
 
 def _bucket_default_kms_key(bucket: Any) -> str | None:
