@@ -54,6 +54,8 @@ class Stage:
     status: str = "not run"  # passed | failed | skipped | aborted | kept | not run
     seconds: float = 0.0
     detail: str = ""
+    #: The STS identity the stage ran as (:func:`stage_identity`); None: it did not run.
+    identity: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,7 +63,16 @@ class Stage:
             "status": self.status,
             "seconds": round(self.seconds, 2),
             "detail": self.detail,
+            "identity": self.identity,
         }
+
+    @property
+    def identity_arn(self) -> str:
+        """The ARN the stage ran as, with the session's person when it carries one."""
+        if not self.identity:
+            return ""
+        who = self.identity.get("source_identity")
+        return f"{self.identity.get('arn')}" + (f" (source identity {who})" if who else "")
 
 
 @dataclasses.dataclass
@@ -93,6 +104,11 @@ class Run:
     #: (an evidence folder or s3:// package), else this platform's latest approved or passing package.
     drift: Any = None
     baseline: str | None = None
+    #: The STS identity that started the run (the deploying identity; the evidence's executor).
+    executor: Any = None  # harness.identity.Identity
+    #: The target the current stage acts through (the deploying identity's, or a validation-role
+    #: session for stages declared ``runs_as=VALIDATION``); set by :func:`run_stage`.
+    acting: targets.Target | None = None
 
     def stage(self, name: str) -> Stage:
         return next(s for s in self.stages if s.name == name)
@@ -103,7 +119,11 @@ class Run:
 
     def table(self) -> str:
         width = max(len(s.name) for s in self.stages)
-        lines = [f"  {s.name:<{width}}  {s.status:<8} {s.seconds:7.1f}s  {s.detail}" for s in self.stages]
+        lines = [
+            f"  {s.name:<{width}}  {s.status:<8} {s.seconds:7.1f}s  {s.detail}"
+            + (f"\n  {'':<{width}}  as {s.identity_arn}" if s.identity else "")
+            for s in self.stages
+        ]
         total = sum(s.seconds for s in self.stages)
         lines.append(f"  {'total':<{width}}  {'':<8} {total:7.1f}s")
         return "\n".join(lines)
@@ -126,6 +146,8 @@ class StageSpec:
     ``installed``: when qualifying the platform as installed (``converge=False``), run this function
     instead; ``keep_installed``: or do not run at all and keep what is installed.
     ``suite``: a Gherkin suite whose ``results.json`` the report merges.
+    ``runs_as``: :data:`DEPLOYER` (the identity that started the run) or :data:`VALIDATION` (a session
+    of the platform's validation role, output ``validation_role_arn``).
     """
 
     name: str
@@ -136,6 +158,12 @@ class StageSpec:
     installed: StageFn | None = None
     keep_installed: bool = False
     suite: bool = False
+    runs_as: str = "deployer"
+
+
+#: Who runs a stage (:attr:`StageSpec.runs_as`).
+DEPLOYER = "deployer"
+VALIDATION = "validation"
 
 
 @dataclasses.dataclass
@@ -173,6 +201,9 @@ def up(run: Run) -> Outcome:
         environ=run.environ,
         progress=run.progress,
     )
+    from harness.identity import caller
+
+    run.executor = caller(run.target)
     return True, run.target.endpoint_url or "AWS"
 
 
@@ -220,7 +251,11 @@ def suite_stage(name: str) -> StageFn:
     """The stage function of one Gherkin suite (``features/<name>``)."""
 
     def run_stage(run: Run) -> Outcome:
-        return run_suite(name, run.run_dir, run.layout, run.target_name, run.progress)
+        acting = run.acting or run.target
+        credentials = acting.credential_env() if acting is not None else {}
+        return run_suite(
+            name, run.run_dir, run.layout, run.target_name, run.progress, credentials=credentials
+        )
 
     run_stage.__name__ = run_stage.__qualname__ = f"suite_{name}"
     run_stage.__doc__ = f"The {name.upper()} suite (features/{name}) against the live platform."
@@ -321,7 +356,11 @@ def report(run: Run) -> Outcome:
     from harness.validation.context import collect_context
 
     merge_results(run.run_dir, [s.name for s in pipeline(run.converge) if s.suite])
-    target, outputs, plat = run.target, run.outputs or {}, run.platform
+    # Reads, the seal and the archive act as the stage's identity (the validation role); the context
+    # names the identity that started the run as its executor (people's signatures are checked
+    # against it: the executor may not approve).
+    target, outputs, plat = run.acting or run.target, run.outputs or {}, run.platform
+    starter = run.target
     lineage: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     if target is not None and outputs.get("endpoint_name"):
@@ -335,7 +374,7 @@ def report(run: Run) -> Outcome:
         run_id=run.run_dir.name,
         target=run.target_name,
         region=target.region if target else None,
-        client_factory=target.client if target else None,
+        client_factory=starter.client if starter else None,
         repo_dir=run.layout.root,
         terraform_version=plat.runner.version() if plat else None,
         state_serial=plat.state_serial() if plat else None,
@@ -343,6 +382,7 @@ def report(run: Run) -> Outcome:
         started=run.started,
         environ=run.environ,
         extra={"stages": stage_times, "protocol": run.protocol},
+        executor=run.executor.to_dict() if run.executor is not None else None,
     )
     signing_key = (outputs.get("kms_key_arns") or {}).get("signing")
     result = finalize(
@@ -383,9 +423,10 @@ def verify(run: Run) -> Outcome:
     detail = f"local {'OK' if local.ok else 'FAILED'}"
     ok = local.ok
     run.verified = {"local": local.ok}
-    if run.archived is not None and run.target is not None:
+    target = run.acting or run.target
+    if run.archived is not None and target is not None:
         remote_uri = f"s3://{run.archived.bucket}/{run.archived.prefix}"
-        remote = verify_package(remote_uri, s3_client=run.target.client("s3"))
+        remote = verify_package(remote_uri, s3_client=target.client("s3"))
         ok = ok and remote.ok
         run.verified["archive"] = remote.ok
         detail += f", {remote_uri} {'OK' if remote.ok else 'FAILED'}"
@@ -398,7 +439,8 @@ def receipt(run: Run) -> Outcome:
     from harness.validation.receipt import upload_receipt, write_receipt
 
     key_id = ((run.outputs or {}).get("kms_key_arns") or {}).get("signing")
-    if run.target is None or not key_id:
+    target = run.acting or run.target
+    if target is None or not key_id:
         return False, "no signing key: no receipt"
     table = run.stage_table()
     for row in table:
@@ -409,12 +451,12 @@ def receipt(run: Run) -> Outcome:
         stages=table,
         verified=run.verified,
         archived=run.archived.to_dict() if run.archived is not None else None,
-        kms_client=run.target.client("kms"),
+        kms_client=target.client("kms"),
         key_id=key_id,
     )
     if run.archived is None:
         return True, "receipt.json signed (not archived)"
-    objects = upload_receipt(run.run_dir, run.target.client("s3"), run.archived.bucket, run.archived.prefix)
+    objects = upload_receipt(run.run_dir, target.client("s3"), run.archived.bucket, run.archived.prefix)
     return True, f"receipt.json signed, archived as {len(objects)} new object(s)"
 
 
@@ -440,18 +482,20 @@ PIPELINE: tuple[StageSpec, ...] = (
         outputs=("platform", "outputs"),
         keep_installed=True,
     ),
-    StageSpec("iq", suite_stage("iq"), needs=("apply",), suite=True),
+    # IQ only reads: least privilege of the validation role. OQ and PQ exercise the platform (train,
+    # put feature records, sign sample evidence, assume personas), which that role must not do.
+    StageSpec("iq", suite_stage("iq"), needs=("apply",), suite=True, runs_as=VALIDATION),
     StageSpec("oq", suite_stage("oq"), needs=("deploy",), suite=True),
     StageSpec("pq", suite_stage("pq"), needs=("deploy",), suite=True),
     # The live platform as qualified, into the package before it is sealed (the next baseline).
     StageSpec("snapshot", snapshot, needs=("apply",), inputs=("target", "platform")),
     StageSpec("scan", scan, needs=("apply",), inputs=("platform",), outputs=("scans",)),
     # The report stage runs whatever failed before it: it records the failure.
-    StageSpec("report", report, outputs=("finalized", "signed", "archived")),
+    StageSpec("report", report, outputs=("finalized", "signed", "archived"), runs_as=VALIDATION),
     # A package that was signed is verified even when its archive failed (it is the local evidence).
-    StageSpec("verify", verify, inputs=("signed",), outputs=("verified",)),
+    StageSpec("verify", verify, inputs=("signed",), outputs=("verified",), runs_as=VALIDATION),
     # What happened after sealing (verify results, archive versions), itself signed.
-    StageSpec("receipt", receipt, inputs=("signed",)),
+    StageSpec("receipt", receipt, inputs=("signed",), runs_as=VALIDATION),
 )
 #: The stage names, in order (the stage table shows them all).
 STAGES = tuple(s.name for s in PIPELINE)
@@ -480,10 +524,17 @@ def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
         s.status, s.detail = "skipped", f"needs {', '.join(blocked)}"
         run.progress(f"[{index}/{count}] {spec.name}: skipped ({s.detail})")
         return s
-    run.progress(f"[{index}/{count}] {spec.name}")
     t0 = time.monotonic()
     try:
+        run.acting, s.identity, refusal = stage_identity(run, spec)
+        who = f" as {s.identity_arn}" if s.identity else ""
+        run.progress(f"[{index}/{count}] {spec.name}{who}")
+        if refusal:
+            raise refusal
         result = fn(run)
+        if s.identity is None and run.executor is not None:  # the stage that reached the target
+            s.identity = {**run.executor.to_dict(), "runs_as": DEPLOYER}
+            run.progress(f"  {spec.name} as {s.identity_arn}")
         ok, detail = result if result is not None else (True, "")
     except KeyboardInterrupt:
         s.seconds = time.monotonic() - t0
@@ -496,10 +547,44 @@ def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
     except HarnessError as exc:
         ok, detail = False, str(exc).splitlines()[0]
         run.progress(f"  {spec.name} failed: {exc}")
+    finally:
+        run.acting = None
     s.seconds = time.monotonic() - t0
     s.status, s.detail = ("passed" if ok else "failed"), detail
     run.progress(f"  {spec.name}: {s.status} in {s.seconds:.1f}s {detail}".rstrip())
     return s
+
+
+def stage_identity(
+    run: Run, spec: StageSpec
+) -> tuple[targets.Target | None, dict[str, Any] | None, HarnessError | None]:
+    """The target a stage acts through, the identity recorded for it, and why it may not run.
+
+    A :data:`VALIDATION` stage assumes the validation role afresh (a short session), the person being
+    ``qualification-<run id>``. When the platform has no validation role (not applied, or a platform
+    from before it), the stage runs as the deploying identity and its record says why. When the role
+    exists but cannot be assumed, a suite fails (it must not silently run with more rights than its
+    role), while the report stages fall back, record why, and still write the evidence.
+    """
+    from harness.identity import IdentityError, assume, caller
+
+    if run.target is None or run.executor is None:
+        return None, None, None
+    deployer = {**run.executor.to_dict(), "runs_as": DEPLOYER}
+    if spec.runs_as != VALIDATION:
+        return run.target, deployer, None
+    role_arn = (run.outputs or {}).get("validation_role_arn")
+    if not role_arn:
+        return run.target, {**deployer, "note": "no validation role on this platform"}, None
+    try:
+        acting = assume(run.target, role_arn, f"qualification-{run.run_dir.name}", purpose=f"run {spec.name}")
+        ident = caller(acting)
+    except IdentityError as exc:
+        if spec.suite:
+            return run.target, {**deployer, "note": f"validation role refused: {exc}"}, exc
+        run.progress(f"  {spec.name}: runs as the deploying identity: {exc}")
+        return run.target, {**deployer, "note": f"validation role refused: {str(exc).splitlines()[0]}"}, None
+    return acting, {**ident.to_dict(), "runs_as": VALIDATION, "role_arn": role_arn}, None
 
 
 def execute(run: Run, specs: Sequence[StageSpec] | None = None) -> Run:
@@ -577,12 +662,24 @@ def record_protocol(run: Run) -> None:
 
 
 def run_suite(
-    stage: str, run_dir: Path, layout: Layout, target_name: str, progress: Progress
+    stage: str,
+    run_dir: Path,
+    layout: Layout,
+    target_name: str,
+    progress: Progress,
+    *,
+    credentials: dict[str, str] | None = None,
 ) -> tuple[bool, str]:
-    """One Gherkin stage (features/<stage>) as a pytest process recording into the run folder."""
+    """One Gherkin stage (features/<stage>) as a pytest process recording into the run folder.
+
+    ``credentials``: an assumed role's session for the suite (``Target.credential_env``); without
+    them the suite uses the target's own credentials."""
     stage_dir = run_dir / stage
     stage_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    for key in ("AWS_SESSION_TOKEN", targets.EXPLICIT_CREDENTIALS, targets.SOURCE_IDENTITY):
+        env.pop(key, None)
+    env.update(credentials or {})
     env["TARGET"] = target_name
     if layout.work is not None:
         env["HARNESS_WORK_DIR"] = str(layout.work)

@@ -22,6 +22,13 @@ from harness.errors import HarnessError, TargetError, UsageError
 
 TARGETS = ("local", "aws")
 DEFAULT_REGION = "eu-central-1"
+#: A parent hands an assumed role's session to a child process (a suite's pytest) through the standard
+#: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN variables plus this flag: the child's
+#: :func:`resolve` then uses them instead of the emulator's administrator keys. Without the flag, keys
+#: left in a developer's shell never redirect a local run.
+EXPLICIT_CREDENTIALS = "HARNESS_EXPLICIT_CREDENTIALS"
+#: The session's person (STS SourceIdentity), which GetCallerIdentity does not return.
+SOURCE_IDENTITY = "HARNESS_SOURCE_IDENTITY"
 
 
 @dataclasses.dataclass
@@ -77,6 +84,22 @@ class Target:
             for key in ("AWS_ENDPOINT_URL", "AWS_S3_USE_PATH_STYLE"):
                 env.pop(key, None)
         env.update(self.env)
+        env.update(self.credential_env())
+        return env
+
+    def credential_env(self) -> dict[str, str]:
+        """The variables that hand this target's assumed-role session to a child process (empty when
+        the target uses its own credentials); the child's :func:`resolve` takes them."""
+        if not self.credentials:
+            return {}
+        env = {
+            "AWS_ACCESS_KEY_ID": self.credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": self.credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": self.credentials["SessionToken"],
+            EXPLICIT_CREDENTIALS: "1",
+        }
+        if self.source_identity:
+            env[SOURCE_IDENTITY] = self.source_identity
         return env
 
 
@@ -100,10 +123,40 @@ def resolve(
     environ = os.environ if environ is None else environ
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     if name == "local":
-        return _resolve_local(state_dir, autostart=autostart, environ=environ, progress=progress)
-    if name == "aws":
-        return _resolve_aws(region)
-    raise UsageError(f"unknown target {name!r}")
+        target = _resolve_local(state_dir, autostart=autostart, environ=environ, progress=progress)
+    elif name == "aws":
+        target = _resolve_aws(region)
+    else:
+        raise UsageError(f"unknown target {name!r}")
+    return with_explicit_credentials(target, environ)
+
+
+def with_explicit_credentials(target: Target, environ: Mapping[str, str]) -> Target:
+    """``target`` using the session credentials a parent handed over (:data:`EXPLICIT_CREDENTIALS`)."""
+    if environ.get(EXPLICIT_CREDENTIALS) != "1":
+        return target
+    missing = [
+        k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN") if not environ.get(k)
+    ]
+    if missing:
+        raise TargetError(
+            f"{EXPLICIT_CREDENTIALS}=1 but {', '.join(missing)} not set: no session to act as",
+            hint=f"unset {EXPLICIT_CREDENTIALS}, or export the session's three AWS_* variables",
+        )
+    credentials = {
+        "AccessKeyId": environ["AWS_ACCESS_KEY_ID"],
+        "SecretAccessKey": environ["AWS_SECRET_ACCESS_KEY"],
+        "SessionToken": environ["AWS_SESSION_TOKEN"],
+    }
+    env = {
+        **target.env,
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+    return dataclasses.replace(
+        target, env=env, credentials=credentials, source_identity=environ.get(SOURCE_IDENTITY) or None
+    )
 
 
 def _resolve_local(state_dir: Path, *, autostart: bool, environ: Mapping[str, str], progress: Any) -> Target:
