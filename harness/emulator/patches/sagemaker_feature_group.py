@@ -26,11 +26,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ._util import add, replace
 
 TYPES = ("Integral", "Fractional", "String")
+#: Called with (account, region, group name) when a group is deleted; the records' data plane
+#: (``harness.emulator.runtime.featurestore``) registers itself here, so this module imports nothing of it.
+ON_DELETE: list[Callable[[str, str, str], None]] = []
 RESERVED = ("is_deleted", "write_time", "api_invocation_time")
 GLUE_TYPES = {"Integral": "bigint", "Fractional": "double", "String": "string"}
 _NAME = re.compile(r"^[a-zA-Z0-9]([-a-zA-Z0-9]){0,62}$")
@@ -266,9 +270,8 @@ def apply() -> None:
     def delete_feature_group(self: Any, feature_group_name: str) -> None:
         group = _get(self, feature_group_name)
         del self.feature_groups[group.arn]
-        from harness.emulator.runtime import featurestore
-
-        featurestore.forget(self.account_id, self.region_name, group.name)
+        for forget in ON_DELETE:  # the data plane drops the group's online store
+            forget(self.account_id, self.region_name, group.name)
 
     def list_feature_groups(self: Any) -> list[dict[str, Any]]:
         groups = [g for g in self.feature_groups.values() if isinstance(g, FeatureGroup)]

@@ -83,6 +83,16 @@ def forget(account: str, region: str, group_name: str) -> None:
             store.online.clear()
 
 
+def _register() -> None:
+    from harness.emulator.patches import sagemaker_feature_group
+
+    if forget not in sagemaker_feature_group.ON_DELETE:
+        sagemaker_feature_group.ON_DELETE.append(forget)
+
+
+_register()
+
+
 def _group(account: str, region: str, name: str) -> Any:
     from moto.sagemaker.models import sagemaker_backends
 
