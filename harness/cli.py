@@ -395,6 +395,7 @@ def cmd_traffic(args: argparse.Namespace, env: Environment) -> ExitStatus:
             shift=args.shift,
             progress=env.progress,
         )
+    return ExitStatus.OK
 
 
 def cmd_features(args: argparse.Namespace, env: Environment) -> ExitStatus:
