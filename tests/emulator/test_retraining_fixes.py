@@ -112,6 +112,9 @@ def test_alarm_evaluates_and_its_state_change_starts_the_machine(aws: Callable[.
         ),
     )
     events.put_targets(Rule=name, Targets=[{"Id": "retrain", "Arn": machine, "RoleArn": ROLE}])
+    # a scheduled rule on the same machine: it must not receive the alarm's event
+    events.put_rule(Name=f"{name}-schedule", ScheduleExpression="rate(7 days)")
+    events.put_targets(Rule=f"{name}-schedule", Targets=[{"Id": "retrain", "Arn": machine, "RoleArn": ROLE}])
     # below the threshold: OK, nothing starts
     cw.put_metric_data(
         Namespace="aws/sagemaker/Endpoints/data-metrics",
@@ -136,6 +139,8 @@ def test_alarm_evaluates_and_its_state_change_starts_the_machine(aws: Callable[.
     assert "Threshold Crossed" in alarm["StateReason"]
     executions = _wait(lambda: sfn.list_executions(stateMachineArn=machine)["executions"], timeout=10)
     assert time.monotonic() - started < 60
+    time.sleep(1)
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1  # the schedule stays quiet
     detail = json.loads(sfn.describe_execution(executionArn=executions[0]["executionArn"])["input"])
     assert detail["detail-type"] == "CloudWatch Alarm State Change"
     assert detail["detail"]["state"]["value"] == "ALARM"

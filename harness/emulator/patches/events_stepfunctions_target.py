@@ -6,7 +6,10 @@ change or a schedule starts a workflow) silently receives nothing.
 AWS: for a target ``arn:aws:states:<region>:<account>:stateMachine:<name>`` EventBridge calls
 ``StartExecution`` with the target's ``RoleArn`` and the event (after the target's ``Input``,
 ``InputPath`` or ``InputTransformer``) as the execution's input.
-Here: the same StartExecution on the emulator's Step Functions backend (see ``stepfunctions_execution``),
+moto also hands every put event to scheduled rules, whose empty pattern matches anything; AWS sends a
+scheduled rule's targets only its schedule's events.
+Here: scheduled rules receive no put events; a state machine target gets the same StartExecution on
+the emulator's Step Functions backend (see ``stepfunctions_execution``),
 input = the event as JSON (or the target's constant ``Input``). A failed start is logged, as EventBridge
 records a failed invocation, and does not stop delivery to the other targets.
 """
@@ -67,6 +70,10 @@ def apply() -> None:
 
     def factory(original: Any) -> Any:
         def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+            if getattr(self, "scheduled_expression", None) and not getattr(
+                self.event_pattern, "_pattern", None
+            ):
+                return  # a scheduled rule gets its schedule's events only (moto: empty pattern = all)
             # moto raises NotImplementedError at the first target kind it lacks, which would also stop
             # delivery to the others: it sees only the targets it knows.
             with _lock:
