@@ -444,3 +444,63 @@ def test_no_baseline_means_no_drift_deviations() -> None:
     assert (
         drift.deviations(result) == [] and result.summary() == "no baseline for this platform yet: none yet"
     )
+
+
+def test_the_validate_stages_record_drift_before_apply_and_its_repair(
+    platform: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """qualify's drift stage (before apply) and snapshot stage (sealed into the package), wired to a
+    platform in moto: a qualified run's snapshot is the next run's baseline; rotation switched off
+    outside Terraform becomes a drift deviation naming the key; the apply's repair is recorded."""
+    from harness import qualify
+    from harness.platform import Layout
+
+    class Target:
+        name, region, is_local, emulator = "aws", REGION, False, None
+
+        def client(self, service: str) -> Any:
+            return _clients(service)
+
+    class FakePlatform:
+        def __init__(self, *_: Any, **__: Any) -> None:
+            pass
+
+        def outputs(self) -> dict[str, Any]:
+            return platform
+
+        def state_serial(self) -> int:
+            return 7
+
+    monkeypatch.setattr(qualify, "Platform", FakePlatform)
+
+    def run(run_id: str) -> qualify.Run:
+        folder = tmp_path / "evidence" / run_id
+        folder.mkdir(parents=True)
+        r = qualify.Run("aws", Layout(work=tmp_path), folder, progress=lambda _m: None)
+        r.target, r.platform, r.outputs = Target(), FakePlatform(), platform  # type: ignore[assignment]
+        return r
+
+    first = run("20261201T010000Z-aaaaaa")
+    assert qualify.drift_check(first) == (True, "no baseline for this platform yet: " + first.drift.note)
+    ok, detail = qualify.snapshot(first)
+    assert ok and detail.startswith(f"{len(_snapshot(platform)['resources'])} live resources, state serial 7")
+    snap = (first.run_dir / drift.SNAPSHOT_FILE).read_bytes()
+    (first.run_dir / "report.json").write_text(json.dumps({"verdict": {"result": "PASS"}}))
+    sealed = {"files": [{"path": drift.SNAPSHOT_FILE, "sha256": hashlib.sha256(snap).hexdigest()}]}
+    (first.run_dir / "manifest.json").write_text(json.dumps(sealed))
+
+    _clients("kms").disable_key_rotation(KeyId=platform["key_id"])  # outside Terraform
+    second = run("20261201T020000Z-bbbbbb")
+    ok, detail = qualify.drift_check(second)
+    assert ok and detail == (
+        "drift: 1 change(s) in 1 resource(s) against passing baseline 20261201T010000Z-aaaaaa "
+        "(recorded as deviations)"
+    )
+    assert [(d["kind"], d["resource"], d["attribute"]) for d in second.deviations] == [
+        ("drift", f"kms_key {platform['key_id']}", "rotation_enabled")
+    ]
+    assert json.loads((second.run_dir / "drift" / drift.RECORD_JSON).read_text())["result"] == "drift"
+    _clients("kms").enable_key_rotation(KeyId=platform["key_id"])  # what the run's apply does
+    ok, detail = qualify.snapshot(second)
+    assert ok and detail.endswith("; 1 of 1 drift change(s) repaired")
+    assert second.deviations[0]["repaired"] is True
