@@ -25,6 +25,7 @@ from parse import with_pattern
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from features.oq.algorithm import *  # noqa: F403 - the built-in algorithm's steps (algorithm.feature)
+from features.oq.mlops_steps import *  # noqa: F403 - the pipeline, drift and retraining steps (mlops.feature)
 from features.oq.persona_steps import *  # noqa: F403 - the persona steps (personas.feature)
 from features.oq.signature_steps import *  # noqa: F403 - people's signatures (signatures.feature)
 from features.oq.trail_steps import *  # noqa: F403 - the trail scenarios' steps
