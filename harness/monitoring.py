@@ -142,13 +142,20 @@ def wait_job(target: Target, name: str, progress: Progress, timeout: float = 900
 
 def _latest_job(target: Target, prefix: str) -> dict[str, Any] | None:
     sm = target.client("sagemaker")
-    found = sm.list_processing_jobs(
-        NameContains=prefix, StatusEquals="Completed", SortBy="CreationTime", SortOrder="Descending"
-    )["ProcessingJobSummaries"]
+    found: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"NameContains": prefix, "StatusEquals": "Completed", "MaxResults": 100}
+    while True:
+        page = sm.list_processing_jobs(**kwargs)
+        found += page["ProcessingJobSummaries"]
+        if not page.get("NextToken"):
+            break
+        kwargs["NextToken"] = page["NextToken"]
     found = [j for j in found if j["ProcessingJobName"].startswith(prefix)]
     if not found:
         return None
-    return sm.describe_processing_job(ProcessingJobName=found[0]["ProcessingJobName"])
+    # the newest by creation time, whatever order the service lists them in
+    newest = max(found, key=lambda j: (j["CreationTime"], j["ProcessingJobName"]))
+    return sm.describe_processing_job(ProcessingJobName=newest["ProcessingJobName"])
 
 
 def _argument(described: Mapping[str, Any], flag: str) -> str | None:
