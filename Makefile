@@ -14,7 +14,7 @@ export TARGET
 .DEFAULT_GOAL := help
 FEATURES     ?= 72,1,0.85
 PYTEST_JOBS  ?= 4
-.PHONY: help setup up down plan apply destroy output train features pipeline monitor traffic deploy invoke scan validate verify drift bench soak test lint fmt tf-fmt tf-validate tf-test pytest clean
+.PHONY: help setup up down plan apply destroy output train features pipeline monitor traffic deploy invoke scan validate verify drift bench soak test test-fast lint fmt tf-fmt tf-validate tf-test pytest clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -111,6 +111,9 @@ tf-test: $(VENV)/.installed ## terraform test in every module (mock provider)
 
 pytest: $(VENV)/.installed ## harness unit, emulator and integration tests
 	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile
+
+test-fast: $(VENV)/.installed ## pytest without an emulator (not integration, not slow): 381 tests, about 2 min
+	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile -m "not integration and not slow"
 
 test: lint tf-fmt tf-validate tf-test pytest ## everything CI runs
 

@@ -10,6 +10,17 @@ import pytest
 from harness import target as targets
 from harness.platform import Layout
 
+# Fixtures that start an emulator: a test that uses one (directly or through another fixture) is an
+# integration test, whatever its folder. Files whose emulator fixture has another name mark themselves.
+EMULATOR_FIXTURES = frozenset({"emulator", "local_target"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every user of an emulator fixture ``integration``, so that ``-m "not integration"`` needs none."""
+    for item in items:
+        if EMULATOR_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
 
 @pytest.fixture(scope="session")
 def emulator_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

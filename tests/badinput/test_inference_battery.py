@@ -25,6 +25,8 @@ from harness.bench import LocalPlatform
 from harness.ml import inference
 from harness.ml.schema import FEATURE_NAMES
 
+pytestmark = pytest.mark.integration
+
 JSON = "application/json"
 CSV = "text/csv"
 VALID = [72, 1, 0.85]

@@ -11,6 +11,8 @@ import pytest
 from harness.emulator import control
 from harness.emulator.errors import EmulatorError
 
+pytestmark = pytest.mark.integration
+
 
 def test_start_is_idempotent(emulator: control.EmulatorInfo) -> None:
     again = control.start(state_dir=emulator.state_dir)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.faults.conftest import TRACEBACK, World, assert_clear_failure
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PROGRESS_10 = r"==> \[\s*10/\d+\]"
 

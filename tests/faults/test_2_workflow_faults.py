@@ -13,7 +13,7 @@ from harness import workflow
 from harness.ml import dataset
 from tests.faults.conftest import TRACEBACK, World, assert_clear_failure
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 JOB_CREATED = r"==> training job (\S+) created"
 

@@ -11,7 +11,7 @@ from harness import qualify
 from harness.validation import finalize, package
 from tests.faults.conftest import TRACEBACK, World
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_ctrl_c_during_validate_records_the_run_as_aborted(applied: World) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.faults.conftest import World, assert_clear_failure
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_emulator_killed_during_train_fails_clearly_then_apply_and_train_converge(applied: World) -> None:

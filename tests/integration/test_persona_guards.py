@@ -25,6 +25,8 @@ from tests.persona_guards import (
     show_guard,
 )
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def outputs(local_target: Target, work_layout: Layout) -> Iterator[dict[str, Any]]:

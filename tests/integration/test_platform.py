@@ -15,7 +15,7 @@ from harness.platform import Layout, Platform
 from harness.target import Target
 from harness.terraform import TerraformError
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PREFIX = "gxp-ml"
 

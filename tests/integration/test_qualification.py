@@ -25,7 +25,7 @@ import pytest
 from harness import target as targets
 from harness.platform import REPO_ROOT, Layout, Platform
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TIMEOUT = 1200
 

@@ -23,6 +23,8 @@ from botocore.config import Config
 
 from harness.emulator import control
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-central-1"
 TRUST = {

@@ -28,6 +28,8 @@ import xgboost as xgb
 from harness.bench import KeepAlive, LocalPlatform, model_server_ports, rss_kib
 from harness.ml.schema import FEATURE_NAMES
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 RSS_TOLERANCE_KIB = 8 * 1024  # allocator noise, thread stacks of reconnecting clients
 RSS_TOLERANCE_FRACTION = 0.05
 LOG_WAIT_SECONDS = 30.0

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import boto3
+import pytest
 from botocore.config import Config
 
 from harness.emulator import control
@@ -15,6 +16,8 @@ from harness.ml import artifacts, dataset
 from harness.ml import train as ml_train
 
 from .conftest import HYPERPARAMETERS, IMAGE, REGION, ROLE, create_training_job, group_processes, wait_for
+
+pytestmark = pytest.mark.integration
 
 
 def test_emulator_stop_leaves_no_child(tmp_path: Path) -> None:
