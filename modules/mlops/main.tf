@@ -716,3 +716,90 @@ resource "aws_cloudwatch_event_target" "schedule" {
   arn      = aws_sfn_state_machine.retraining.arn
   role_arn = aws_iam_role.events.arn
 }
+
+# --- optional: the same check as SageMaker Model Monitor, for accounts that still have it ---
+
+resource "aws_sagemaker_data_quality_job_definition" "this" {
+  count = var.enable_model_monitor ? 1 : 0
+
+  name     = "${var.name_prefix}-data-quality"
+  role_arn = var.execution_role_arn
+
+  data_quality_app_specification {
+    image_uri = var.model_monitor_image_uri
+  }
+
+  data_quality_baseline_config {
+    constraints_resource {
+      s3_uri = "s3://${var.data_bucket_name}/models/monitoring/baseline/constraints.json"
+    }
+    statistics_resource {
+      s3_uri = "s3://${var.data_bucket_name}/models/monitoring/baseline/statistics.json"
+    }
+  }
+
+  data_quality_job_input {
+    endpoint_input {
+      endpoint_name = var.endpoint_name
+      local_path    = "/opt/ml/processing/input/endpoint"
+    }
+  }
+
+  data_quality_job_output_config {
+    kms_key_id = var.data_kms_key_arn
+    monitoring_outputs {
+      s3_output {
+        s3_uri     = "s3://${var.data_bucket_name}/models/monitoring/model-monitor"
+        local_path = "/opt/ml/processing/output"
+      }
+    }
+  }
+
+  job_resources {
+    cluster_config {
+      instance_count    = 1
+      instance_type     = "ml.m5.large"
+      volume_size_in_gb = 30
+      volume_kms_key_id = var.volume_kms_key_arn
+    }
+  }
+
+  network_config {
+    enable_inter_container_traffic_encryption = true
+    enable_network_isolation                  = true
+    vpc_config {
+      security_group_ids = var.security_group_ids
+      subnets            = var.subnet_ids
+    }
+  }
+
+  stopping_condition {
+    max_runtime_in_seconds = 1800
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.model_monitor_image_uri != null
+      error_message = "enable_model_monitor needs model_monitor_image_uri (the region's sagemaker-model-monitor-analyzer image)."
+    }
+  }
+}
+
+resource "aws_sagemaker_monitoring_schedule" "this" {
+  count = var.enable_model_monitor ? 1 : 0
+
+  name = "${var.name_prefix}-data-quality"
+
+  monitoring_schedule_config {
+    monitoring_job_definition_name = aws_sagemaker_data_quality_job_definition.this[0].name
+    monitoring_type                = "DataQuality"
+
+    schedule_config {
+      schedule_expression = "cron(0 * ? * * *)"
+    }
+  }
+
+  tags = var.tags
+}

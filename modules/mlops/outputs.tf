@@ -42,3 +42,8 @@ output "retraining_rule_names" {
   description = "EventBridge rules that start the retraining."
   value       = concat([aws_cloudwatch_event_rule.drift_alarm.name], aws_cloudwatch_event_rule.schedule[*].name)
 }
+
+output "model_monitor_schedule_name" {
+  description = "Model Monitor schedule (null unless enable_model_monitor)."
+  value       = one(aws_sagemaker_monitoring_schedule.this[*].name)
+}

@@ -303,3 +303,21 @@ variable "enable_retraining_schedule" {
   default     = true
   nullable    = false
 }
+
+variable "enable_model_monitor" {
+  description = "Also create SageMaker Model Monitor's data-quality job definition and hourly schedule over the same baseline (only for accounts that still have Model Monitor; off by default)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "model_monitor_image_uri" {
+  description = "Model Monitor analyzer image (sagemaker-model-monitor-analyzer of the region); required when enable_model_monitor."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.model_monitor_image_uri == null || can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/[a-z0-9._/-]+[:@].+$", var.model_monitor_image_uri))
+    error_message = "model_monitor_image_uri must be an ECR image URI with a tag or digest."
+  }
+}

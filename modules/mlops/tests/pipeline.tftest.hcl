@@ -154,3 +154,31 @@ run "retraining_state_machine" {
     error_message = "The EventBridge role may only start the state machine."
   }
 }
+
+run "model_monitor_off_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_sagemaker_data_quality_job_definition.this) == 0 && length(aws_sagemaker_monitoring_schedule.this) == 0
+    error_message = "Model Monitor must stay off unless asked for."
+  }
+}
+
+run "model_monitor_switch_uses_the_same_baseline" {
+  command = plan
+
+  variables {
+    enable_model_monitor    = true
+    model_monitor_image_uri = "048819808253.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-model-monitor-analyzer:latest"
+  }
+
+  assert {
+    condition     = aws_sagemaker_data_quality_job_definition.this[0].data_quality_baseline_config[0].constraints_resource[0].s3_uri == "s3://gxp-test-datalake-123456789012/models/monitoring/baseline/constraints.json" && aws_sagemaker_data_quality_job_definition.this[0].network_config[0].enable_network_isolation && aws_sagemaker_data_quality_job_definition.this[0].job_resources[0].cluster_config[0].volume_kms_key_id == var.volume_kms_key_arn
+    error_message = "The Model Monitor check must use the platform's baseline, isolation and KMS."
+  }
+
+  assert {
+    condition     = aws_sagemaker_monitoring_schedule.this[0].monitoring_schedule_config[0].monitoring_type == "DataQuality"
+    error_message = "The schedule must run the data-quality check."
+  }
+}

@@ -273,3 +273,13 @@ run "retraining_schedule_invalid_rejected" {
 
   expect_failures = [var.retraining_schedule]
 }
+
+run "model_monitor_image_uri_invalid_rejected" {
+  command = plan
+
+  variables {
+    model_monitor_image_uri = "analyzer"
+  }
+
+  expect_failures = [var.model_monitor_image_uri]
+}
