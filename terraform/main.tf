@@ -100,6 +100,8 @@ module "network" {
   availability_zones      = local.azs
   flow_log_retention_days = var.log_retention_days
   flow_log_kms_key_arn    = module.kms.logs_key_arn
+  # The VPC's S3 traffic (training data, model artifacts, data capture) stays within the data lake.
+  s3_endpoint_bucket_arns = [module.storage.data_lake_bucket_arn]
   tags                    = local.tags
 }
 

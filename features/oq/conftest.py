@@ -18,9 +18,17 @@ from typing import Any
 
 import botocore.exceptions
 import numpy as np
+import pytest
 from pytest_bdd import given, parsers, then, when
 
-from features.support import Clients, threshold, trim
+from features.support import (
+    Clients,
+    policy_statements,
+    principal_is_wildcard,
+    s3_location,
+    threshold,
+    trim,
+)
 from harness import target as targets
 from harness import workflow
 from harness.identity import caller
@@ -108,7 +116,7 @@ def simulate(
 
 @then("IAM's decision is a deny")
 def simulated_deny(simulation: dict[str, Any], evidence: Any) -> None:
-    evidence.attach("SimulatePrincipalPolicy", simulation)
+    evidence.attach(simulation.get("call", "SimulatePrincipalPolicy"), simulation)
     results = simulation["answer"].get("EvaluationResults", [])
     assert results, simulation
     assert all(r["EvalDecision"] in ("implicitDeny", "explicitDeny") for r in results), results
@@ -158,6 +166,150 @@ def list_over_http(bucket: str, target: targets.Target, evidence: Any) -> dict[s
     attempt = _attempt("ListObjectsV2 over HTTP", lambda: client.list_objects_v2(Bucket=bucket, MaxKeys=1))
     attempt["endpoint"] = url
     return attempt
+
+
+def _remove_probe(s3: Any, bucket: str, key: str) -> list[dict[str, Any]]:
+    """Delete every version of a probe object; what could not be deleted (an evidence bucket's Object
+    Lock keeps a locked version: it stays as evidence) is returned."""
+    kept = []
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])
+    for version in (v for v in versions if v["Key"] == key):
+        try:
+            s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+        except botocore.exceptions.ClientError as exc:
+            kept.append({"VersionId": version["VersionId"], "error": exc.response.get("Error", {})})
+    return kept
+
+
+@given("the endpoint's live data capture location", target_fixture="capture_location")
+def capture_location(outputs: dict[str, Any], aws: Clients, evidence: Any) -> dict[str, str]:
+    """Where the live endpoint configuration writes captures (read from SageMaker, not from outputs)."""
+    sagemaker = aws("sagemaker")
+    endpoint = sagemaker.describe_endpoint(EndpointName=outputs["endpoint_name"])
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    capture = config.get("DataCaptureConfig") or {}
+    evidence.attach("DataCaptureConfig", trim(capture))
+    assert capture.get("EnableCapture") is True, capture
+    bucket, prefix = s3_location(capture["DestinationS3Uri"].rstrip("/"))
+    return {"bucket": bucket, "prefix": prefix}
+
+
+@when(
+    parsers.parse("an object is put {where} asking for S3-managed encryption (AES256)"),
+    target_fixture="attempt",
+)
+def put_asking_sse_s3(
+    where: str, request: pytest.FixtureRequest, outputs: dict[str, Any], aws: Clients
+) -> dict[str, Any]:
+    if where == "into the bucket":
+        bucket, prefix = request.getfixturevalue("bucket"), SCRATCH_PREFIX
+    elif where == "under the data capture location":
+        location = request.getfixturevalue("capture_location")
+        bucket, prefix = location["bucket"], location["prefix"]
+    else:
+        raise AssertionError(f"unknown place {where!r}")
+    key = f"{prefix}/qualification-encryption-probe-{uuid.uuid4().hex[:8]}.jsonl"
+    s3 = aws("s3")
+    attempt = _attempt(
+        "PutObject with x-amz-server-side-encryption: AES256",
+        lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"{}\n", ServerSideEncryption="AES256"),
+    )
+    attempt.update(bucket=bucket, key=key)
+    if not attempt["refused"]:
+        attempt["stored_as"] = trim(s3.head_object(Bucket=bucket, Key=key))
+        attempt["not_removed"] = _remove_probe(s3, bucket, key)  # a control that failed open is undone
+    return attempt
+
+
+@then(
+    parsers.parse(
+        "the same write without encryption headers is stored SSE-KMS with the KMS key for {purpose}"
+    )
+)
+def default_write_kms(
+    attempt: dict[str, Any],
+    purpose: str,
+    aws: Clients,
+    key_arn_for: Callable[[str], str],
+    key_matches: Callable[..., dict[str, Any]],
+    evidence: Any,
+) -> None:
+    """The refusal above is about the encryption asked for: the same identity may write the same key
+    without encryption headers, and the bucket's default then encrypts it with the platform key."""
+    s3 = aws("s3")
+    bucket, key = attempt["bucket"], attempt["key"]
+    written = trim(s3.put_object(Bucket=bucket, Key=key, Body=b"{}\n"))
+    try:
+        head = trim(s3.head_object(Bucket=bucket, Key=key))
+    finally:
+        kept = _remove_probe(s3, bucket, key)
+    evidence.attach("PutObject without encryption headers", {"bucket": bucket, "key": key, **written})
+    evidence.attach("HeadObject", {**head, "versions kept by Object Lock": kept})
+    assert head.get("ServerSideEncryption") == "aws:kms", head.get("ServerSideEncryption")
+    evidence.attach("KeyCompared", key_matches(head.get("SSEKMSKeyId"), key_arn_for(purpose)))
+
+
+# ---------------------------------------------------------------------------------------------- network
+
+
+@given("the live policy of the platform VPC's S3 gateway endpoint", target_fixture="endpoint_policy")
+def s3_endpoint_policy(outputs: dict[str, Any], aws: Clients, target: targets.Target, evidence: Any) -> str:
+    found = aws("ec2").describe_vpc_endpoints(
+        Filters=[
+            {"Name": "vpc-id", "Values": [outputs["vpc_id"]]},
+            {"Name": "service-name", "Values": [f"com.amazonaws.{target.region}.s3"]},
+            {"Name": "vpc-endpoint-type", "Values": ["Gateway"]},
+        ]
+    )["VpcEndpoints"]
+    assert len(found) == 1, [e["VpcEndpointId"] for e in found]
+    evidence.attach("DescribeVpcEndpoints", trim(found[0]))
+    policy = found[0].get("PolicyDocument")
+    assert policy, "the S3 gateway endpoint has no policy document"
+    statements = policy_statements(policy)
+    assert statements, policy
+    # Every statement of the platform's endpoint policy applies to any principal; for any caller it then
+    # decides exactly as the same statements in an identity policy, which is what IAM's simulator takes
+    # (an identity policy may not name a Principal). A statement for some principals only would make that
+    # equivalence false, so it fails the step rather than being simulated wrongly.
+    assert all(principal_is_wildcard(s.get("Principal")) for s in statements), statements
+    as_identity = [{k: v for k, v in s.items() if k != "Principal"} for s in statements]
+    return json.dumps({"Version": "2012-10-17", "Statement": as_identity})
+
+
+def _platform_object(place: str, outputs: dict[str, Any]) -> str:
+    if place == "a bucket outside the platform":
+        return "arn:aws:s3:::not-a-platform-bucket-qualification/data.csv"
+    if place == "the data lake":
+        return f"arn:aws:s3:::{outputs['data_lake_bucket']}/processed/ml/train/data.csv"
+    raise AssertionError(f"unknown place {place!r}")
+
+
+@when(
+    parsers.parse("IAM simulates s3:GetObject and s3:PutObject on {place} under the endpoint policy"),
+    target_fixture="simulation",
+)
+def simulate_endpoint_policy(
+    endpoint_policy: str, place: str, outputs: dict[str, Any], aws: Clients
+) -> dict[str, Any]:
+    arn = _platform_object(place, outputs)
+    answer = aws("iam").simulate_custom_policy(
+        PolicyInputList=[endpoint_policy], ActionNames=["s3:GetObject", "s3:PutObject"], ResourceArns=[arn]
+    )
+    return {
+        "call": "SimulateCustomPolicy",
+        "simulated_policy": json.loads(endpoint_policy),
+        "action": "s3:GetObject, s3:PutObject",
+        "resource": arn,
+        "answer": trim(answer),
+    }
+
+
+@then("IAM's decision is an allow")
+def simulated_allow(simulation: dict[str, Any], evidence: Any) -> None:
+    evidence.attach(simulation["call"], simulation)
+    results = simulation["answer"].get("EvaluationResults", [])
+    assert results, simulation
+    assert all(r["EvalDecision"] == "allowed" for r in results), results
 
 
 # -------------------------------------------------------------------------------------------- training

@@ -119,3 +119,30 @@ Feature: Controls refuse what they must refuse
     When the persona sets the retention of the training jobs log group to 1 day
     Then the persona is refused as access denied
     And the log group still retains events for at least the days the specification sets
+
+  @URS_004 @negative
+  Scenario Outline: A write to the <name> bucket asking for S3-managed encryption is refused
+    Given the <name> bucket
+    When an object is put into the bucket asking for S3-managed encryption (AES256)
+    Then the request is refused with AccessDenied
+    And the same write without encryption headers is stored SSE-KMS with the KMS key for data at rest
+
+    Examples:
+      | name      |
+      | data lake |
+      | evidence  |
+
+  @URS_017 @negative
+  Scenario: A capture written to the endpoint's capture location with S3-managed encryption is refused
+    Given the endpoint's live data capture location
+    When an object is put under the data capture location asking for S3-managed encryption (AES256)
+    Then the request is refused with AccessDenied
+    And the same write without encryption headers is stored SSE-KMS with the KMS key for data at rest
+
+  @URS_021 @negative
+  Scenario: The S3 gateway endpoint's live policy denies buckets outside the platform
+    Given the live policy of the platform VPC's S3 gateway endpoint
+    When IAM simulates s3:GetObject and s3:PutObject on a bucket outside the platform under the endpoint policy
+    Then IAM's decision is a deny
+    When IAM simulates s3:GetObject and s3:PutObject on the data lake under the endpoint policy
+    Then IAM's decision is an allow

@@ -20,6 +20,29 @@ locals {
     }
   }
 
+  # The S3 gateway endpoint reaches the platform's buckets only. Any S3 action is allowed on them: the
+  # endpoint is a network perimeter, and IAM and the bucket policies decide which principal may do what.
+  # Amazon ECR keeps image layers in a regional AWS-owned bucket that pulls through ecr.dkr read from.
+  s3_endpoint_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "PlatformBucketsOnly"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = flatten([for arn in var.s3_endpoint_bucket_arns : [arn, "${arn}/*"]])
+      },
+      {
+        Sid       = "EcrImageLayers"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = "s3:GetObject"
+        Resource  = "arn:${local.partition}:s3:::prod-${local.region}-starport-layer-bucket/*"
+      },
+    ]
+  }
+
   flow_log_group_name = "/aws/vpc/flow-logs/${var.name_prefix}"
   # Built from inputs (not from the resource) so the IAM policy is known at plan time.
   flow_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.flow_log_group_name}"
@@ -196,6 +219,7 @@ resource "aws_vpc_endpoint" "s3" {
   service_name      = "${local.service_prefix}.s3"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = [for az in var.availability_zones : aws_route_table.private[az].id]
+  policy            = jsonencode(local.s3_endpoint_policy)
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-s3-gateway" })
 }

@@ -79,6 +79,17 @@ variable "interface_endpoint_services" {
   }
 }
 
+variable "s3_endpoint_bucket_arns" {
+  description = "ARNs of the S3 buckets (arn:<partition>:s3:::<name>) that the S3 gateway endpoint's policy lets the VPC reach; every other bucket is implicitly denied through the endpoint (besides the Amazon ECR image layer bucket of the region)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.s3_endpoint_bucket_arns) > 0 && alltrue([for a in var.s3_endpoint_bucket_arns : can(regex("^arn:[a-z-]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", a))])
+    error_message = "s3_endpoint_bucket_arns must list at least one bucket ARN such as arn:aws:s3:::my-bucket (no key, no wildcard)."
+  }
+}
+
 variable "flow_log_retention_days" {
   description = "Retention of the VPC flow log group in days. At least 365 (GxP record retention) and one of the values CloudWatch Logs accepts."
   type        = number

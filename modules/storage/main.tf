@@ -38,6 +38,25 @@ locals {
     }
   }
 
+  # A write that asks for an encryption other than SSE-KMS (for example SSE-S3) is refused; a write
+  # without encryption headers gets the bucket's default, SSE-KMS with the platform key.
+  deny_non_kms_encryption = {
+    for name, arn in {
+      data_lake = local.data_lake_bucket_arn
+      evidence  = local.evidence_bucket_arn
+      } : name => {
+      Sid       = "DenyEncryptionOtherThanKms"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = "s3:PutObject"
+      Resource  = "${arn}/*"
+      Condition = {
+        StringNotEquals = { "s3:x-amz-server-side-encryption" = ["aws:kms", "aws:kms:dsse"] }
+        Null            = { "s3:x-amz-server-side-encryption" = "false" }
+      }
+    }
+  }
+
   cloudtrail_statements = var.cloudtrail_trail_arn == null ? [] : [
     {
       Sid       = "AllowCloudTrailAclCheck"
@@ -64,12 +83,12 @@ locals {
 
   data_lake_policy = {
     Version   = "2012-10-17"
-    Statement = [local.deny_insecure_transport.data_lake]
+    Statement = [local.deny_insecure_transport.data_lake, local.deny_non_kms_encryption.data_lake]
   }
 
   evidence_policy = {
     Version   = "2012-10-17"
-    Statement = concat([local.deny_insecure_transport.evidence], local.cloudtrail_statements)
+    Statement = concat([local.deny_insecure_transport.evidence, local.deny_non_kms_encryption.evidence], local.cloudtrail_statements)
   }
 
   access_log_policy = {

@@ -29,10 +29,11 @@ mock_provider "aws" {
 }
 
 variables {
-  name_prefix          = "gxp-test"
-  availability_zones   = ["eu-central-1a", "eu-central-1b"]
-  flow_log_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-  tags                 = { Project = "gxp-ml", Environment = "test" }
+  name_prefix             = "gxp-test"
+  availability_zones      = ["eu-central-1a", "eu-central-1b"]
+  flow_log_kms_key_arn    = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  s3_endpoint_bucket_arns = ["arn:aws:s3:::gxp-test-data-lake"]
+  tags                    = { Project = "gxp-ml", Environment = "test" }
 }
 
 run "vpc_is_private_with_dns" {
@@ -207,5 +208,19 @@ run "flow_logs_role_is_least_privilege" {
       ]
     ]))
     error_message = "The flow logs role must be scoped to its own log group."
+  }
+}
+
+run "s3_gateway_endpoint_limited_to_platform_buckets" {
+  command = plan
+
+  assert {
+    condition     = one([for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : s if s.Sid == "PlatformBucketsOnly"]).Resource == ["arn:aws:s3:::gxp-test-data-lake", "arn:aws:s3:::gxp-test-data-lake/*"]
+    error_message = "The S3 gateway endpoint policy must name the platform's buckets and their objects only."
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : s if s.Sid == "EcrImageLayers"]).Resource == "arn:aws:s3:::prod-eu-central-1-starport-layer-bucket/*"
+    error_message = "Image pulls through the ECR endpoints need the region's layer bucket."
   }
 }

@@ -22,6 +22,7 @@ variables {
   availability_zones          = ["eu-central-1b", "eu-central-1a", "eu-central-1c"]
   interface_endpoint_services = ["sagemaker.runtime", "logs"]
   flow_log_kms_key_arn        = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  s3_endpoint_bucket_arns     = ["arn:aws:s3:::gxp-test-data-lake"]
 }
 
 run "output_shapes" {

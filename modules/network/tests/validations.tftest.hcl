@@ -18,9 +18,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name_prefix          = "gxp-test"
-  availability_zones   = ["eu-central-1a", "eu-central-1b"]
-  flow_log_kms_key_arn = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  name_prefix             = "gxp-test"
+  availability_zones      = ["eu-central-1a", "eu-central-1b"]
+  flow_log_kms_key_arn    = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  s3_endpoint_bucket_arns = ["arn:aws:s3:::gxp-test-data-lake"]
 }
 
 run "valid_inputs_plan" {
@@ -135,4 +136,24 @@ run "flow_log_max_aggregation_interval_rejects_other_values" {
     flow_log_max_aggregation_interval = 120
   }
   expect_failures = [var.flow_log_max_aggregation_interval]
+}
+
+run "s3_endpoint_bucket_arns_rejects_object_arn" {
+  command = plan
+
+  variables {
+    s3_endpoint_bucket_arns = ["arn:aws:s3:::gxp-test-data-lake/*"]
+  }
+
+  expect_failures = [var.s3_endpoint_bucket_arns]
+}
+
+run "s3_endpoint_bucket_arns_rejects_empty_list" {
+  command = plan
+
+  variables {
+    s3_endpoint_bucket_arns = []
+  }
+
+  expect_failures = [var.s3_endpoint_bucket_arns]
 }

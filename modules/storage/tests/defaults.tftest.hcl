@@ -159,8 +159,8 @@ run "deny_insecure_transport_everywhere" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_s3_bucket_policy.evidence.policy).Statement) == 1
-    error_message = "Without cloudtrail_trail_arn the evidence bucket policy holds only the TLS deny."
+    condition     = length(jsondecode(aws_s3_bucket_policy.evidence.policy).Statement) == 2
+    error_message = "Without cloudtrail_trail_arn the evidence bucket policy holds only the TLS and non-KMS encryption denies."
   }
 
   assert {
@@ -229,5 +229,23 @@ run "data_capture_prefix_under_models" {
   assert {
     condition     = output.data_lake_bucket_arn == "arn:aws:s3:::gxp-test-data-lake" && output.evidence_bucket_arn == "arn:aws:s3:::gxp-test-evidence" && output.access_log_bucket_arn == "arn:aws:s3:::gxp-test-access-logs"
     error_message = "Bucket ARN outputs must be known at plan and well-formed."
+  }
+}
+
+run "writes_asking_for_other_encryption_denied" {
+  command = plan
+
+  assert {
+    condition = alltrue([for policy in [aws_s3_bucket_policy.data_lake.policy, aws_s3_bucket_policy.evidence.policy] :
+      one([for s in jsondecode(policy).Statement : s if s.Sid == "DenyEncryptionOtherThanKms"]).Effect == "Deny"
+    ])
+    error_message = "The data lake and evidence bucket policies must deny writes asking for an encryption other than SSE-KMS."
+  }
+
+  assert {
+    condition = alltrue([for policy in [aws_s3_bucket_policy.data_lake.policy, aws_s3_bucket_policy.evidence.policy] :
+      one([for s in jsondecode(policy).Statement : s if s.Sid == "DenyEncryptionOtherThanKms"]).Condition.Null["s3:x-amz-server-side-encryption"] == "false"
+    ])
+    error_message = "Only a write that names an encryption is denied; one without headers gets the SSE-KMS default."
   }
 }
