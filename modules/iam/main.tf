@@ -18,6 +18,9 @@ locals {
     iam        = "arn:${local.partition}:iam::${local.account_id}"
   }
 
+  # Glue database and table names of the platform: the prefix with underscores (Glue lower-cases them).
+  glue_prefix = lower(replace(var.name_prefix, "-", "_"))
+
   role_names = {
     execution      = "${var.name_prefix}-sagemaker-execution"
     auditor        = "${var.name_prefix}-auditor"
@@ -636,6 +639,42 @@ data "aws_iam_policy_document" "validation" {
       "${local.arn_prefix.logs}:log-group:/aws/sagemaker/Endpoints/${var.endpoint_name}:*",
       "${local.arn_prefix.logs}:log-group:/aws/sagemaker/TrainingJobs",
       "${local.arn_prefix.logs}:log-group:/aws/sagemaker/TrainingJobs:*",
+    ]
+  }
+
+  # IQ reads beyond the shared read-only view, each found denied by a run of the IQ suite as this
+  # role: the key policies' names, and the Feature Store's group, catalog table and Athena workgroup
+  # (the platform's own, named by its prefix; Glue's GetTable is authorised on catalog, database and
+  # table alike).
+  statement {
+    sid       = "QualificationKeyPolicyNames"
+    effect    = "Allow"
+    actions   = ["kms:ListKeyPolicies"]
+    resources = compact(concat(var.kms_key_arns, [var.signing_key_arn, var.approvals_key_arn]))
+  }
+
+  statement {
+    sid       = "QualificationFeatureGroupRead"
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribeFeatureGroup"]
+    resources = ["${local.arn_prefix.sagemaker}:feature-group/${var.name_prefix}-*"]
+  }
+
+  statement {
+    sid       = "QualificationAthenaWorkgroupRead"
+    effect    = "Allow"
+    actions   = ["athena:GetWorkGroup"]
+    resources = ["arn:${local.partition}:athena:${local.region}:${local.account_id}:workgroup/${var.name_prefix}-*"]
+  }
+
+  statement {
+    sid     = "QualificationCatalogTableRead"
+    effect  = "Allow"
+    actions = ["glue:GetTable"]
+    resources = [
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${local.glue_prefix}_*",
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${local.glue_prefix}_*/*",
     ]
   }
 

@@ -21,6 +21,8 @@ Contract (AWS Service Authorization Reference, for the calls the platform makes)
   policy as resource policy (plus ``sts:SetSourceIdentity`` / ``sts:TagSession`` when the request
   sets a source identity or session tags); logs: the log group (``log-group:<name>:*``) or stream;
   CloudTrail: the trail; CloudWatch: the alarm, ``*`` for metrics; EC2 Describe*: ``*``.
+- Athena GetWorkGroup/UpdateWorkGroup/DeleteWorkGroup: ``workgroup/<name>``; Glue GetTable: the
+  catalog, ``database/<db>`` and ``table/<db>/<table>``, each of which must be allowed.
 - Global keys: aws:SecureTransport, aws:RequestedRegion, aws:PrincipalArn, aws:PrincipalAccount,
   aws:PrincipalType, aws:userid, aws:username, aws:CurrentTime, aws:EpochTime,
   aws:MultiFactorAuthPresent (sessions: false), aws:SourceIdentity, aws:ViaAWSService (false),
@@ -938,7 +940,41 @@ def _ecr(call: Call) -> list[Check]:
     raise Unmapped(f"ecr:{op}")
 
 
+def _unmapped_default(call: Call) -> list[Check]:
+    """What :func:`checks` does for a service without a mapping (reads against ``*``)."""
+    if call.operation.startswith(READ_PREFIXES):
+        return [Check(f"{call.service}:{call.operation}", "*")]
+    raise Unmapped(f"no IAM resource mapping for {call.service}:{call.operation or '*'}")
+
+
+def _athena(call: Call) -> list[Check]:
+    """Athena: calls naming a workgroup act on ``workgroup/<name>`` (Service Authorization Reference);
+    the rest as a service without a mapping."""
+    name = call.params.get("WorkGroup")
+    if call.operation in ("GetWorkGroup", "UpdateWorkGroup", "DeleteWorkGroup") and name:
+        arn = f"arn:{call.partition}:athena:{call.region}:{call.account}:workgroup/{name}"
+        return [Check(f"athena:{call.operation}", arn)]
+    return _unmapped_default(call)
+
+
+def _glue(call: Call) -> list[Check]:
+    """Glue Data Catalog: GetTable needs the action on the catalog, the database and the table
+    (``catalog``, ``database/<db>``, ``table/<db>/<table>``); the rest as a service without a mapping."""
+    p = call.params
+    if call.operation == "GetTable" and p.get("DatabaseName") and p.get("Name"):
+        prefix = f"arn:{call.partition}:glue:{call.region}:{p.get('CatalogId') or call.account}"
+        db, table = str(p["DatabaseName"]).lower(), str(p["Name"]).lower()
+        return [
+            Check("glue:GetTable", f"{prefix}:catalog"),
+            Check("glue:GetTable", f"{prefix}:database/{db}"),
+            Check("glue:GetTable", f"{prefix}:table/{db}/{table}"),
+        ]
+    return _unmapped_default(call)
+
+
 _MAPPERS = {
+    "athena": _athena,
+    "glue": _glue,
     "s3": _s3,
     "kms": _kms,
     "sagemaker": _sagemaker,

@@ -290,6 +290,53 @@ run "validation_role_scope" {
   }
 }
 
+run "validation_role_qualification_reads" {
+  command = plan
+
+  assert {
+    condition = flatten([
+      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "QualificationFeatureGroupRead"
+    ]) == ["arn:aws:sagemaker:eu-central-1:123456789012:feature-group/gxp-ml-*"]
+    error_message = "The validation role may describe only the platform's feature groups."
+  }
+
+  assert {
+    condition = flatten([
+      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "QualificationAthenaWorkgroupRead"
+    ]) == ["arn:aws:athena:eu-central-1:123456789012:workgroup/gxp-ml-*"]
+    error_message = "The validation role may read only the platform's Athena workgroups."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "QualificationCatalogTableRead"
+      ])) == toset([
+      "arn:aws:glue:eu-central-1:123456789012:catalog",
+      "arn:aws:glue:eu-central-1:123456789012:database/gxp_ml_*",
+      "arn:aws:glue:eu-central-1:123456789012:table/gxp_ml_*/*",
+    ])
+    error_message = "The validation role may read only the platform's catalog tables."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : alltrue([
+        for a in flatten([s.Action]) : can(regex("^(kms:List|sagemaker:Describe|athena:Get|glue:Get)", a))
+      ]) if startswith(s.Sid, "Qualification")
+    ])
+    error_message = "The qualification statements of the validation role only read."
+  }
+
+  assert {
+    condition = !anytrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : [
+        for r in flatten([s.Resource]) : r == "*"
+      ] if startswith(s.Sid, "Qualification")
+    ]))
+    error_message = "The qualification reads of the validation role name their resources (no \"*\")."
+  }
+}
+
 run "no_signing_key_no_signing" {
   command = plan
 
