@@ -677,7 +677,9 @@ def run_suite(
     stage_dir = run_dir / stage
     stage_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    for key in ("AWS_SESSION_TOKEN", targets.EXPLICIT_CREDENTIALS, targets.SOURCE_IDENTITY):
+    # A deploying identity's own session (TARGET=aws with temporary keys) stays; a handed-over one
+    # replaces all three keys.
+    for key in (targets.EXPLICIT_CREDENTIALS, targets.SOURCE_IDENTITY):
         env.pop(key, None)
     env.update(credentials or {})
     env["TARGET"] = target_name

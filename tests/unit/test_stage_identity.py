@@ -170,3 +170,30 @@ def test_a_child_process_takes_the_session_it_is_handed() -> None:
     with pytest.raises(TargetError, match="AWS_SESSION_TOKEN"):
         targets.with_explicit_credentials(_target(), {targets.EXPLICIT_CREDENTIALS: "1"})
     assert _target().credential_env() == {}
+
+
+def test_a_suite_process_gets_the_session_or_keeps_the_callers_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dict[str, str]] = []
+
+    class Proc:
+        def __init__(self, command: list[str], **kwargs: Any) -> None:
+            self.stdout: list[str] = []
+            seen.append(kwargs["env"])
+
+        def wait(self) -> int:
+            return 0
+
+    monkeypatch.setattr(qualify.subprocess, "Popen", Proc)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "the-deployers-own")
+    monkeypatch.setenv(targets.EXPLICIT_CREDENTIALS, "1")  # never inherited
+    session = dataclasses.replace(_target(), credentials=SESSION, source_identity="qualification-r1")
+    layout = Layout(work=tmp_path)
+    qualify.run_suite("iq", tmp_path, layout, "local", print, credentials=session.credential_env())
+    qualify.run_suite("oq", tmp_path, layout, "local", print)
+    as_role, as_deployer = seen
+    assert as_role["AWS_SESSION_TOKEN"] == "token" and as_role["AWS_ACCESS_KEY_ID"] == "ASIAVALIDATION"
+    assert as_role[targets.SOURCE_IDENTITY] == "qualification-r1"
+    assert as_deployer["AWS_SESSION_TOKEN"] == "the-deployers-own"
+    assert targets.EXPLICIT_CREDENTIALS not in as_deployer
