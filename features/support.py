@@ -20,6 +20,7 @@ SPECIFICATION = Path(__file__).resolve().parent / "requirements.yaml"
 KEY_PURPOSES = {
     "data at rest": "data",
     "training volumes": "volume",
+    "ML storage volumes": "volume",
     "model artifacts": "model",
     "logs": "logs",
     "evidence signing": "signing",

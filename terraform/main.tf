@@ -4,6 +4,11 @@
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
+# Zones this account can use in the region ("a and b" do not exist everywhere, e.g. ap-northeast-1).
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
 # The principal that applies the platform (its source role when it is an assumed-role session).
 data "aws_iam_session_context" "current" {
   arn = data.aws_caller_identity.current.arn
@@ -29,8 +34,9 @@ locals {
     var.tags,
   )
 
-  # Zones a and b exist in every region; an explicit list pins others (no zone lookup: the set is closed).
-  azs = length(var.availability_zones) > 0 ? var.availability_zones : ["${var.region}a", "${var.region}b"]
+  # The first two available zones of the region, or the given ones (the network module checks that they
+  # are available).
+  azs = length(var.availability_zones) > 0 ? var.availability_zones : slice(sort(data.aws_availability_zones.available.names), 0, 2)
 
   data_lake_bucket_name  = coalesce(var.data_lake_bucket_name, "${var.name_prefix}-datalake-${local.account_id}")
   evidence_bucket_name   = coalesce(var.evidence_bucket_name, "${var.name_prefix}-evidence-${local.account_id}")
@@ -95,12 +101,14 @@ module "kms" {
 module "network" {
   source = "../modules/network"
 
-  name_prefix             = var.name_prefix
-  vpc_cidr                = var.vpc_cidr
-  availability_zones      = local.azs
-  flow_log_retention_days = var.log_retention_days
-  flow_log_kms_key_arn    = module.kms.logs_key_arn
-  # The VPC's S3 traffic (training data, model artifacts, data capture) stays within the data lake.
+  name_prefix                = var.name_prefix
+  vpc_cidr                   = var.vpc_cidr
+  availability_zones         = local.azs
+  flow_log_retention_days    = var.log_retention_days
+  flow_log_kms_key_arn       = module.kms.logs_key_arn
+  keep_log_groups_on_destroy = var.keep_log_groups_on_destroy
+  # The VPC's S3 traffic (training data, model artifacts, data capture) stays within the data lake (plus
+  # the region's ECR image layers), for this account's principals only.
   s3_endpoint_bucket_arns = [module.storage.data_lake_bucket_arn]
   tags                    = local.tags
 }
@@ -157,7 +165,11 @@ module "observability" {
   trail_bucket_name   = module.storage.evidence_bucket_id
   trail_s3_key_prefix = "cloudtrail"
   trail_kms_key_arn   = module.kms.logs_key_arn
-  tags                = local.tags
+  # Object-level reads, writes and deletes of training data and evidence (not the trail's deliveries).
+  trail_data_event_s3_bucket_arns = [for b in [local.data_lake_bucket_name, local.evidence_bucket_name] : "arn:${data.aws_partition.current.partition}:s3:::${b}"]
+  keep_log_groups_on_destroy      = var.keep_log_groups_on_destroy
+  alarm_subscriptions             = var.alarm_subscriptions
+  tags                            = local.tags
 
   # CreateTrail checks the evidence bucket's policy: module.storage.evidence_bucket_id is only known
   # once that policy is in place, so the trail waits for it without a module-wide depends_on.
@@ -177,7 +189,8 @@ module "sagemaker" {
   execution_role_arn   = module.iam.execution_role_arn
   subnet_ids           = module.network.private_subnet_ids
   security_group_ids   = [module.network.sagemaker_security_group_id]
-  endpoint_kms_key_arn = module.kms.model_key_arn
+  # ML storage volumes use the volume key; data capture lands in the data lake with the data key.
+  endpoint_kms_key_arn = module.kms.volume_key_arn
   data_capture = {
     enabled             = true
     destination_s3_uri  = module.storage.data_lake_prefix_uris.data_capture

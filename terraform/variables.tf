@@ -210,14 +210,14 @@ variable "vpc_cidr" {
 }
 
 variable "availability_zones" {
-  description = "Availability zones for the private subnets (at least two). Empty: <region>a and <region>b."
+  description = "Availability zones for the private subnets (at least two, available in the region). Empty: the first two available zones of the region."
   type        = list(string)
   default     = []
   nullable    = false
 
   validation {
     condition     = length(var.availability_zones) == 0 || length(distinct(var.availability_zones)) >= 2
-    error_message = "availability_zones must name at least two distinct zones (or be empty for <region>a and <region>b)."
+    error_message = "availability_zones must name at least two distinct zones (or be empty for the region's first two available zones)."
   }
 }
 
@@ -347,6 +347,16 @@ variable "keep_log_groups_on_destroy" {
     condition     = var.keep_log_groups_on_destroy || var.environment == "local"
     error_message = "keep_log_groups_on_destroy must be true when environment is not local: audit logs outlive the platform for their retention."
   }
+}
+
+variable "alarm_subscriptions" {
+  description = "Who hears the alarms (endpoint and security): SNS subscriptions of the KMS-encrypted alarm topic, e.g. [{ protocol = \"email\", endpoint = \"qa-security@example.com\" }]."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default  = []
+  nullable = false
 }
 
 # --- SageMaker -------------------------------------------------------------------------------------

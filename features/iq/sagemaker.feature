@@ -11,7 +11,7 @@ Feature: SageMaker model, endpoint configuration and model registry
   @URS_015
   Scenario: The endpoint configuration encrypts the endpoint's storage
     Given the endpoint configuration
-    Then the endpoint storage is encrypted with the KMS key for model artifacts
+    Then the endpoint storage is encrypted with the KMS key for ML storage volumes
 
   @URS_017
   Scenario: The endpoint configuration captures requests and responses, encrypted

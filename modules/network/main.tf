@@ -4,6 +4,11 @@ data "aws_region" "current" {}
 
 data "aws_partition" "current" {}
 
+# The zones this account can use in the region: the input must name zones from it.
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.name
@@ -20,27 +25,62 @@ locals {
     }
   }
 
-  # The S3 gateway endpoint reaches the platform's buckets only. Any S3 action is allowed on them: the
-  # endpoint is a network perimeter, and IAM and the bucket policies decide which principal may do what.
-  # Amazon ECR keeps image layers in a regional AWS-owned bucket that pulls through ecr.dkr read from.
+  # S3 gateway endpoint: the platform's buckets, for this account's principals only, plus the
+  # AWS-owned bucket that holds ECR image layers (SageMaker pulls its images through it).
   s3_endpoint_policy = {
     Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "PlatformBucketsOnly"
-        Effect    = "Allow"
-        Principal = "*"
-        Action    = "s3:*"
-        Resource  = flatten([for arn in var.s3_endpoint_bucket_arns : [arn, "${arn}/*"]])
-      },
-      {
-        Sid       = "EcrImageLayers"
-        Effect    = "Allow"
-        Principal = "*"
-        Action    = "s3:GetObject"
-        Resource  = "arn:${local.partition}:s3:::prod-${local.region}-starport-layer-bucket/*"
-      },
-    ]
+    Statement = concat(
+      [
+        {
+          Sid       = "PlatformBucketsOfThisAccount"
+          Effect    = "Allow"
+          Principal = { AWS = "*" }
+          Action = [
+            "s3:AbortMultipartUpload",
+            "s3:GetBucketLocation",
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:ListBucket",
+            "s3:ListMultipartUploadParts",
+            "s3:PutObject",
+          ]
+          Resource  = concat(var.s3_endpoint_bucket_arns, [for arn in var.s3_endpoint_bucket_arns : "${arn}/*"])
+          Condition = { StringEquals = { "aws:PrincipalAccount" = local.account_id } }
+        }
+      ],
+      [
+        {
+          Sid       = "EcrImageLayers"
+          Effect    = "Allow"
+          Principal = { AWS = "*" }
+          Action    = ["s3:GetObject"]
+          Resource  = ["arn:${local.partition}:s3:::prod-${local.region}-starport-layer-bucket/*"]
+        }
+      ]
+    )
+  }
+
+  # Interface endpoints: the service's own actions, only for this account's principals.
+  interface_endpoint_action_prefix = {
+    "sagemaker.api"     = "sagemaker"
+    "sagemaker.runtime" = "sagemaker"
+    "ecr.api"           = "ecr"
+    "ecr.dkr"           = "ecr"
+  }
+  interface_endpoint_policies = {
+    for svc in var.interface_endpoint_services : svc => {
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid       = "ThisAccountOnly"
+          Effect    = "Allow"
+          Principal = { AWS = "*" }
+          Action    = ["${lookup(local.interface_endpoint_action_prefix, svc, split(".", svc)[0])}:*"]
+          Resource  = "*"
+          Condition = { StringEquals = { "aws:PrincipalAccount" = local.account_id } }
+        }
+      ]
+    }
   }
 
   flow_log_group_name = "/aws/vpc/flow-logs/${var.name_prefix}"
@@ -105,6 +145,13 @@ resource "aws_subnet" "private" {
   map_public_ip_on_launch = false
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-private-${each.key}", Tier = "private" })
+
+  lifecycle {
+    precondition {
+      condition     = contains(data.aws_availability_zones.available.names, each.key)
+      error_message = "availability_zones: ${each.key} is not an available zone of ${local.region} (available: ${join(", ", data.aws_availability_zones.available.names)})."
+    }
+  }
 }
 
 # Only the implicit "local" route plus the S3 gateway endpoint route: nothing leaves the VPC
@@ -233,6 +280,7 @@ resource "aws_vpc_endpoint" "interface" {
   private_dns_enabled = true
   subnet_ids          = [for az in var.availability_zones : aws_subnet.private[az].id]
   security_group_ids  = [aws_security_group.endpoints.id]
+  policy              = jsonencode(local.interface_endpoint_policies[each.key])
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-${replace(each.key, ".", "-")}" })
 }
@@ -245,6 +293,7 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = local.flow_log_group_name
   retention_in_days = var.flow_log_retention_days
   kms_key_id        = var.flow_log_kms_key_arn
+  skip_destroy      = var.keep_log_groups_on_destroy
 
   tags = merge(var.tags, { Name = local.flow_log_group_name })
 }

@@ -64,6 +64,13 @@ variable "availability_zones" {
   }
 }
 
+variable "keep_log_groups_on_destroy" {
+  description = "Leave the flow log group in place on destroy (skip_destroy), with its retention."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "interface_endpoint_services" {
   description = "Services reached through interface VPC endpoints (private DNS on), as the suffix of com.amazonaws.<region>.<service>. S3 always gets a gateway endpoint and must not be listed here."
   type        = list(string)
@@ -80,7 +87,7 @@ variable "interface_endpoint_services" {
 }
 
 variable "s3_endpoint_bucket_arns" {
-  description = "ARNs of the S3 buckets (arn:<partition>:s3:::<name>) that the S3 gateway endpoint's policy lets the VPC reach; every other bucket is implicitly denied through the endpoint (besides the Amazon ECR image layer bucket of the region)."
+  description = "ARNs of the S3 buckets (arn:<partition>:s3:::<name>) that the S3 gateway endpoint's policy lets this account's principals reach from the VPC; every other bucket is implicitly denied through the endpoint (besides the Amazon ECR image layer bucket of the region)."
   type        = list(string)
   nullable    = false
 

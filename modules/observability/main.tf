@@ -61,6 +61,36 @@ locals {
     ]
   }
 
+  # Object ARNs of the trail's own delivery prefix: never logged as data events (the trail would log
+  # its own deliveries).
+  trail_delivery_arn_prefix = "arn:${local.partition}:s3:::${var.trail_bucket_name}/${var.trail_s3_key_prefix}/"
+
+  # CIS AWS Foundations-style metric filters on the trail's log group: what a security reviewer must
+  # hear about at once.
+  security_events = {
+    root-account-use = {
+      description = "the account root user made an API call or signed in"
+      pattern     = "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\" }"
+    }
+    trail-tampering = {
+      description = "a trail was stopped, deleted or changed"
+      pattern     = "{ ($.eventSource = \"cloudtrail.amazonaws.com\") && (($.eventName = \"StopLogging\") || ($.eventName = \"DeleteTrail\") || ($.eventName = \"UpdateTrail\") || ($.eventName = \"PutEventSelectors\")) }"
+    }
+    bucket-policy-change = {
+      description = "an S3 bucket policy, ACL, public access block, Object Lock or encryption setting changed"
+      pattern     = "{ ($.eventSource = \"s3.amazonaws.com\") && (($.eventName = \"PutBucketPolicy\") || ($.eventName = \"DeleteBucketPolicy\") || ($.eventName = \"PutBucketAcl\") || ($.eventName = \"PutBucketPublicAccessBlock\") || ($.eventName = \"DeleteBucketPublicAccessBlock\") || ($.eventName = \"PutObjectLockConfiguration\") || ($.eventName = \"PutBucketEncryption\") || ($.eventName = \"DeleteBucketEncryption\")) }"
+    }
+    kms-disable-or-deletion = {
+      description = "a KMS key was disabled, scheduled for deletion or had its policy replaced"
+      pattern     = "{ ($.eventSource = \"kms.amazonaws.com\") && (($.eventName = \"DisableKey\") || ($.eventName = \"ScheduleKeyDeletion\") || ($.eventName = \"PutKeyPolicy\")) }"
+    }
+    iam-policy-change = {
+      description = "an IAM policy, role trust or attachment changed"
+      pattern     = "{ ($.eventSource = \"iam.amazonaws.com\") && (($.eventName = \"PutRolePolicy\") || ($.eventName = \"DeleteRolePolicy\") || ($.eventName = \"AttachRolePolicy\") || ($.eventName = \"DetachRolePolicy\") || ($.eventName = \"UpdateAssumeRolePolicy\") || ($.eventName = \"CreatePolicyVersion\") || ($.eventName = \"DeletePolicy\") || ($.eventName = \"PutUserPolicy\") || ($.eventName = \"AttachUserPolicy\") || ($.eventName = \"PutGroupPolicy\") || ($.eventName = \"AttachGroupPolicy\")) }"
+    }
+  }
+  security_metric_namespace = "${var.name_prefix}/Security"
+
   sns_topic_name = "${var.name_prefix}-alarms"
   sns_topic_arn  = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.sns_topic_name}"
 
@@ -85,21 +115,6 @@ locals {
           }
         }
       ],
-      var.create_trail ? [
-        {
-          Sid       = "AllowCloudTrailOfThisPlatform"
-          Effect    = "Allow"
-          Principal = { Service = "cloudtrail.amazonaws.com" }
-          Action    = "sns:Publish"
-          Resource  = local.sns_topic_arn
-          Condition = {
-            StringEquals = {
-              "aws:SourceAccount" = local.account_id
-              "aws:SourceArn"     = local.trail_arn
-            }
-          }
-        }
-      ] : [],
       [
         {
           # Deny statement: "*" is the standard way to refuse non-TLS requests from anyone.
@@ -127,6 +142,7 @@ resource "aws_cloudwatch_log_group" "this" {
   name              = each.value
   retention_in_days = var.log_retention_days
   kms_key_id        = var.logs_kms_key_arn
+  skip_destroy      = var.keep_log_groups_on_destroy
 
   tags = merge(var.tags, { Name = each.value })
 }
@@ -137,12 +153,13 @@ resource "aws_cloudwatch_log_group" "trail" {
   name              = local.trail_log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.logs_kms_key_arn
+  skip_destroy      = var.keep_log_groups_on_destroy
 
   tags = merge(var.tags, { Name = local.trail_log_group_name })
 }
 
 ################################################################################
-# SNS topic for alarms and trail notifications
+# SNS topic for alarms (endpoint and security); trail deliveries do not notify it
 ################################################################################
 
 resource "aws_sns_topic" "this" {
@@ -156,6 +173,14 @@ resource "aws_sns_topic" "this" {
 resource "aws_sns_topic_policy" "this" {
   arn    = aws_sns_topic.this.arn
   policy = jsonencode(local.sns_topic_policy)
+}
+
+resource "aws_sns_topic_subscription" "alarms" {
+  for_each = { for s in var.alarm_subscriptions : "${s.protocol}:${s.endpoint}" => s }
+
+  topic_arn = aws_sns_topic.this.arn
+  protocol  = each.value.protocol
+  endpoint  = each.value.endpoint
 }
 
 ################################################################################
@@ -193,26 +218,45 @@ resource "aws_cloudtrail" "this" {
   enable_logging                = true
   cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.trail[0].arn}:*"
   cloud_watch_logs_role_arn     = aws_iam_role.trail_to_logs[0].arn
-  sns_topic_name                = aws_sns_topic.this.name
 
-  event_selector {
-    read_write_type           = "All"
-    include_management_events = true
+  advanced_event_selector {
+    name = "All management events"
 
-    dynamic "data_resource" {
-      for_each = length(var.trail_data_event_s3_bucket_arns) > 0 ? [1] : []
+    field_selector {
+      field  = "eventCategory"
+      equals = ["Management"]
+    }
+  }
 
-      content {
-        type   = "AWS::S3::Object"
-        values = [for arn in var.trail_data_event_s3_bucket_arns : "${arn}/"]
+  # Object-level reads, writes and deletes in the platform's buckets, except the trail's own deliveries.
+  dynamic "advanced_event_selector" {
+    for_each = length(var.trail_data_event_s3_bucket_arns) > 0 ? [1] : []
+
+    content {
+      name = "S3 data events of the platform's buckets"
+
+      field_selector {
+        field  = "eventCategory"
+        equals = ["Data"]
+      }
+
+      field_selector {
+        field  = "resources.type"
+        equals = ["AWS::S3::Object"]
+      }
+
+      field_selector {
+        field           = "resources.ARN"
+        starts_with     = [for arn in var.trail_data_event_s3_bucket_arns : "${arn}/"]
+        not_starts_with = [local.trail_delivery_arn_prefix]
       }
     }
   }
 
   tags = merge(var.tags, { Name = local.trail_name })
 
-  # The role must be able to write and the topic must accept the trail before CloudTrail validates them.
-  depends_on = [aws_iam_role_policy.trail_to_logs, aws_sns_topic_policy.this]
+  # The role must be able to write before CloudTrail validates it.
+  depends_on = [aws_iam_role_policy.trail_to_logs]
 }
 
 ################################################################################
@@ -264,4 +308,42 @@ resource "aws_cloudwatch_metric_alarm" "model_latency" {
   }
 
   tags = merge(var.tags, { Name = local.alarm_names.model_latency })
+}
+
+################################################################################
+# Security alarms: metric filters on the trail's log group -> alarms -> the encrypted topic
+################################################################################
+
+resource "aws_cloudwatch_log_metric_filter" "security" {
+  for_each = var.create_trail ? local.security_events : {}
+
+  name           = "${var.name_prefix}-${each.key}"
+  log_group_name = aws_cloudwatch_log_group.trail[0].name
+  pattern        = each.value.pattern
+
+  metric_transformation {
+    name          = each.key
+    namespace     = local.security_metric_namespace
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "security" {
+  for_each = var.create_trail ? local.security_events : {}
+
+  alarm_name          = "${var.name_prefix}-security-${each.key}"
+  alarm_description   = "Security: ${each.value.description} (CloudTrail, ${local.trail_name})."
+  namespace           = local.security_metric_namespace
+  metric_name         = aws_cloudwatch_log_metric_filter.security[each.key].metric_transformation[0].name
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.this.arn]
+
+  tags = merge(var.tags, { Name = "${var.name_prefix}-security-${each.key}" })
 }

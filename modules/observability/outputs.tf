@@ -86,3 +86,13 @@ output "log_group_names" {
     { for group in aws_cloudwatch_log_group.trail : "trail" => group.name }
   )
 }
+
+output "security_alarm_names" {
+  description = "Security alarms by event (root-account-use, trail-tampering, bucket-policy-change, kms-disable-or-deletion, iam-policy-change)."
+  value       = { for k, a in aws_cloudwatch_metric_alarm.security : k => a.alarm_name }
+}
+
+output "security_metric_namespace" {
+  description = "CloudWatch namespace of the security metric filters."
+  value       = local.security_metric_namespace
+}

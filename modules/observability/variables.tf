@@ -114,7 +114,7 @@ variable "trail_kms_key_arn" {
 }
 
 variable "trail_data_event_s3_bucket_arns" {
-  description = "ARNs of S3 buckets whose object-level (data) events the trail records in addition to all management events, e.g. the data lake bucket."
+  description = "ARNs of S3 buckets whose object-level (data) events the trail records (advanced event selectors) in addition to all management events, except objects under the trail's own delivery prefix."
   type        = list(string)
   default     = []
   nullable    = false
@@ -122,6 +122,28 @@ variable "trail_data_event_s3_bucket_arns" {
   validation {
     condition     = alltrue([for arn in var.trail_data_event_s3_bucket_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", arn))])
     error_message = "trail_data_event_s3_bucket_arns must contain S3 bucket ARNs (arn:<partition>:s3:::<bucket>), without object paths."
+  }
+}
+
+variable "keep_log_groups_on_destroy" {
+  description = "Leave the log groups (SageMaker, CloudTrail) in place on destroy (skip_destroy), with their retention: audit logs outlive the platform."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "alarm_subscriptions" {
+  description = "Who hears the alarms (endpoint and security): SNS subscriptions of the encrypted alarm topic, e.g. { protocol = \"email\", endpoint = \"qa-security@example.com\" }."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = alltrue([for s in var.alarm_subscriptions : contains(["email", "email-json", "https", "sqs", "lambda", "sms"], s.protocol) && length(s.endpoint) > 0])
+    error_message = "alarm_subscriptions must hold objects with protocol email, email-json, https, sqs, lambda or sms and a non-empty endpoint."
   }
 }
 

@@ -125,7 +125,7 @@ variable "security_group_ids" {
 }
 
 variable "endpoint_kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the ML storage volumes of the endpoint instances."
+  description = "ARN of the KMS key that encrypts the ML storage volumes of the endpoint instances (the kms module's volume key)."
   type        = string
   nullable    = false
 
@@ -184,6 +184,13 @@ variable "instance_type" {
       "ml.g4dn.xlarge", "ml.g4dn.2xlarge", "ml.g5.xlarge", "ml.g5.2xlarge",
     ], var.instance_type)
     error_message = "instance_type must be one of the qualified ml.* instance types (ml.m5/m6i/c5/c6i large to 4xlarge, ml.r5 large to 2xlarge, ml.g4dn/g5 xlarge and 2xlarge)."
+  }
+
+  # CreateEndpointConfig refuses a KmsKeyId for instance types with local NVMe instance storage (their
+  # storage is encrypted by the hardware instead); this module always sets endpoint_kms_key_arn.
+  validation {
+    condition     = var.endpoint_kms_key_arn == null || !can(regex("^ml\\.(g4dn|g5|g6|g6e|p3dn|p4d|p4de|p5|m5d|m6id|c5d|c6id|r5d|r6id|inf2|trn1|x2iedn)\\.", var.instance_type))
+    error_message = "instance_type has local NVMe instance storage, for which SageMaker rejects a KMS key (endpoint_kms_key_arn is always set): choose an instance type without instance storage (ml.m5, ml.m6i, ml.c5, ml.c6i, ml.r5)."
   }
 }
 

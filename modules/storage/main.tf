@@ -57,6 +57,22 @@ locals {
     }
   }
 
+  # TLS 1.2 at least: older protocol versions are refused even over HTTPS.
+  deny_old_tls = {
+    for name, arn in {
+      data_lake  = local.data_lake_bucket_arn
+      evidence   = local.evidence_bucket_arn
+      access_log = local.access_log_bucket_arn
+      } : name => {
+      Sid       = "DenyTlsBelow12"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = "s3:*"
+      Resource  = [arn, "${arn}/*"]
+      Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
+    }
+  }
+
   cloudtrail_statements = var.cloudtrail_trail_arn == null ? [] : [
     {
       Sid       = "AllowCloudTrailAclCheck"
@@ -83,18 +99,19 @@ locals {
 
   data_lake_policy = {
     Version   = "2012-10-17"
-    Statement = [local.deny_insecure_transport.data_lake, local.deny_non_kms_encryption.data_lake]
+    Statement = [local.deny_insecure_transport.data_lake, local.deny_non_kms_encryption.data_lake, local.deny_old_tls.data_lake]
   }
 
   evidence_policy = {
     Version   = "2012-10-17"
-    Statement = concat([local.deny_insecure_transport.evidence, local.deny_non_kms_encryption.evidence], local.cloudtrail_statements)
+    Statement = concat([local.deny_insecure_transport.evidence, local.deny_non_kms_encryption.evidence, local.deny_old_tls.evidence], local.cloudtrail_statements)
   }
 
   access_log_policy = {
     Version = "2012-10-17"
     Statement = [
       local.deny_insecure_transport.access_log,
+      local.deny_old_tls.access_log,
       {
         Sid       = "AllowS3ServerAccessLogDelivery"
         Effect    = "Allow"

@@ -3,6 +3,13 @@
 
 mock_provider "aws" {
   override_data {
+    target = data.aws_availability_zones.available
+    values = {
+      names = ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
+    }
+  }
+
+  override_data {
     target = data.aws_caller_identity.current
     values = {
       account_id = "123456789012"
@@ -211,16 +218,55 @@ run "flow_logs_role_is_least_privilege" {
   }
 }
 
-run "s3_gateway_endpoint_limited_to_platform_buckets" {
+run "endpoint_policies" {
   command = plan
 
-  assert {
-    condition     = one([for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : s if s.Sid == "PlatformBucketsOnly"]).Resource == ["arn:aws:s3:::gxp-test-data-lake", "arn:aws:s3:::gxp-test-data-lake/*"]
-    error_message = "The S3 gateway endpoint policy must name the platform's buckets and their objects only."
+  variables {
+    s3_endpoint_bucket_arns = ["arn:aws:s3:::gxp-ml-datalake-123456789012", "arn:aws:s3:::gxp-ml-evidence-123456789012"]
   }
 
   assert {
-    condition     = one([for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : s if s.Sid == "EcrImageLayers"]).Resource == "arn:aws:s3:::prod-eu-central-1-starport-layer-bucket/*"
-    error_message = "Image pulls through the ECR endpoints need the region's layer bucket."
+    condition = toset(one([
+      for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : s.Resource if s.Sid == "PlatformBucketsOfThisAccount"
+    ])) == toset(["arn:aws:s3:::gxp-ml-datalake-123456789012", "arn:aws:s3:::gxp-ml-datalake-123456789012/*", "arn:aws:s3:::gxp-ml-evidence-123456789012", "arn:aws:s3:::gxp-ml-evidence-123456789012/*"])
+    error_message = "The S3 gateway endpoint must reach only the platform's buckets."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : s.Condition.StringEquals["aws:PrincipalAccount"] if s.Sid == "PlatformBucketsOfThisAccount"
+    ]) == "123456789012"
+    error_message = "The platform's buckets only for this account's principals."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : s.Resource if s.Sid == "EcrImageLayers"
+    ]) == ["arn:aws:s3:::prod-eu-central-1-starport-layer-bucket/*"]
+    error_message = "Besides the platform's buckets only the region's ECR layer bucket, read-only."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : [for a in flatten([s.Action]) : a != "s3:*" && a != "*"]
+    ]))
+    error_message = "The S3 gateway endpoint policy must name actions."
+  }
+
+  assert {
+    condition = alltrue([
+      for svc, e in aws_vpc_endpoint.interface : jsondecode(e.policy).Statement[0].Condition.StringEquals["aws:PrincipalAccount"] == "123456789012"
+    ])
+    error_message = "Every interface endpoint must serve only this account's principals."
+  }
+
+  assert {
+    condition     = jsondecode(aws_vpc_endpoint.interface["sagemaker.runtime"].policy).Statement[0].Action == ["sagemaker:*"] && jsondecode(aws_vpc_endpoint.interface["ecr.dkr"].policy).Statement[0].Action == ["ecr:*"]
+    error_message = "Interface endpoint policies must be limited to their service's actions."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.flow_logs.skip_destroy == true
+    error_message = "The flow log group must be kept on destroy by default."
   }
 }

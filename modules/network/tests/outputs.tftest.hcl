@@ -2,6 +2,13 @@
 
 mock_provider "aws" {
   override_data {
+    target = data.aws_availability_zones.available
+    values = {
+      names = ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
+    }
+  }
+
+  override_data {
     target = data.aws_caller_identity.current
     values = { account_id = "123456789012" }
   }

@@ -2,6 +2,13 @@
 
 mock_provider "aws" {
   override_data {
+    target = data.aws_availability_zones.available
+    values = {
+      names = ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
+    }
+  }
+
+  override_data {
     target = data.aws_caller_identity.current
     values = { account_id = "123456789012" }
   }
@@ -156,4 +163,14 @@ run "s3_endpoint_bucket_arns_rejects_empty_list" {
   }
 
   expect_failures = [var.s3_endpoint_bucket_arns]
+}
+
+run "zone_not_available_in_region_fails" {
+  command = plan
+
+  variables {
+    availability_zones = ["eu-central-1a", "eu-central-1z"]
+  }
+
+  expect_failures = [aws_subnet.private]
 }

@@ -84,18 +84,53 @@ run "trail_is_multi_region_validated_and_encrypted" {
   }
 
   assert {
-    condition     = aws_cloudtrail.this[0].sns_topic_name == "gxp-test-alarms"
-    error_message = "The trail must notify the platform's SNS topic."
+    condition     = aws_cloudtrail.this[0].sns_topic_name == null
+    error_message = "Trail deliveries must not notify the alarm topic."
   }
 
   assert {
-    condition     = aws_cloudtrail.this[0].event_selector[0].read_write_type == "All" && aws_cloudtrail.this[0].event_selector[0].include_management_events
-    error_message = "The trail must record read and write management events."
+    condition     = length(aws_cloudtrail.this[0].event_selector) == 0 && [for f in aws_cloudtrail.this[0].advanced_event_selector[0].field_selector : f.equals if f.field == "eventCategory"] == [tolist(["Management"])] && length(aws_cloudtrail.this[0].advanced_event_selector[0].field_selector) == 1
+    error_message = "The trail must record all (read and write) management events through an advanced selector."
   }
 
   assert {
-    condition     = length(aws_cloudtrail.this[0].event_selector[0].data_resource) == 0
+    condition     = length(aws_cloudtrail.this[0].advanced_event_selector) == 1
     error_message = "No data events are recorded unless trail_data_event_s3_bucket_arns is set."
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.security)) == toset(["root-account-use", "trail-tampering", "bucket-policy-change", "kms-disable-or-deletion", "iam-policy-change"])
+    error_message = "Security alarms must watch root use, trail tampering, bucket policy, KMS disable/deletion and IAM policy changes."
+  }
+
+  assert {
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.security : length(a.alarm_actions) == 1 && a.actions_enabled])
+    error_message = "Every security alarm must notify the (encrypted) alarm topic."
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_cloudwatch_log_metric_filter.security : f.log_group_name == "/aws/cloudtrail/gxp-test"])
+    error_message = "The security metric filters must read the trail's log group."
+  }
+
+  assert {
+    condition     = strcontains(aws_cloudwatch_log_metric_filter.security["kms-disable-or-deletion"].pattern, "ScheduleKeyDeletion") && strcontains(aws_cloudwatch_log_metric_filter.security["trail-tampering"].pattern, "StopLogging")
+    error_message = "The KMS and trail filters must match ScheduleKeyDeletion and StopLogging."
+  }
+
+  assert {
+    condition     = alltrue([for g in aws_cloudwatch_log_group.this : g.skip_destroy]) && aws_cloudwatch_log_group.trail[0].skip_destroy
+    error_message = "Log groups must be kept on destroy by default."
+  }
+
+  assert {
+    condition     = !strcontains(aws_sns_topic_policy.this.policy, "cloudtrail.amazonaws.com")
+    error_message = "CloudTrail must not publish to the alarm topic."
+  }
+
+  assert {
+    condition     = length(aws_sns_topic_subscription.alarms) == 0
+    error_message = "No subscription unless alarm_subscriptions is set."
   }
 }
 
@@ -145,18 +180,13 @@ run "sns_topic_encrypted_with_least_privilege_policy" {
   }
 
   assert {
-    condition     = toset([for st in jsondecode(aws_sns_topic_policy.this.policy).Statement : try(st.Principal.Service, "") if st.Effect == "Allow"]) == toset(["cloudwatch.amazonaws.com", "cloudtrail.amazonaws.com"])
-    error_message = "Only CloudWatch alarms and CloudTrail may publish."
+    condition     = toset([for st in jsondecode(aws_sns_topic_policy.this.policy).Statement : try(st.Principal.Service, "") if st.Effect == "Allow"]) == toset(["cloudwatch.amazonaws.com"])
+    error_message = "Only CloudWatch alarms may publish (trail deliveries do not notify the alarm topic)."
   }
 
   assert {
     condition     = one([for st in jsondecode(aws_sns_topic_policy.this.policy).Statement : st.Condition.ArnLike["aws:SourceArn"] if try(st.Principal.Service, "") == "cloudwatch.amazonaws.com"]) == "arn:aws:cloudwatch:eu-central-1:123456789012:alarm:gxp-test-*"
     error_message = "CloudWatch may publish only for this platform's alarms."
-  }
-
-  assert {
-    condition     = one([for st in jsondecode(aws_sns_topic_policy.this.policy).Statement : st.Condition.StringEquals["aws:SourceArn"] if try(st.Principal.Service, "") == "cloudtrail.amazonaws.com"]) == "arn:aws:cloudtrail:eu-central-1:123456789012:trail/gxp-test-trail"
-    error_message = "CloudTrail may publish only for this trail."
   }
 
   assert {

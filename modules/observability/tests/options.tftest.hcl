@@ -44,6 +44,7 @@ run "custom_keys_names_and_data_events" {
     alarm_5xx_threshold                  = 5
     alarm_period_seconds                 = 300
     alarm_evaluation_periods             = 3
+    alarm_subscriptions                  = [{ protocol = "email", endpoint = "qa-security@example.com" }]
   }
 
   assert {
@@ -57,8 +58,18 @@ run "custom_keys_names_and_data_events" {
   }
 
   assert {
-    condition     = aws_cloudtrail.this[0].event_selector[0].data_resource[0].type == "AWS::S3::Object" && aws_cloudtrail.this[0].event_selector[0].data_resource[0].values == tolist(["arn:aws:s3:::gxp-test-data-lake/"])
+    condition     = [for f in aws_cloudtrail.this[0].advanced_event_selector[1].field_selector : f.equals if f.field == "resources.type"] == [tolist(["AWS::S3::Object"])] && [for f in aws_cloudtrail.this[0].advanced_event_selector[1].field_selector : f.starts_with if f.field == "resources.ARN"] == [tolist(["arn:aws:s3:::gxp-test-data-lake/"])]
     error_message = "S3 object data events must be recorded for the listed buckets."
+  }
+
+  assert {
+    condition     = [for f in aws_cloudtrail.this[0].advanced_event_selector[1].field_selector : f.not_starts_with if f.field == "resources.ARN"] == [tolist(["arn:aws:s3:::${var.trail_bucket_name}/audit/trail/"])]
+    error_message = "The trail's own delivery prefix must be excluded from data events."
+  }
+
+  assert {
+    condition     = length(aws_sns_topic_subscription.alarms) == 1 && aws_sns_topic_subscription.alarms["email:qa-security@example.com"].protocol == "email"
+    error_message = "alarm_subscriptions must subscribe to the alarm topic."
   }
 
   assert {

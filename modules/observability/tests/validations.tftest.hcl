@@ -171,3 +171,13 @@ run "alarm_evaluation_periods_rejects_zero" {
   }
   expect_failures = [var.alarm_evaluation_periods]
 }
+
+run "alarm_subscription_unknown_protocol_fails" {
+  command = plan
+
+  variables {
+    alarm_subscriptions = [{ protocol = "carrier-pigeon", endpoint = "qa" }]
+  }
+
+  expect_failures = [var.alarm_subscriptions]
+}

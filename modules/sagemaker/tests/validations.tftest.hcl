@@ -21,12 +21,12 @@ run "valid_inputs_plan" {
       destination_s3_uri = "s3://gxp-test-data-lake/models/data-capture"
       kms_key_arn        = "arn:aws:kms:eu-central-1:123456789012:key/33333333-4444-5555-6666-777777777777"
     }
-    instance_type          = "ml.g5.2xlarge"
+    instance_type          = "ml.r5.2xlarge"
     initial_instance_count = 10
   }
 
   assert {
-    condition     = aws_sagemaker_endpoint_configuration.this[0].production_variants[0].instance_type == "ml.g5.2xlarge"
+    condition     = aws_sagemaker_endpoint_configuration.this[0].production_variants[0].instance_type == "ml.r5.2xlarge"
     error_message = "An allowed instance type must be accepted."
   }
 }
@@ -350,4 +350,24 @@ run "autoscaling_scale_out_cooldown_negative_rejected" {
   }
 
   expect_failures = [var.autoscaling_scale_out_cooldown_seconds]
+}
+
+run "nvme_instance_type_with_kms_key_rejected" {
+  command = plan
+
+  variables {
+    instance_type = "ml.g5.2xlarge"
+  }
+
+  expect_failures = [var.instance_type]
+}
+
+run "nvme_g4dn_instance_type_with_kms_key_rejected" {
+  command = plan
+
+  variables {
+    instance_type = "ml.g4dn.xlarge"
+  }
+
+  expect_failures = [var.instance_type]
 }

@@ -52,8 +52,8 @@ run "trail_may_write_under_its_prefix_only" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_s3_bucket_policy.evidence.policy).Statement) == 4
-    error_message = "Expected the TLS deny, the non-KMS encryption deny and two CloudTrail statements."
+    condition     = length(jsondecode(aws_s3_bucket_policy.evidence.policy).Statement) == 5
+    error_message = "Expected the TLS deny, the TLS 1.2 deny, the non-KMS encryption deny and two CloudTrail statements."
   }
 
   assert {

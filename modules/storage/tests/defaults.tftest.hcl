@@ -159,8 +159,16 @@ run "deny_insecure_transport_everywhere" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_s3_bucket_policy.evidence.policy).Statement) == 2
-    error_message = "Without cloudtrail_trail_arn the evidence bucket policy holds only the TLS and non-KMS encryption denies."
+    condition = alltrue([for p in [aws_s3_bucket_policy.data_lake.policy, aws_s3_bucket_policy.evidence.policy, aws_s3_bucket_policy.access_log.policy] :
+      anytrue([for s in jsondecode(p).Statement :
+        s.Effect == "Deny" && s.Action == "s3:*" && try(s.Condition.NumericLessThan["s3:TlsVersion"], "") == "1.2" && length(s.Resource) == 2
+    ])])
+    error_message = "Every bucket policy must deny TLS versions below 1.2."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_s3_bucket_policy.evidence.policy).Statement) == 3
+    error_message = "Without cloudtrail_trail_arn the evidence bucket policy holds only the two TLS denies and the non-KMS encryption deny."
   }
 
   assert {
