@@ -67,6 +67,7 @@ locals {
       data_scientist = "data-scientist"
       approver       = "approver"
       pipeline       = "pipeline"
+      feature_store  = "feature-store"
     } : k => "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/${var.name_prefix}-${n}"
   }
 
