@@ -482,8 +482,30 @@ def cmd_scan(args: argparse.Namespace, env: Environment) -> ExitStatus:
         f"checkov {result.checkov_version}: passed {totals['passed']}, failed {totals['failed']}, "
         f"skipped {totals['skipped']} (results in {out})"
     )
+    lint_ok = True
+    if plan_json is not None:
+        from harness.validation import policy_lint
+
+        linted = policy_lint.lint(
+            env.layout.root,
+            out / "policy-lint",
+            plan=json.loads(plan_json.read_text()),
+            progress=env.progress,
+        )
+        t = linted.totals()
+        env.progress(
+            f"policy lint ({linted.tool} {linted.version}): {t['policies']} policies, "
+            f"{t['findings']} findings, {t['reasoned']} reasoned, {t['unrendered']} not rendered at plan "
+            f"(results in {out / 'policy-lint'})"
+        )
+        lint_ok = linted.ok
     if not result.ok:
         raise HarnessError("the checkov gate failed: see the FAILED lines above")
+    if not lint_ok:
+        raise HarnessError(
+            "the policy lint failed: see the FAILED lines above",
+            hint="fix the policy, or reason the finding next to it: #policy-lint:skip=ISSUE:why",
+        )
     return ExitStatus.OK
 
 

@@ -318,8 +318,28 @@ def checkov_scanner(run: Run, out_dir: Path, plan_json: Path | None) -> ScanOutc
     )
 
 
+def policy_lint_scanner(run: Run, out_dir: Path, plan_json: Path | None) -> ScanOutcome:
+    """parliament over the IAM/KMS/S3 policies rendered in the plan: any unreasoned finding fails the gate."""
+    from harness.validation import policy_lint
+
+    if plan_json is None:
+        return ScanOutcome(ok=True, detail="policy lint skipped (no plan)", record=None)
+    result = policy_lint.lint(
+        run.layout.root, out_dir, plan=json.loads(plan_json.read_text()), progress=run.progress
+    )
+    t = result.totals()
+    return ScanOutcome(
+        ok=result.ok,
+        detail=f"policy lint {t['policies']} policies, {t['findings']} findings, {t['reasoned']} reasoned",
+        record=result,
+    )
+
+
 #: The static scanners of the scan stage, run side by side over the same plan.
-SCANNERS: tuple[ScannerSpec, ...] = (ScannerSpec("checkov", checkov_scanner),)
+SCANNERS: tuple[ScannerSpec, ...] = (
+    ScannerSpec("checkov", checkov_scanner),
+    ScannerSpec("policy-lint", policy_lint_scanner),
+)
 
 
 def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
