@@ -80,7 +80,7 @@ Feature: Security controls of the platform (key custody, guards, audit, network,
       | kms-disable-or-deletion |
       | iam-policy-change       |
     And the alarm topic is encrypted with the KMS key for logs
-    And the trail sends no delivery notification to a topic
+    And the trail's delivery notifications do not go to the alarm topic
 
   @URS_055
   Scenario: Every persona role trusts only named principals, the auditor with MFA where required

@@ -403,11 +403,16 @@ def alarm_topic_encrypted(
     evidence.attach("KeyCompared", key_matches(attributes["KmsMasterKeyId"], key_arn_for(purpose)))
 
 
-@then("the trail sends no delivery notification to a topic")
-def trail_no_notifications(trail: dict[str, Any], evidence: Any) -> None:
+@then("the trail's delivery notifications do not go to the alarm topic")
+def trail_notifications_elsewhere(
+    trail: dict[str, Any], outputs: dict[str, Any], aws: Clients, evidence: Any
+) -> None:
+    alarm_topic = _alarm_topic(outputs, aws)
     shown = {k: trail.get(k) for k in ("Name", "SnsTopicName", "SnsTopicARN")}
+    shown["alarm_topic"] = alarm_topic
     evidence.attach("Trail", shown)
-    assert not trail.get("SnsTopicName") and not trail.get("SnsTopicARN"), shown
+    assert trail.get("SnsTopicARN") != alarm_topic, shown
+    assert trail.get("SnsTopicName") not in (alarm_topic, alarm_topic.rsplit(":", 1)[-1]), shown
 
 
 # ======================================================================================= personas (URS_055)
@@ -503,7 +508,7 @@ def bucket_tls_minimum(bucket: str, aws: Clients, evidence: Any) -> None:
             and principal_is_wildcard(s.get("Principal"))
             and "s3:*" in as_list(s.get("Action"))
             and resources <= set(as_list(s.get("Resource")))
-            and as_list((s.get("Condition") or {}).get(operator, {}).get(key)) == [value]
+            and [str(v) for v in as_list((s.get("Condition") or {}).get(operator, {}).get(key))] == [value]
         ]
 
     plain, old = (

@@ -1,5 +1,9 @@
 """IAM policy lint: parliament over every IAM, KMS, S3, SNS and VPC endpoint policy rendered in the plan.
 
+Trust policies are left out: parliament reads identity policies, where a Principal is malformed, so it
+reports every trust policy as MALFORMED; the IQ scenarios read the live trust policies instead
+(URS_001, URS_055) and checkov checks them statically.
+
 checkov checks resources; parliament reads the policy documents themselves (unknown actions, actions
 that need a resource the policy does not give, condition keys an action does not support, ``*``
 resources where the action supports scoping, ...). It lives in ``.venv-checkov`` beside checkov and
@@ -32,7 +36,6 @@ Progress = Callable[[str], None]
 
 #: resource type -> (attribute holding a policy document, what kind of policy it is)
 POLICY_ATTRIBUTES: dict[str, tuple[str, str]] = {
-    "aws_iam_role": ("assume_role_policy", "trust policy"),
     "aws_iam_role_policy": ("policy", "identity policy"),
     "aws_iam_policy": ("policy", "identity policy"),
     "aws_iam_user_policy": ("policy", "identity policy"),

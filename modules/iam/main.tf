@@ -339,6 +339,7 @@ resource "aws_iam_role" "execution" {
 }
 
 resource "aws_iam_role_policy" "execution" {
+  #policy-lint:skip=RESOURCE_MISMATCH:ec2:CreateNetworkInterface is split on purpose - the subnets and security groups in one statement, the network interface (with the ec2:Vpc condition that only it supports) in another
   name   = "${var.name_prefix}-sagemaker-execution"
   role   = aws_iam_role.execution.id
   policy = data.aws_iam_policy_document.execution.json
@@ -376,7 +377,6 @@ data "aws_iam_policy_document" "read_only" {
       "cloudtrail:DescribeTrails",
       "cloudtrail:ListTrails",
       "cloudtrail:LookupEvents",
-      "cloudtrail:GetEventSelectors",
       "ec2:DescribeAvailabilityZones",
       "ec2:DescribeEgressOnlyInternetGateways",
       "ec2:DescribeFlowLogs",
@@ -557,6 +557,7 @@ data "aws_iam_policy_document" "read_only" {
 }
 
 resource "aws_iam_policy" "read_only" {
+  #policy-lint:skip=RESOURCE_MISMATCH:parliament 1.6.4's action table gives s3:GetObjectAttributes only the access point resource; AWS's service authorization reference lists the object resource, which EvidenceRead names
   name        = "${var.name_prefix}-platform-read-only"
   description = "Read-only view of the ${var.name_prefix} platform: describe/list/get, evidence objects, logs. No writes."
   policy      = data.aws_iam_policy_document.read_only.json
@@ -778,8 +779,8 @@ locals {
   ]
   isolation_condition = [{ test = "Bool", variable = "sagemaker:NetworkIsolation", values = ["true"] }]
   job_conditions = concat(local.vpc_conditions, local.isolation_condition, [
-    { test = "StringEquals", variable = "sagemaker:VolumeKmsKey", values = [var.volume_key_arn] },
-    { test = "StringEquals", variable = "sagemaker:OutputKmsKey", values = [var.model_key_arn] },
+    { test = "ArnEquals", variable = "sagemaker:VolumeKmsKey", values = [var.volume_key_arn] },
+    { test = "ArnEquals", variable = "sagemaker:OutputKmsKey", values = [var.model_key_arn] },
     { test = "Bool", variable = "sagemaker:InterContainerTrafficEncryption", values = ["true"] },
   ])
   guarded_creates = {
@@ -801,7 +802,7 @@ locals {
     CreateEndpointConfigsWithVolumeKey = {
       actions    = ["sagemaker:CreateEndpointConfig"]
       resources  = ["${local.arn_prefix.sagemaker}:endpoint-config/*"]
-      conditions = [{ test = "StringEquals", variable = "sagemaker:VolumeKmsKey", values = [var.volume_key_arn] }]
+      conditions = [{ test = "ArnEquals", variable = "sagemaker:VolumeKmsKey", values = [var.volume_key_arn] }]
     }
   }
 }

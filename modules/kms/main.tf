@@ -220,7 +220,7 @@ data "aws_iam_policy_document" "key" {
       }
 
       condition {
-        test     = "ArnLike"
+        test     = "StringLike"
         variable = "kms:EncryptionContext:aws:logs:arn"
         values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
       }
@@ -347,6 +347,8 @@ data "aws_iam_policy_document" "key" {
 
 resource "aws_kms_key" "this" {
   for_each = local.symmetric_keys
+  #policy-lint:skip=RESOURCE_STAR:in a key policy Resource "*" is the key itself and the only valid value
+  #policy-lint:skip=UNKNOWN_CONDITION_FOR_ACTION:the logs key's CloudWatchLogsUse follows AWS's documented CloudWatch Logs key policy, which puts kms:DescribeKey under the kms:EncryptionContext:aws:logs:arn condition with the encryption actions
 
   description              = "${var.name_prefix} ${each.key} key: ${each.value}"
   key_usage                = "ENCRYPT_DECRYPT"
@@ -369,6 +371,7 @@ resource "aws_kms_key" "this" {
 # signatures must stay trustworthy for the ten-year retention of the evidence they protect.
 resource "aws_kms_key" "signing" {
   for_each = local.signing_keys
+  #policy-lint:skip=RESOURCE_STAR:in a key policy Resource "*" is the key itself and the only valid value
   #checkov:skip=CKV_AWS_7:asymmetric SIGN_VERIFY key - AWS KMS cannot rotate asymmetric keys automatically, see README
 
   description              = "${var.name_prefix} ${each.key} key: ${each.value}"

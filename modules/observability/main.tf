@@ -92,7 +92,38 @@ locals {
   security_metric_namespace = "${var.name_prefix}/Security"
 
   sns_topic_name = "${var.name_prefix}-alarms"
-  sns_topic_arn  = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.sns_topic_name}"
+
+  # Trail delivery notifications have a topic of their own: the alarm topic carries alarms only.
+  delivery_topic_name = "${var.name_prefix}-trail-deliveries"
+  delivery_topic_arn  = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.delivery_topic_name}"
+  delivery_topic_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AllowCloudTrailOfThisPlatform"
+        Effect    = "Allow"
+        Principal = { Service = "cloudtrail.amazonaws.com" }
+        Action    = "sns:Publish"
+        Resource  = local.delivery_topic_arn
+        Condition = {
+          StringEquals = {
+            "aws:SourceAccount" = local.account_id
+            "aws:SourceArn"     = local.trail_arn
+          }
+        }
+      },
+      {
+        # Deny statement: "*" is the standard way to refuse non-TLS requests from anyone.
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes"]
+        Resource  = local.delivery_topic_arn
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      }
+    ]
+  }
+  sns_topic_arn = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.sns_topic_name}"
 
   alarm_names = {
     invocation_5xx = "${var.name_prefix}-${var.endpoint_name}-invocation-5xx-errors"
@@ -175,6 +206,23 @@ resource "aws_sns_topic_policy" "this" {
   policy = jsonencode(local.sns_topic_policy)
 }
 
+resource "aws_sns_topic" "trail_deliveries" {
+  count = var.create_trail ? 1 : 0
+
+  name              = local.delivery_topic_name
+  display_name      = "${var.name_prefix} trail log deliveries"
+  kms_master_key_id = local.sns_kms_key_arn
+
+  tags = merge(var.tags, { Name = local.delivery_topic_name })
+}
+
+resource "aws_sns_topic_policy" "trail_deliveries" {
+  count = var.create_trail ? 1 : 0
+
+  arn    = aws_sns_topic.trail_deliveries[0].arn
+  policy = jsonencode(local.delivery_topic_policy)
+}
+
 resource "aws_sns_topic_subscription" "alarms" {
   for_each = { for s in var.alarm_subscriptions : "${s.protocol}:${s.endpoint}" => s }
 
@@ -218,6 +266,7 @@ resource "aws_cloudtrail" "this" {
   enable_logging                = true
   cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.trail[0].arn}:*"
   cloud_watch_logs_role_arn     = aws_iam_role.trail_to_logs[0].arn
+  sns_topic_name                = aws_sns_topic.trail_deliveries[0].name
 
   advanced_event_selector {
     name = "All management events"
@@ -255,8 +304,8 @@ resource "aws_cloudtrail" "this" {
 
   tags = merge(var.tags, { Name = local.trail_name })
 
-  # The role must be able to write before CloudTrail validates it.
-  depends_on = [aws_iam_role_policy.trail_to_logs]
+  # The role must be able to write and the topic must accept the trail before CloudTrail validates them.
+  depends_on = [aws_iam_role_policy.trail_to_logs, aws_sns_topic_policy.trail_deliveries]
 }
 
 ################################################################################

@@ -102,8 +102,8 @@ run "data_scientist_guardrails" {
       s.Condition.Null["sagemaker:VpcSubnets"] == "false" &&
       s.Condition["ForAllValues:StringEquals"]["sagemaker:VpcSecurityGroupIds"] == "sg-0cccccccccccccccc" &&
       s.Condition.Bool["sagemaker:NetworkIsolation"] == "true" &&
-      s.Condition.StringEquals["sagemaker:VolumeKmsKey"] == "arn:aws:kms:eu-central-1:123456789012:key/44444444-4444-4444-4444-444444444444" &&
-      s.Condition.StringEquals["sagemaker:OutputKmsKey"] == "arn:aws:kms:eu-central-1:123456789012:key/55555555-5555-5555-5555-555555555555" &&
+      s.Condition.ArnEquals["sagemaker:VolumeKmsKey"] == "arn:aws:kms:eu-central-1:123456789012:key/44444444-4444-4444-4444-444444444444" &&
+      s.Condition.ArnEquals["sagemaker:OutputKmsKey"] == "arn:aws:kms:eu-central-1:123456789012:key/55555555-5555-5555-5555-555555555555" &&
       s.Condition.Bool["sagemaker:InterContainerTrafficEncryption"] == "true"
       if contains(["CreateTrainingJobsInsideGuardrails", "CreateProcessingJobsInsideGuardrails"], s.Sid)
     ])
@@ -120,7 +120,7 @@ run "data_scientist_guardrails" {
 
   assert {
     condition = one([
-      for s in jsondecode(aws_iam_role_policy.data_scientist.policy).Statement : s.Condition.StringEquals["sagemaker:VolumeKmsKey"]
+      for s in jsondecode(aws_iam_role_policy.data_scientist.policy).Statement : s.Condition.ArnEquals["sagemaker:VolumeKmsKey"]
       if s.Sid == "CreateEndpointConfigsWithVolumeKey"
     ]) == "arn:aws:kms:eu-central-1:123456789012:key/44444444-4444-4444-4444-444444444444"
     error_message = "Endpoint configurations need the volume key."

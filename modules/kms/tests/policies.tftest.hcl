@@ -161,7 +161,7 @@ run "logs_key_service_principals_are_scoped" {
 
   assert {
     condition = one([
-      for s in jsondecode(aws_kms_key.this["logs"].policy).Statement : s.Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]
+      for s in jsondecode(aws_kms_key.this["logs"].policy).Statement : s.Condition.StringLike["kms:EncryptionContext:aws:logs:arn"]
       if s.Sid == "CloudWatchLogsUse"
     ]) == "arn:aws:logs:eu-central-1:123456789012:log-group:*"
     error_message = "The logs key must scope CloudWatch Logs by kms:EncryptionContext:aws:logs:arn."

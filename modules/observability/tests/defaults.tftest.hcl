@@ -84,8 +84,8 @@ run "trail_is_multi_region_validated_and_encrypted" {
   }
 
   assert {
-    condition     = aws_cloudtrail.this[0].sns_topic_name == null
-    error_message = "Trail deliveries must not notify the alarm topic."
+    condition     = aws_cloudtrail.this[0].sns_topic_name == "gxp-test-trail-deliveries" && aws_sns_topic.trail_deliveries[0].kms_master_key_id == var.logs_kms_key_arn
+    error_message = "Trail deliveries must notify their own encrypted topic, not the alarm topic."
   }
 
   assert {
