@@ -89,9 +89,9 @@ Feature: Security controls of the platform (key custody, guards, audit, network,
     And the auditor role requires MFA as the specification sets for the platform's environment
 
   @URS_055 @negative
-  Scenario: A data scientist cannot become the approver
+  Scenario: A persona cannot become another persona: the validation role cannot become the approver
     Given the persona roles
-    Then a data scientist session is refused assuming the approver role
+    Then a validation session is refused assuming the approver role
 
   @URS_056
   Scenario Outline: The <name> bucket refuses plain HTTP and TLS older than the specified version

@@ -502,6 +502,7 @@ data "aws_iam_policy_document" "read_only" {
     effect = "Allow"
     actions = [
       "logs:DescribeLogStreams",
+      "logs:DescribeMetricFilters",
       "logs:FilterLogEvents",
       "logs:GetLogEvents",
       "logs:ListTagsForResource",
@@ -545,9 +546,12 @@ data "aws_iam_policy_document" "read_only" {
       "iam:GetPolicy",
       "iam:GetPolicyVersion",
       "iam:GetRole",
+      "iam:GetContextKeysForPrincipalPolicy",
       "iam:GetRolePolicy",
       "iam:ListAttachedRolePolicies",
       "iam:ListRolePolicies",
+      "iam:ListRoleTags",
+      "iam:SimulatePrincipalPolicy",
     ]
     resources = [
       "${local.arn_prefix.iam}:role/${var.name_prefix}-*",

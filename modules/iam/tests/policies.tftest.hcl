@@ -194,10 +194,10 @@ run "auditor_is_read_only" {
   assert {
     condition = alltrue(flatten([
       for s in jsondecode(aws_iam_policy.read_only.policy).Statement : [
-        for a in flatten([s.Action]) : can(regex("^[a-z0-9]+:(Describe|Get|List|LookupEvents$|FilterLogEvents$|Decrypt$)", a))
+        for a in flatten([s.Action]) : can(regex("^[a-z0-9]+:(Describe|Get|List|LookupEvents$|FilterLogEvents$|Decrypt$|SimulatePrincipalPolicy$)", a))
       ]
     ]))
-    error_message = "The read-only policy may only describe, get, list, look up, filter or decrypt through S3."
+    error_message = "The read-only policy may only describe, get, list, look up, filter, simulate or decrypt through S3."
   }
 
   assert {
