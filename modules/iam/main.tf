@@ -541,21 +541,6 @@ data "aws_iam_policy_document" "read_only" {
     ]
   }
 
-  # The feature store's catalog (Glue tables of the offline store) and its Athena workgroup: metadata
-  # reads only, region-bound. Scoping them to the platform's database and workgroup is a known gap.
-  statement {
-    sid       = "FeatureCatalogRead"
-    effect    = "Allow"
-    actions   = ["athena:GetWorkGroup", "glue:GetDatabase", "glue:GetTable", "glue:GetTables"]
-    resources = ["*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestedRegion"
-      values   = [local.region]
-    }
-  }
-
   statement {
     sid    = "PlatformRolesRead"
     effect = "Allow"
@@ -578,7 +563,6 @@ data "aws_iam_policy_document" "read_only" {
 }
 
 resource "aws_iam_policy" "read_only" {
-  #policy-lint:skip=RESOURCE_STAR:FeatureCatalogRead - Glue and Athena metadata reads (GetTable, GetDatabase, GetTables, GetWorkGroup), read-only and region-bound; narrowing them to the feature store's database and workgroup is listed as a known gap
   #policy-lint:skip=RESOURCE_MISMATCH:parliament 1.6.4's action table gives s3:GetObjectAttributes only the access point resource; AWS's service authorization reference lists the object resource, which EvidenceRead names
   name        = "${var.name_prefix}-platform-read-only"
   description = "Read-only view of the ${var.name_prefix} platform: describe/list/get, evidence objects, logs. No writes."
