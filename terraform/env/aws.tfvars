@@ -14,6 +14,7 @@ min_evidence_retention_days = 3650
 keep_log_groups_on_destroy  = true
 auditor_require_mfa         = true
 # Who may assume each persona (IAM roles or users; nothing defaults to the deploying identity).
+persona_trust_deployer        = false
 auditor_principal_arns        = ["arn:aws:iam::111122223333:role/gxp-auditors"]
 validation_principal_arns     = ["arn:aws:iam::111122223333:role/gxp-qualification-ci"]
 data_scientist_principal_arns = ["arn:aws:iam::111122223333:role/gxp-data-scientists"]
