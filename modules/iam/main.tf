@@ -649,24 +649,10 @@ data "aws_iam_policy_document" "validation" {
     ]
   }
 
-  # IQ reads beyond the shared read-only view, each found denied by a run of the IQ suite as this
-  # role: the key policies' names, and the Feature Store's group, catalog table and Athena workgroup
-  # (the platform's own, named by its prefix; Glue's GetTable is authorised on catalog, database and
-  # table alike).
-  statement {
-    sid       = "QualificationKeyPolicyNames"
-    effect    = "Allow"
-    actions   = ["kms:ListKeyPolicies"]
-    resources = compact(concat(var.kms_key_arns, [var.signing_key_arn, var.approvals_key_arn]))
-  }
-
-  statement {
-    sid       = "QualificationFeatureGroupRead"
-    effect    = "Allow"
-    actions   = ["sagemaker:DescribeFeatureGroup"]
-    resources = ["${local.arn_prefix.sagemaker}:feature-group/${var.name_prefix}-*"]
-  }
-
+  # IQ reads beyond the shared read-only view, found denied by a run of the IQ suite as this role:
+  # the feature store's catalog table and Athena workgroup (the platform's own, named by its prefix;
+  # Glue's GetTable is authorised on catalog, database and table alike). The key policies' names and
+  # the feature group are in the read-only view.
   statement {
     sid       = "QualificationAthenaWorkgroupRead"
     effect    = "Allow"

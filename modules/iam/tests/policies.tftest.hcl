@@ -295,13 +295,6 @@ run "validation_role_qualification_reads" {
 
   assert {
     condition = flatten([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "QualificationFeatureGroupRead"
-    ]) == ["arn:aws:sagemaker:eu-central-1:123456789012:feature-group/gxp-ml-*"]
-    error_message = "The validation role may describe only the platform's feature groups."
-  }
-
-  assert {
-    condition = flatten([
       for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "QualificationAthenaWorkgroupRead"
     ]) == ["arn:aws:athena:eu-central-1:123456789012:workgroup/gxp-ml-*"]
     error_message = "The validation role may read only the platform's Athena workgroups."
@@ -321,7 +314,7 @@ run "validation_role_qualification_reads" {
   assert {
     condition = alltrue([
       for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : alltrue([
-        for a in flatten([s.Action]) : can(regex("^(kms:List|sagemaker:Describe|athena:Get|glue:Get)", a))
+        for a in flatten([s.Action]) : can(regex("^(athena:Get|glue:Get)", a))
       ]) if startswith(s.Sid, "Qualification")
     ])
     error_message = "The qualification statements of the validation role only read."
