@@ -521,9 +521,12 @@ def cmd_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
         converge=not args.installed,
         baseline=args.baseline,
     )
-    env.out(f"qualification {result.run_dir.name}: {'PASSED' if result.passed else 'FAILED'}")
-    env.out(result.table())
     verdict = result.finalized.report.verdict if result.finalized is not None else None
+    # The exit follows the signed verdict: every stage passed AND the report's verdict is PASS.
+    verdict_passed = verdict is not None and verdict["result"] == "PASS"
+    passed = result.passed and verdict_passed
+    env.out(f"qualification {result.run_dir.name}: {'PASSED' if passed else 'FAILED'}")
+    env.out(result.table())
     if verdict is not None:
         grade = "release-grade" if verdict["release"] else "not release-grade"
         env.out(f"verdict: {verdict['result']} ({grade}); {verdict['target']['statement']}")
@@ -535,6 +538,12 @@ def cmd_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
         raise qualify.QualificationFailed(
             f"qualification {result.run_dir.name} failed in stage(s) {', '.join(failed)}",
             hint=f"read {result.run_dir / 'report.html'} (deviations) and the stage table above",
+        )
+    if not verdict_passed:
+        why = "; ".join(verdict["reasons"]) if verdict else "no verdict was written"
+        raise qualify.QualificationFailed(
+            f"qualification {result.run_dir.name}: the verdict is FAIL ({why})",
+            hint=f"read {result.run_dir / 'report.html'} (deviations, traceability matrix)",
         )
     return ExitStatus.OK
 

@@ -143,3 +143,35 @@ def test_the_scan_stage_runs_every_scanner_and_fails_when_one_fails(tmp_path: Pa
     assert sorted(seen) == [("checkov", True), ("lint", True)]
     assert run.scans is not None and set(run.scans) == {"checkov", "lint"}
     assert not (run.run_dir / "checkov" / "tfplan.json").exists()  # the plan is not kept
+
+
+@pytest.mark.parametrize(("verdict", "code"), [("PASS", 0), ("FAIL", int(ExitStatus.QUALIFICATION_FAILED))])
+def test_validate_exits_as_the_signed_verdict_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verdict: str, code: int
+) -> None:
+    """Every stage passed, but a FAIL verdict (e.g. a requirement without its negative test) is a failure."""
+    import io
+    from types import SimpleNamespace
+
+    from harness import cli
+
+    run = _run(tmp_path)
+    run.stages = [qualify.Stage(name, status="passed") for name in qualify.STAGES]
+    run.finalized = SimpleNamespace(
+        report=SimpleNamespace(
+            verdict={
+                "result": verdict,
+                "release": False,
+                "reasons": [] if verdict == "PASS" else ["1 requirement(s) insufficiently covered: URS_004"],
+                "release_reasons": ["the target is local"],
+                "target": {"statement": "Target: the embedded local AWS."},
+            }
+        )
+    )
+    monkeypatch.setattr(qualify, "qualify", lambda **_kw: run)
+    out, err = io.StringIO(), io.StringIO()
+    env = cli.Environment(stdout=out, stderr=err, environ={"TARGET": "local"}, layout=Layout(work=tmp_path))
+    assert cli.main(["validate"], env) == code
+    assert ("PASSED" in out.getvalue()) == (verdict == "PASS")
+    if verdict == "FAIL":
+        assert "insufficiently covered: URS_004" in err.getvalue()
