@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,11 +16,38 @@ from harness.platform import Layout
 EMULATOR_FIXTURES = frozenset({"emulator", "local_target"})
 
 
+# Files that share one xdist worker, and so one session-scoped fixture, under ``--dist loadfile``:
+# file -> group. The end-to-end tests that read an applied platform share one apply this way.
+SHARED_WORKER = {
+    "tests/integration/test_persona_guards.py": "applied-platform",
+    "tests/integration/test_platform.py": "applied-platform",
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every user of an emulator fixture ``integration``, so that ``-m "not integration"`` needs none."""
     for item in items:
         if EMULATOR_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` with the files of one ``SHARED_WORKER`` group sent to one worker together.
+
+    (xdist's own ``loadgroup`` does not group on pytest 9: it renames ``item._nodeid``, which pytest 9
+    no longer reads.) Files run in collection order within a group.
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return SHARED_WORKER.get(scope, scope)
+
+    return SharedFileScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -2,20 +2,20 @@
 taken out of the live policies (the persona roles' policies, the data key's policy) and passing again
 once it is back: the scenarios prove the guards, not the absence of a mistake elsewhere.
 
-Applies the platform on a fresh emulator (minutes), destroys it at the end.
+Reads the platform applied once for the end-to-end tests (tests/integration/conftest.py); every guard
+taken out is put back, so the platform is left as applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from features import personas
 from features.support import Clients
-from harness.platform import Layout, Platform
 from harness.target import Target
+from tests.integration.conftest import SharedPlatform
 from tests.persona_guards import (
     NEGATIVE_CHECKS,
     POSITIVE_CHECKS,
@@ -29,13 +29,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def outputs(local_target: Target, work_layout: Layout) -> Iterator[dict[str, Any]]:
-    platform = Platform(local_target, layout=work_layout)
-    platform.apply()
-    try:
-        yield platform.outputs()
-    finally:
-        platform.destroy()
+def outputs(shared_platform: SharedPlatform) -> dict[str, Any]:
+    return shared_platform.get().platform.outputs()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 from harness.platform import Layout, Platform
 from harness.target import Target
 from harness.terraform import TerraformError
+from tests.integration.conftest import Applied, SharedPlatform
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -41,20 +42,22 @@ def _project_roles(target: Target) -> list[str]:
     return [r["RoleName"] for r in roles if r["RoleName"].startswith(PREFIX)]
 
 
-@pytest.fixture(scope="module")
-def platform(local_target: Target, work_layout: Layout) -> Platform:
-    lines: list[str] = []
-    plat = Platform(local_target, layout=work_layout, progress=lines.append)
-    plat.progress_lines = lines  # type: ignore[attr-defined]
-    return plat
+@pytest.fixture
+def platform(applied: Applied) -> Platform:
+    """The platform applied once for the end-to-end tests (tests/integration/conftest.py)."""
+    return applied.platform
 
 
-def test_bad_variable_fails_at_plan_and_creates_nothing(local_target: Target, work_layout: Layout) -> None:
+def test_bad_variable_fails_at_plan_and_creates_nothing(local_target: Target, tmp_path: Path) -> None:
+    # a state of its own: the plan stops at the variable before refreshing anything (the shared
+    # platform's state would cost a refresh of every resource per plan)
+    work_layout = Layout(work=tmp_path)
+    before = _project_buckets(local_target), _project_roles(local_target)
     bad = Platform(local_target, layout=work_layout, variables={"log_retention_days": 30})
     with pytest.raises(TerraformError) as info:
         bad.plan()
     assert "log_retention_days" in str(info.value)
-    assert _project_buckets(local_target) == []
+    assert (_project_buckets(local_target), _project_roles(local_target)) == before
     bad_type = Platform(
         local_target, layout=work_layout, variables={"endpoint_instance_type": "ml.p4d.24xlarge"}
     )
@@ -63,11 +66,11 @@ def test_bad_variable_fails_at_plan_and_creates_nothing(local_target: Target, wo
     assert "endpoint_instance_type" in str(info.value)
 
 
-def test_apply_converges_with_progress(platform: Platform) -> None:
-    result = platform.apply()
+def test_apply_converges_with_progress(applied: Applied) -> None:
+    result = applied.result
     assert result.planned > 40
     assert result.done == result.planned
-    lines = platform.progress_lines  # type: ignore[attr-defined]
+    lines = applied.progress
     assert any(line.startswith(f"[{result.planned}/{result.planned}]") for line in lines)
 
 
@@ -210,13 +213,18 @@ def test_second_apply_and_plan_change_nothing(platform: Platform) -> None:
 
 
 def test_restarted_emulator_converges_again(
-    platform: Platform, local_target: Target, emulator_dir: Path, work_layout: Layout
+    platform: Platform,
+    local_target: Target,
+    emulator_dir: Path,
+    work_layout: Layout,
+    shared_platform: SharedPlatform,
 ) -> None:
     from harness import target as targets
     from harness.emulator import control
 
     port = local_target.emulator.port
     control.stop(emulator_dir)
+    shared_platform.spend()
     control.start(port=port, state_dir=emulator_dir)
     fresh = targets.resolve("local", state_dir=emulator_dir, environ={})
     assert _project_buckets(fresh) == []  # the emulator lost its state
@@ -226,10 +234,13 @@ def test_restarted_emulator_converges_again(
     assert len(_project_buckets(fresh)) == 3
 
 
-def test_destroy_leaves_nothing(work_layout: Layout, emulator_dir: Path) -> None:
+def test_destroy_leaves_nothing(
+    work_layout: Layout, emulator_dir: Path, shared_platform: SharedPlatform
+) -> None:
     from harness import target as targets
 
     target = targets.resolve("local", state_dir=emulator_dir, environ={})
+    shared_platform.spend()
     Platform(target, layout=work_layout).destroy()
     assert _project_buckets(target) == []
     assert _project_roles(target) == []

@@ -1,0 +1,58 @@
+"""One applied platform per worker session, shared by the end-to-end tests that only read it.
+
+``tests/conftest.py`` sends the files that use it to one xdist worker (``SHARED_WORKER``), so the
+platform is applied once for all of them. A test that restarts the emulator or destroys the platform
+calls ``spend()``; the next test that asks for the platform applies it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from harness import target as targets
+from harness.platform import Layout, Platform
+from harness.terraform import ApplyResult
+
+
+@dataclass
+class Applied:
+    """The applied platform, the apply's result and the progress lines it printed."""
+
+    platform: Platform
+    result: ApplyResult
+    progress: list[str] = field(default_factory=list)
+
+
+class SharedPlatform:
+    """Applies the platform on the session's emulator the first time it is asked for, then hands it out."""
+
+    def __init__(self, emulator_dir: Path, layout: Layout) -> None:
+        self.emulator_dir = emulator_dir
+        self.layout = layout
+        self._applied: Applied | None = None
+
+    def get(self) -> Applied:
+        if self._applied is None:
+            lines: list[str] = []
+            target = targets.resolve("local", state_dir=self.emulator_dir, environ={})
+            platform = Platform(target, layout=self.layout, progress=lines.append)
+            self._applied = Applied(platform, platform.apply(), lines)
+        return self._applied
+
+    def spend(self) -> None:
+        """The platform was destroyed or its emulator restarted: apply again when next asked."""
+        self._applied = None
+
+
+@pytest.fixture(scope="session")
+def shared_platform(emulator: object, emulator_dir: Path, work_layout: Layout) -> SharedPlatform:
+    return SharedPlatform(emulator_dir, work_layout)
+
+
+@pytest.fixture
+def applied(shared_platform: SharedPlatform) -> Applied:
+    """The platform applied on this worker's emulator (applied once, on first use)."""
+    return shared_platform.get()
