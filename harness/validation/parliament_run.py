@@ -19,7 +19,19 @@ def main(path: str) -> int:
         items = json.load(handle)
     results: dict[str, list[dict[str, object]]] = {}
     for item in items:
-        policy = parliament.analyze_policy_string(item["policy"])
+        try:
+            policy = parliament.analyze_policy_string(item["policy"])
+        except Exception as exc:  # parliament's own failure on one policy is a finding, not a crash
+            results[item["id"]] = [
+                {
+                    "issue": "LINT_ERROR",
+                    "severity": "HIGH",
+                    "title": "parliament could not analyse the policy",
+                    "detail": f"{type(exc).__name__}: {exc}",
+                    "location": {},
+                }
+            ]
+            continue
         findings = []
         for finding in policy.findings:
             parliament.enhance_finding(finding)

@@ -563,6 +563,7 @@ data "aws_iam_policy_document" "read_only" {
 }
 
 resource "aws_iam_policy" "read_only" {
+  #policy-lint:skip=RESOURCE_STAR:cloudwatch:DescribeAlarms is called as a listing (AlarmNamePrefix) in RegionalListings - read-only and bound to the region like the other listings
   #policy-lint:skip=RESOURCE_MISMATCH:parliament 1.6.4's action table gives s3:GetObjectAttributes only the access point resource; AWS's service authorization reference lists the object resource, which EvidenceRead names
   name        = "${var.name_prefix}-platform-read-only"
   description = "Read-only view of the ${var.name_prefix} platform: describe/list/get, evidence objects, logs. No writes."

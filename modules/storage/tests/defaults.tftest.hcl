@@ -161,7 +161,7 @@ run "deny_insecure_transport_everywhere" {
   assert {
     condition = alltrue([for p in [aws_s3_bucket_policy.data_lake.policy, aws_s3_bucket_policy.evidence.policy, aws_s3_bucket_policy.access_log.policy] :
       anytrue([for s in jsondecode(p).Statement :
-        s.Effect == "Deny" && s.Action == "s3:*" && try(s.Condition.NumericLessThan["s3:TlsVersion"], 0) == 1.2 && length(s.Resource) == 2
+        s.Effect == "Deny" && s.Action == "s3:*" && try(s.Condition.NumericLessThan["s3:TlsVersion"], "") == "1.2" && length(s.Resource) == 2
     ])])
     error_message = "Every bucket policy must deny TLS versions below 1.2."
   }
