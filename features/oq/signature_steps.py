@@ -132,6 +132,30 @@ def latest_version(aws: Any, outputs: dict[str, Any], evidence: Any) -> dict[str
     return desc
 
 
+@given("the model version the endpoint serves", target_fixture="model_version")
+def served_version(aws: Any, outputs: dict[str, Any], evidence: Any) -> dict[str, Any]:
+    """The version behind the live endpoint (the one a person approved for release), found by artifact.
+
+    The latest version may come from a retraining started by a service (the Step Functions role), which
+    no person can sign as; the served one was trained by an identity a person uses."""
+    sm = aws("sagemaker")
+    endpoint = outputs.get("endpoint_name")
+    assert endpoint, "no endpoint is deployed: run `make train deploy` first"
+    config = sm.describe_endpoint_config(
+        EndpointConfigName=sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    )
+    model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    artifact = model["PrimaryContainer"]["ModelDataUrl"]
+    paginator = sm.get_paginator("list_model_packages")
+    for page in paginator.paginate(ModelPackageGroupName=outputs["model_package_group_name"]):
+        for summary in page["ModelPackageSummaryList"]:
+            desc = sm.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+            if desc["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == artifact:
+                evidence.attach("DescribeModelPackage", desc)
+                return desc
+    raise AssertionError(f"no model version in the group serves {artifact}")
+
+
 @then(
     "it records who trained it and, when approved, its approval description names the signer and "
     "the signed record"

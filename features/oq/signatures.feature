@@ -42,6 +42,6 @@ Feature: People's electronic signatures
 
   @URS_035 @negative
   Scenario: The identity that trained a model version cannot approve it
-    Given the latest version in the model package group
+    Given the model version the endpoint serves
     When its trainer approves it through the approver role
     Then the signature is refused by rule SOD-1 and the version's approval status is unchanged
