@@ -4,7 +4,7 @@ Feature: MLOps: the model's pipeline, drift monitoring of captured traffic, retr
   acceptance criterion holds. A drift analysis of the endpoint's captured traffic runs as a processing
   job, reports in Model Monitor's formats, and a drift alarm starts the retraining state machine.
 
-  @URS_075 @URS_076 @URS_077 @URS_079 @URS_080
+  @URS_075 @URS_076 @URS_077 @URS_078 @URS_079 @URS_080
   Scenario: A pipeline execution splits, trains, evaluates and registers a version for approval
     Given a pipeline execution started with the specification's acceptance thresholds
     Then the execution succeeded within the time the specification allows
@@ -40,7 +40,7 @@ Feature: MLOps: the model's pipeline, drift monitoring of captured traffic, retr
     And the retraining execution succeeds after starting and following the pipeline
     And a new model version waits for approval, recorded as trained by the state machine's role
 
-  @URS_081 @URS_086
+  @URS_081 @URS_085 @URS_086
   Scenario: The pipeline, state machine and EventBridge roles are least privilege
     Then the pipeline role creates only governed pipeline jobs and passes only the execution role
     And the state machine role only starts and follows the pipeline and notifies the topic
