@@ -6,6 +6,13 @@ Feature: The audit trail records who did what, and its record cannot be altered 
   the specification's, per environment (CloudTrail delivers within minutes in AWS, digests hourly).
 
   @URS_068
+  Scenario: An evidence upload is recorded with the identity that made it
+    Given the platform trail
+    And the identity running the qualification
+    When a probe object is uploaded to the evidence bucket under evidence/trail-probe/
+    Then the trail's log files record the PutObject of that object by that identity
+
+  @URS_068
   Scenario: The training job is recorded with the identity that created it
     Given the platform trail
     And the latest training job of the platform
