@@ -32,7 +32,8 @@ Feature: MLOps: the model's pipeline, drift monitoring of captured traffic, retr
 
   @URS_083 @URS_084 @URS_085 @negative
   Scenario: Shifted traffic is reported as drift of that feature and starts a retraining
-    Given requests whose missed visit rate is raised by 0.3 are scored on the endpoint
+    Given the drift alarm of missed_visit_rate is OK
+    And requests whose missed visit rate is raised by 0.3 are scored on the endpoint
     When the drift analysis runs over the traffic captured since the previous analysis
     Then the analysis reports a baseline_drift_check violation for missed_visit_rate only
     And the drift alarm of missed_visit_rate is in ALARM
