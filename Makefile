@@ -106,8 +106,8 @@ tf-fmt: ## terraform fmt -check
 tf-validate: $(VENV)/.installed ## terraform validate of the root configuration (no backend, no credentials)
 	$(PY) -m harness.tfcheck validate terraform
 
-tf-test: $(VENV)/.installed ## terraform test in every module (mock provider)
-	$(PY) -m harness.tfcheck test $(MODULES)
+tf-test: $(VENV)/.installed ## terraform test in every module and the root's validated-environment guards (mock provider)
+	$(PY) -m harness.tfcheck test $(MODULES) terraform
 
 pytest: $(VENV)/.installed ## harness unit, emulator and integration tests
 	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile
