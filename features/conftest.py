@@ -231,7 +231,8 @@ def the_workgroup(outputs: dict[str, Any], aws: Clients, evidence: Any) -> dict[
 
 
 @then("the workgroup enforces its configuration on every query")
-def workgroup_enforced(workgroup: dict[str, Any]) -> None:
+def workgroup_enforced(workgroup: dict[str, Any], evidence: Any) -> None:
+    evidence.attach("compared", {"State": workgroup["State"], "Configuration": workgroup["Configuration"]})
     assert workgroup["State"] == "ENABLED", workgroup
     assert workgroup["Configuration"].get("EnforceWorkGroupConfiguration") is True, workgroup["Configuration"]
 
@@ -393,8 +394,11 @@ def query_elsewhere(
 
 
 @then("the query succeeds")
-def query_succeeds(asked_query: dict[str, Any]) -> None:
+def query_succeeds(asked_query: dict[str, Any], evidence: Any) -> None:
     result = asked_query["result"]
+    evidence.attach(
+        "GetQueryExecution", {"id": result.execution_id, "state": result.state, "reason": result.reason}
+    )
     assert result.state == "SUCCEEDED", f"{result.state}: {result.reason}"
 
 
@@ -469,8 +473,9 @@ def build_query_dataset(
 
 
 @then("the dataset records the feature group, the query execution and the SHA-256 of its result object")
-def dataset_records_source(query_dataset: dict[str, Any], outputs: dict[str, Any]) -> None:
+def dataset_records_source(query_dataset: dict[str, Any], outputs: dict[str, Any], evidence: Any) -> None:
     source = query_dataset["source"]
+    evidence.attach("source", source)
     assert source["feature_group"] == outputs["feature_group_name"], source
     assert source["query_execution_id"] and source["result_uri"], source
     assert len(source["result_sha256"]) == 64, source
@@ -489,8 +494,9 @@ def dataset_hash_matches(query_dataset: dict[str, Any], aws: Clients, evidence: 
 
 
 @then(parsers.parse("every split of the dataset is hashed and together they hold the {count:d} subjects"))
-def dataset_splits(query_dataset: dict[str, Any], count: int) -> None:
+def dataset_splits(query_dataset: dict[str, Any], count: int, evidence: Any) -> None:
     splits = query_dataset["manifest"]["splits"]
+    evidence.attach("splits", splits)
     assert set(splits) == {"train", "validation", "test"}, splits
     assert all(len(s["sha256"]) == 64 for s in splits.values()), splits
     assert sum(s["rows"] for s in splits.values()) == count, splits

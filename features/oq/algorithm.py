@@ -132,7 +132,8 @@ def algorithm_job_with_validation(
 
 
 @then("the algorithm training job is Completed")
-def algorithm_job_completed(algorithm_job: dict[str, Any]) -> None:
+def algorithm_job_completed(algorithm_job: dict[str, Any], evidence: Any) -> None:
+    evidence.attach("TrainingJobStatus", {"status": algorithm_job["TrainingJobStatus"]})
     assert algorithm_job["TrainingJobStatus"] == "Completed", algorithm_job.get("FailureReason")
 
 
@@ -144,10 +145,13 @@ def algorithm_job_failed(algorithm_job: dict[str, Any], reason: str, evidence: A
 
 
 @then("the algorithm training job left no model artifact")
-def algorithm_job_no_artifact(algorithm_job: dict[str, Any], aws: Clients, outputs: dict[str, Any]) -> None:
+def algorithm_job_no_artifact(
+    algorithm_job: dict[str, Any], aws: Clients, outputs: dict[str, Any], evidence: Any
+) -> None:
     assert not (algorithm_job.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
     key = f"models/dropout_xgb/{algorithm_job['TrainingJobName']}/output/model.tar.gz"
     listed = aws("s3").list_objects_v2(Bucket=outputs["data_lake_bucket"], Prefix=key)
+    evidence.attach("ListObjectsV2", trim(listed))
     assert listed.get("KeyCount", 0) == 0
 
 
@@ -165,10 +169,11 @@ def artifact_holds(algorithm_job: dict[str, Any], name: str, aws: Clients, evide
 
 
 @then("the algorithm training job lists the algorithm's metric definitions")
-def algorithm_metric_definitions(algorithm_job: dict[str, Any]) -> None:
+def algorithm_metric_definitions(algorithm_job: dict[str, Any], evidence: Any) -> None:
     definitions = {
         d["Name"]: d["Regex"] for d in algorithm_job["AlgorithmSpecification"]["MetricDefinitions"]
     }
+    evidence.attach("MetricDefinitions", definitions)
     assert definitions.get("validation:auc") == ".*\\[[0-9]+\\].*#011validation-auc:(\\S+)"
 
 
@@ -330,7 +335,8 @@ def scores_per_row(
 
 
 @then("the algorithm's JSON form comes back")
-def json_form(algorithm_answer: dict[str, Any]) -> None:
+def json_form(algorithm_answer: dict[str, Any], evidence: Any) -> None:
+    evidence.attach("InvokeEndpoint", algorithm_answer)
     assert "body" in algorithm_answer, algorithm_answer
     assert algorithm_answer["content_type"] == "application/json"
     predictions = json.loads(algorithm_answer["body"])["predictions"]
@@ -338,8 +344,9 @@ def json_form(algorithm_answer: dict[str, Any]) -> None:
 
 
 @then("the request is refused with the algorithm's 415")
-def refused_415(algorithm_answer: dict[str, Any]) -> None:
+def refused_415(algorithm_answer: dict[str, Any], evidence: Any) -> None:
     response = algorithm_answer.get("error")
+    evidence.attach("InvokeEndpoint", algorithm_answer)
     assert response, f"the request was answered: {algorithm_answer}"
     assert response["Error"]["Code"] == "ModelError"
     assert response.get("OriginalStatusCode") == 415

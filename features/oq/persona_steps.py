@@ -168,14 +168,16 @@ def simulate_key_custody(
 
 
 @then("IAM allows each break-glass principal the key policy names")
-def break_glass_allowed(simulated: dict[str, Any]) -> None:
+def break_glass_allowed(simulated: dict[str, Any], evidence: Any) -> None:
+    evidence.attach("break-glass decisions", simulated["break_glass"])
     assert simulated["break_glass"], "the key policy names no break-glass principal"
     refused = {p: d for p, d in simulated["break_glass"].items() if set(d.values()) != {"allowed"}}
     assert not refused, refused
 
 
 @then("IAM denies every persona even with kms:* in its own policies")
-def personas_denied(simulated: dict[str, Any]) -> None:
+def personas_denied(simulated: dict[str, Any], evidence: Any) -> None:
+    evidence.attach("persona decisions", simulated["personas"])
     allowed = {p: d for p, d in simulated["personas"].items() if "allowed" in d.values()}
     assert not allowed, allowed
 
@@ -183,20 +185,23 @@ def personas_denied(simulated: dict[str, Any]) -> None:
 @then("IAM refuses the call")
 @then("IAM refuses every probe")
 @then("IAM refuses every one of them")
-def refused(attempts: list[personas.Attempt]) -> None:
+def refused(attempts: list[personas.Attempt], evidence: Any) -> None:
+    evidence.attach("attempts", [a.evidence() for a in attempts])
     through = [a for a in attempts if a.allowed]
     assert not through, f"IAM let through: {[(a.call, a.code or 'succeeded') for a in through]}"
 
 
 @then("IAM lets the call through")
 @then("IAM lets every read through")
-def let_through(attempts: list[personas.Attempt]) -> None:
+def let_through(attempts: list[personas.Attempt], evidence: Any) -> None:
+    evidence.attach("attempts", [a.evidence() for a in attempts])
     refused_calls = [a for a in attempts if not a.allowed]
     assert not refused_calls, f"IAM refused: {[(a.call, a.message) for a in refused_calls]}"
 
 
 @then(parsers.parse("the refusal names {action}"))
-def refusal_names(attempts: list[personas.Attempt], action: str) -> None:
+def refusal_names(attempts: list[personas.Attempt], action: str, evidence: Any) -> None:
+    evidence.attach("refusals", [{"call": a.call, "message": a.message} for a in attempts])
     assert all(action in a.message for a in attempts), [a.message for a in attempts]
 
 

@@ -162,6 +162,14 @@ def served_version(aws: Any, outputs: dict[str, Any], evidence: Any) -> dict[str
 )
 def version_records_trainer(model_version: dict[str, Any], aws: Any, evidence: Any) -> None:
     trainer = modelapproval.trainer_of(model_version)
+    evidence.attach(
+        "trainer and approval",
+        {
+            "trained_by": trainer.arn if trainer else None,
+            "status": model_version["ModelApprovalStatus"],
+            "description": model_version.get("ApprovalDescription"),
+        },
+    )
     assert trainer is not None and trainer.arn.startswith("arn:"), model_version.get(
         "CustomerMetadataProperties"
     )

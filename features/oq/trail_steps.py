@@ -268,8 +268,11 @@ def digests_valid(validation: dict[str, Any], evidence: Any) -> None:
 
 
 @then("every log file's SHA-256 matches its digest")
-def logs_valid(validation: dict[str, Any]) -> None:
+def logs_valid(validation: dict[str, Any], evidence: Any) -> None:
     result = validation["result"]
+    evidence.attach(
+        "log files", [f for f in _findings(result) if f.get("kind") == "log"] or _findings(result)
+    )
     assert result.count("log", True) >= 1, "no log file named by the digests"
     bad = [f for f in result.invalid() if f.kind == "log"]
     assert not bad, bad
@@ -306,8 +309,9 @@ def altered_detected(
 
 
 @then("every other file still validates")
-def others_still_valid(validation: dict[str, Any], altered: dict[str, Any]) -> None:
+def others_still_valid(validation: dict[str, Any], altered: dict[str, Any], evidence: Any) -> None:
     result = validation["altered_result"]
+    evidence.attach("altered copy", {"key": altered["key"], "summary": result.summary()})
     others = [f for f in result.invalid() if f.key != altered["key"]]
     assert not others, others
     assert result.count("digest", True) >= 1

@@ -249,7 +249,8 @@ def malformed_load(
 
 
 @then("every malformed request was refused with a client error")
-def malformed_refused(measured: dict[str, Any]) -> None:
+def malformed_refused(measured: dict[str, Any], evidence: Any) -> None:
+    evidence.attach("compared", {"errors": measured["errors"], "malformed": measured["malformed"]})
     assert measured["errors"] == measured["malformed"], measured
     assert measured["error_classes"] == ["ModelError"], measured
 
@@ -340,7 +341,10 @@ def retrain_changed(
 
 
 @then("the retraining job is Completed")
-def retraining_completed(retrained: dict[str, Any]) -> None:
+def retraining_completed(retrained: dict[str, Any], evidence: Any) -> None:
+    evidence.attach(
+        "TrainingJobStatus", {"name": retrained["TrainingJobName"], "status": retrained["TrainingJobStatus"]}
+    )
     assert retrained["TrainingJobStatus"] == "Completed", retrained.get("FailureReason")
 
 

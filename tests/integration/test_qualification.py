@@ -118,6 +118,18 @@ def test_validate_passes_every_stage(validated: Validated) -> None:
     assert receipt["archive"]["objects"] and all(o["version_id"] for o in receipt["archive"]["objects"])
 
 
+def _then_steps(steps: list[dict]) -> list[dict]:
+    """The outcome steps: Then, and every And/But that continues a Then (Gherkin's own rule)."""
+    kind, out = None, []
+    for step in steps:
+        keyword = step["keyword"].strip()
+        if keyword not in ("And", "But", "*"):
+            kind = keyword
+        if kind == "Then":
+            out.append(step)
+    return out
+
+
 def test_report_covers_every_requirement_with_live_evidence(validated: Validated) -> None:
     run = validated.run_dir
     for name in (
@@ -141,8 +153,10 @@ def test_report_covers_every_requirement_with_live_evidence(validated: Validated
     scenarios = results["scenarios"]
     assert {s["stage"] for s in scenarios} == {"iq", "oq", "pq"}
     assert all(s["status"] == "passed" and s["requirements"] for s in scenarios)
-    then_steps = [st for s in scenarios for st in s["steps"] if st["keyword"].strip() in ("Then", "And")]
-    assert then_steps and all(st["attachments"] for st in then_steps)
+    then_steps = [st for s in scenarios for st in _then_steps(s["steps"])]
+    assert then_steps and all(st["attachments"] for st in then_steps), [
+        st["text"] for st in then_steps if not st["attachments"]
+    ]
     context = json.loads((run / "report.json").read_text())["context"]
     assert context["target"] == "local" and context["account"] == "123456789012"
     assert context["terraform"]["state_serial"] is not None
