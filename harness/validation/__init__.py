@@ -32,6 +32,9 @@ A run, end to end::
     python -m harness report verify evidence/latest            # offline, any time later
 """
 
+# The receipt and people's signatures register their checks of a sealed package on import.
+from harness.validation import approvals as _approvals  # noqa: F401
+from harness.validation import receipt as _receipt  # noqa: F401
 from harness.validation.commands import FinalizeResult, finalize, verify_command
 from harness.validation.errors import EvidenceError, PackageError, RequirementsError
 from harness.validation.report import ReportResult, build_report

@@ -37,7 +37,7 @@ import mimetypes
 import os
 import secrets
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -57,6 +57,13 @@ EXCLUDED = frozenset({MANIFEST, SIGNATURE, "receipt.json", "receipt.sig"})
 #: People's signatures of a sealed package (``harness.validation.approvals``): linked to the manifest by
 #: its hash, never part of it (they come after the seal).
 APPROVALS_DIR = "approvals"
+
+#: Checks of what lies beside a sealed manifest, run by :func:`verify_folder` after the manifest: the
+#: receipt (``harness.validation.receipt``) and people's signatures (``harness.validation.approvals``)
+#: register themselves here, so this lower module knows neither. Each is called as
+#: ``check(folder, result, sealed_key=<the manifest's public key when its signature is valid, else None>,
+#: trusted_approvals_key=...)`` and adds its problems to ``result``.
+SEALED_CHECKS: list[Callable[..., None]] = []
 
 
 # ------------------------------------------------------------------------------------------ layout
@@ -330,7 +337,7 @@ def verify_signature(body: bytes, signature: bytes, public_key: Any) -> bool:
     return True
 
 
-def _read_signature(path: Path) -> bytes:
+def read_signature(path: Path) -> bytes:
     raw = path.read_bytes()
     try:
         return base64.b64decode(raw.strip(), validate=True)
@@ -399,21 +406,20 @@ def verify_folder(
         if PUBLIC_KEY not in result.missing:
             result.missing.append(PUBLIC_KEY)
         result.signature_valid = False
+    sealed_key: Any = None
     if result.signature_valid is None:
         try:
             key_bytes = key_path.read_bytes()
             public_key = load_public_key(key_bytes)
             result.public_key_sha256 = public_key_fingerprint(key_bytes)
-            result.signature_valid = verify_signature(body, _read_signature(sig_path), public_key)
+            result.signature_valid = verify_signature(body, read_signature(sig_path), public_key)
         except (ValueError, PackageError) as exc:
             result.signature_valid = False
             result.problems.append(f"{PUBLIC_KEY}: cannot be used ({exc})")
         if result.signature_valid is False and not any(p.startswith(PUBLIC_KEY) for p in result.problems):
             result.problems.append(f"{SIGNATURE}: the signature does not match {MANIFEST} and {PUBLIC_KEY}")
         if result.signature_valid:
-            from harness.validation.receipt import check_receipt
-
-            result.problems += check_receipt(folder, public_key)
+            sealed_key = public_key
         recorded = signing.get("public_key_sha256")
         if recorded and result.public_key_sha256 and recorded != result.public_key_sha256:
             result.problems.append(f"{PUBLIC_KEY}: fingerprint differs from the one recorded in {MANIFEST}")
@@ -429,9 +435,8 @@ def verify_folder(
                     f"{PUBLIC_KEY}: not the trusted key "
                     f"(package {result.public_key_sha256}, trusted {trusted})"
                 )
-    from harness.validation import approvals  # approvals builds on this module
-
-    approvals.check(folder, result, trusted_public_key=trusted_approvals_key)
+    for check in SEALED_CHECKS:
+        check(folder, result, sealed_key=sealed_key, trusted_approvals_key=trusted_approvals_key)
     return result
 
 

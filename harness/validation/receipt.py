@@ -18,6 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.validation.errors import PackageError
+from harness.validation.package import (
+    MANIFEST,
+    SEALED_CHECKS,
+    SIGNING_ALGORITHM,
+    VerifyResult,
+    kms_sign,
+    read_signature,
+    verify_signature,
+)
 from harness.validation.recorder import iso, utc_now
 
 RECEIPT = "receipt.json"
@@ -39,8 +48,6 @@ def write_receipt(
     key_id: str,
 ) -> dict[str, Any]:
     """Write and sign ``receipt.json`` for the sealed package in ``folder``; returns the receipt."""
-
-    from harness.validation.package import MANIFEST, SIGNING_ALGORITHM, kms_sign
 
     folder = Path(folder)
     manifest = folder / MANIFEST
@@ -65,7 +72,6 @@ def write_receipt(
 
 def check_receipt(folder: str | Path, public_key: Any) -> list[str]:
     """Problems with the receipt in ``folder`` (none when it is absent, intact and of this manifest)."""
-    from harness.validation.package import MANIFEST, _read_signature, verify_signature
 
     folder = Path(folder)
     path, sig = folder / RECEIPT, folder / RECEIPT_SIGNATURE
@@ -85,7 +91,7 @@ def check_receipt(folder: str | Path, public_key: Any) -> list[str]:
         and receipt.get("manifest_sha256") != hashlib.sha256(manifest.read_bytes()).hexdigest()
     ):
         problems.append(f"{RECEIPT}: belongs to another manifest")
-    if public_key is not None and not verify_signature(body, _read_signature(sig), public_key):
+    if public_key is not None and not verify_signature(body, read_signature(sig), public_key):
         problems.append(f"{RECEIPT_SIGNATURE}: the signature does not match {RECEIPT}")
     return problems
 
@@ -107,3 +113,11 @@ def upload_receipt(folder: str | Path, s3_client: Any, bucket: str, prefix: str)
         )
         out.append({"key": key, "version_id": resp.get("VersionId"), "sha256": digest.hex()})
     return out
+
+
+def _check_sealed(folder: str | Path, result: VerifyResult, *, sealed_key: Any, **_: Any) -> None:
+    if sealed_key is not None:
+        result.problems += check_receipt(folder, sealed_key)
+
+
+SEALED_CHECKS.append(_check_sealed)
