@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
-import tarfile
 import tempfile
 import time
 from collections.abc import Mapping
@@ -63,17 +61,6 @@ def criterion_parameters(requirements_path: Path | None = None) -> dict[str, str
     }
 
 
-def _tar(files: Mapping[str, bytes]) -> bytes:
-    """Deterministic archive of the files (for one digest over the processing code)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name in sorted(files):
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime = len(files[name]), artifacts.FIXED_MTIME
-            tar.addfile(info, io.BytesIO(files[name]))
-    return buffer.getvalue()
-
-
 def upload_code(target: Target, code_uris: Mapping[str, str], progress: Progress) -> dict[str, str]:
     """The processing code (steps.py + harness/ml) and the training sourcedir.tar.gz where the
     definition reads them. Returns the SHA-256 of each upload."""
@@ -82,7 +69,7 @@ def upload_code(target: Target, code_uris: Mapping[str, str], progress: Progress
     bucket, prefix = workflow.s3_split(code_uris["processing"])
     for name, content in sorted(files.items()):
         s3.put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=content, ChecksumAlgorithm="SHA256")
-    processing_sha = hashlib.sha256(_tar(files)).hexdigest()
+    processing_sha = hashlib.sha256(artifacts.tar_gz_bytes(files)).hexdigest()
     progress(f"uploaded processing code ({len(files)} files) -> {code_uris['processing']}")
     with tempfile.TemporaryDirectory() as tmp:
         data = artifacts.build_sourcedir(Path(tmp) / "sourcedir.tar.gz").read_bytes()
