@@ -28,7 +28,7 @@ from pytest_bdd import given, parsers, then, when
 from features.support import BUCKETS, KEY_PURPOSES, Clients, threshold, trim
 from harness import featurestore
 from harness import target as targets
-from harness.platform import Layout, Platform, layout_from_env
+from harness.provisioning import Layout, Platform, layout_from_env
 
 
 @pytest.fixture(scope="session")

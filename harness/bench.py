@@ -528,7 +528,7 @@ def bench_cycle(progress: Callable[[str], None]) -> dict[str, Any]:
     from harness import qualify as q
     from harness import target as targets
     from harness.emulator import control
-    from harness.platform import Platform, layout_from_env, observe_terraform
+    from harness.provisioning import Platform, layout_from_env, observe_terraform
 
     layout = layout_from_env()
     was_running = control.status(layout.emulator_dir).running
@@ -681,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
     # the model servers run one OpenMP thread each (hosting.py); the floor runs as they do
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from harness.ml import inference
-    from harness.platform import layout_from_env
+    from harness.provisioning import layout_from_env
 
     def progress(line: str) -> None:
         print(f"[bench] {line}", file=sys.stderr, flush=True)

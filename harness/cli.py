@@ -15,7 +15,7 @@ import botocore.exceptions
 
 from harness import target as targets
 from harness.errors import ExitStatus, HarnessError, UsageError
-from harness.platform import Layout, Platform, layout_from_env
+from harness.provisioning import Layout, Platform, layout_from_env
 
 
 @dataclasses.dataclass
@@ -465,7 +465,7 @@ def cmd_invoke(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 
 def cmd_scan(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    from harness.platform import new_run_dir
+    from harness.provisioning import new_run_dir
     from harness.validation import checkov
 
     out = args.out or new_run_dir(env.layout, "scan")

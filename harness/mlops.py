@@ -20,7 +20,7 @@ from typing import Any
 from harness import workflow
 from harness.errors import HarnessError
 from harness.ml import artifacts
-from harness.platform import Layout
+from harness.provisioning import Layout
 from harness.target import Target, aws_errors
 from harness.workflow import Progress
 

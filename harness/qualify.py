@@ -33,7 +33,7 @@ import numpy as np
 from harness import modelapproval, workflow
 from harness import target as targets
 from harness.errors import ExitStatus, HarnessError
-from harness.platform import REPO_ROOT, Layout, Platform
+from harness.provisioning import REPO_ROOT, Layout, Platform
 
 Progress = Callable[[str], None]
 #: What a stage function returns: did it pass, and one line saying what it did.

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.platform import REPO_ROOT
+from harness.provisioning import REPO_ROOT
 from harness.terraform import TerraformRunner, cli_config_env
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from harness import target as targets
-from harness.platform import Layout
+from harness.provisioning import Layout
 
 # Fixtures that start an emulator: a test that uses one (directly or through another fixture) is an
 # integration test, whatever its folder. Files whose emulator fixture has another name mark themselves.

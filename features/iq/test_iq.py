@@ -27,7 +27,7 @@ from features.support import (
     threshold,
     trim,
 )
-from harness.platform import Platform
+from harness.provisioning import Platform
 
 scenarios(".")
 

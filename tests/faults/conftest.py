@@ -26,7 +26,7 @@ import pytest
 
 from harness import target as targets
 from harness.emulator import control
-from harness.platform import REPO_ROOT
+from harness.provisioning import REPO_ROOT
 
 TRACEBACK = "Traceback (most recent call last)"
 

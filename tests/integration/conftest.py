@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import target as targets
-from harness.platform import Layout, Platform
+from harness.provisioning import Layout, Platform
 from harness.terraform import ApplyResult
 
 

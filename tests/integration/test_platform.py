@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.platform import Layout, Platform
+from harness.provisioning import Layout, Platform
 from harness.target import Target
 from harness.terraform import TerraformError
 from tests.integration.conftest import Applied, SharedPlatform

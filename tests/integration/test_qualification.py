@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from harness import target as targets
-from harness.platform import REPO_ROOT, Layout, Platform
+from harness.provisioning import REPO_ROOT, Layout, Platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

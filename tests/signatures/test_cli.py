@@ -12,7 +12,7 @@ import pytest
 from harness import cli
 from harness import target as targets
 from harness.errors import ExitStatus
-from harness.platform import Layout
+from harness.provisioning import Layout
 from harness.target import Target
 
 

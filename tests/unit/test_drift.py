@@ -361,7 +361,7 @@ def test_record_and_verdict(tmp_path: Path) -> None:
 def test_cli_drift_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`python -m harness drift`: 0 and "no drift", DRIFT naming the change, 1 without a baseline."""
     from harness import cli
-    from harness.platform import Layout
+    from harness.provisioning import Layout
 
     folder = _package(
         tmp_path / "evidence",
@@ -453,7 +453,7 @@ def test_the_validate_stages_record_drift_before_apply_and_its_repair(
     platform in moto: a qualified run's snapshot is the next run's baseline; rotation switched off
     outside Terraform becomes a drift deviation naming the key; the apply's repair is recorded."""
     from harness import qualify
-    from harness.platform import Layout
+    from harness.provisioning import Layout
 
     class Target:
         name, region, is_local, emulator = "aws", REGION, False, None

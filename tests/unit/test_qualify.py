@@ -9,7 +9,7 @@ import pytest
 
 from harness import qualify
 from harness.errors import ExitStatus, HarnessError
-from harness.platform import Layout
+from harness.provisioning import Layout
 
 
 def _run(tmp_path: Path, *, converge: bool = True) -> qualify.Run:

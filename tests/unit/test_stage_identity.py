@@ -12,7 +12,7 @@ from harness import identity, qualify
 from harness import target as targets
 from harness.errors import TargetError
 from harness.identity import Identity, IdentityError
-from harness.platform import Layout
+from harness.provisioning import Layout
 
 DEPLOYER = Identity(arn="arn:aws:iam::123456789012:user/deployer", account="123456789012", user_id="AID1")
 ROLE = "arn:aws:iam::123456789012:role/gxp-ml-validation"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.emulator.control import PID_FILE, EmulatorInfo
-from harness.platform import Layout, Platform
+from harness.provisioning import Layout, Platform
 from harness.statelock import StateLockedError, holder, state_lock
 from harness.target import Target
 
@@ -128,7 +128,7 @@ def test_observers_see_every_terraform_call(
     tmp_path: Path, fake_terraform: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The hook bench uses instead of swapping Platform's methods."""
-    from harness.platform import observe_terraform
+    from harness.provisioning import observe_terraform
 
     platform = _platform(tmp_path / "work", [])
     monkeypatch.setenv("FAKE_STATE", str(platform.state_file))

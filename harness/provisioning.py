@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import TargetError, UsageError
-from harness.layout import REPO_ROOT as REPO_ROOT  # re-exported for callers of harness.platform
+from harness.layout import REPO_ROOT as REPO_ROOT  # re-exported for callers of harness.provisioning
 from harness.layout import Layout as Layout
 from harness.layout import layout_from_env as layout_from_env
 from harness.statelock import state_lock
