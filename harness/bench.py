@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import http.client
 import io
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.progress import Event, Printer, Progress, StageStarted
 from harness.validation.charts import percentile  # the one percentile (linear interpolation)
 
 REGION = "eu-central-1"
@@ -209,7 +211,7 @@ def model_server_ports(endpoint: str) -> dict[int, int]:
 class LocalPlatform:
     """An emulator on a free port with a trained model; ``endpoint()`` creates endpoints of it."""
 
-    def __init__(self, state_dir: Path, progress: Callable[[str], None]) -> None:
+    def __init__(self, state_dir: Path, progress: Progress) -> None:
         from harness.emulator import control
 
         self.state_dir = state_dir
@@ -523,7 +525,7 @@ def bench_growth(plat: LocalPlatform, count: int, seconds: float) -> list[dict[s
     return results
 
 
-def bench_cycle(progress: Callable[[str], None]) -> dict[str, Any]:
+def bench_cycle(progress: Progress) -> dict[str, Any]:
     """The qualification on the layout's local target, then destroy; Terraform's time vs the harness's."""
     from harness import qualify as q
     from harness import target as targets
@@ -535,14 +537,13 @@ def bench_cycle(progress: Callable[[str], None]) -> dict[str, Any]:
     terraform: list[dict[str, Any]] = []
     stages: list[dict[str, Any]] = []
     try:
-        with observe_terraform(terraform.append):
+        with observe_terraform(lambda call: terraform.append(dataclasses.asdict(call))):
             marks: dict[str, int] = {}
 
-            def progress_marking(line: str) -> None:
-                match = re.match(r"\[\d+/\d+\] (\w+)", line)
-                if match:
-                    marks[match.group(1)] = len(terraform)
-                progress(line)
+            def progress_marking(item: Event | str) -> None:
+                if isinstance(item, StageStarted):
+                    marks[item.name] = len(terraform)
+                progress(item)
 
             result = q.qualify(target_name="local", layout=layout, progress=progress_marking)
             names = [s.name for s in result.stages]
@@ -656,7 +657,7 @@ def table(report: dict[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def local_platform(progress: Callable[[str], None]) -> Iterator[tuple[LocalPlatform, Path]]:
+def local_platform(progress: Progress) -> Iterator[tuple[LocalPlatform, Path]]:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         plat = LocalPlatform(Path(tmp) / "emulator", progress)
         try:
@@ -683,8 +684,7 @@ def main(argv: list[str] | None = None) -> int:
     from harness.ml import inference
     from harness.provisioning import layout_from_env
 
-    def progress(line: str) -> None:
-        print(f"[bench] {line}", file=sys.stderr, flush=True)
+    progress = Printer(prefix="[bench] ")
 
     report: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -15,6 +15,7 @@ import botocore.exceptions
 
 from harness import target as targets
 from harness.errors import ExitStatus, HarnessError, UsageError
+from harness.progress import Event, Printer
 from harness.provisioning import Layout, Platform, layout_from_env
 
 
@@ -29,8 +30,9 @@ class Environment:
     cwd: Path = dataclasses.field(default_factory=Path.cwd)
     """Where the user stands: relative paths on the command line are read from here."""
 
-    def progress(self, message: str) -> None:
-        print(f"==> {message}", file=self.stderr, flush=True)
+    def progress(self, item: Event | str) -> None:
+        """The terminal's rendering of a progress event (``==> `` lines on standard error)."""
+        Printer(self.stderr)(item)
 
     def out(self, text: str) -> None:
         print(text, file=self.stdout, flush=True)

@@ -29,6 +29,7 @@ from typing import Any
 import botocore.exceptions
 
 from harness.errors import ExitStatus, HarnessError
+from harness.progress import Progress
 from harness.target import Target
 
 SNAPSHOT_FILE = "platform-snapshot.json"
@@ -39,7 +40,6 @@ RECORD_HTML = "drift.html"
 
 SERVICES = ("kms", "s3", "iam", "ec2", "cloudtrail", "logs", "sagemaker")
 
-Progress = Callable[[str], None]
 ClientFactory = Callable[[str], Any]
 
 

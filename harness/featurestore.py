@@ -17,17 +17,17 @@ import io
 import json
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.ml import dataset
+from harness.progress import Progress
 from harness.s3 import download
 from harness.target import Target, aws_errors
 
-Progress = Callable[[str], None]
 RECORD_IDENTIFIER = "subject_id"
 EVENT_TIME = "event_time"
 BATCH_GET_LIMIT = 100  # BatchGetRecord's maximum identifiers per call

@@ -17,11 +17,12 @@ person's signature, so it can never make a run release-grade.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.identity import Identity, assume, caller, session_name
+from harness.progress import Progress
 from harness.target import Target
 from harness.validation import signatures
 from harness.validation.signatures import MODEL, SignatureRefused
@@ -29,7 +30,6 @@ from harness.validation.signatures import MODEL, SignatureRefused
 RECORD_PREFIX = "model-approvals"
 AUTOMATIC_SIGNER = "Automatic Approval"  # the session name says it: harness-automatic, never a person
 STATUS = {"approved": "Approved", "rejected": "Rejected"}
-Progress = Callable[[str], None]
 
 # CustomerMetadataProperties keys (values <= 256 characters, as SageMaker requires)
 TRAINED_BY = "trained_by"

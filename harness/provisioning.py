@@ -19,21 +19,19 @@ from harness.errors import TargetError, UsageError
 from harness.layout import REPO_ROOT as REPO_ROOT  # re-exported for callers of harness.provisioning
 from harness.layout import Layout as Layout
 from harness.layout import layout_from_env as layout_from_env
+from harness.progress import Progress, TerraformApplied, TerraformCall, TerraformPlanned
 from harness.statelock import state_lock
 from harness.target import Target
 from harness.terraform import ApplyResult, Plan, TerraformError, TerraformRunner, cli_config_env
 
-Progress = Callable[[str], None]
-
-
-TerraformObserver = Callable[[dict[str, Any]], None]
+TerraformObserver = Callable[[TerraformCall], None]
 _observers: list[TerraformObserver] = []
 
 
 @contextlib.contextmanager
 def observe_terraform(observer: TerraformObserver) -> Iterator[None]:
-    """Subscribe to every plan/apply/destroy of every Platform for the block: ``observer`` gets
-    ``{"call", "wall_s", "terraform_s"}`` after each (bench separates Terraform's time from the
+    """Subscribe to every plan/apply/destroy of every Platform for the block: ``observer`` gets a
+    :class:`~harness.progress.TerraformCall` after each (bench separates Terraform's time from the
     harness's this way, instead of swapping the class's methods)."""
     _observers.append(observer)
     try:
@@ -44,11 +42,7 @@ def observe_terraform(observer: TerraformObserver) -> Iterator[None]:
 
 def _report(call: str, started: float, terraform_seconds: float | None) -> None:
     wall = time.monotonic() - started
-    event = {
-        "call": call,
-        "wall_s": wall,
-        "terraform_s": wall if terraform_seconds is None else terraform_seconds,
-    }
+    event = TerraformCall(call, wall, wall if terraform_seconds is None else terraform_seconds)
     for observer in list(_observers):
         observer(event)
 
@@ -253,7 +247,7 @@ class Platform:
         except TerraformError as exc:
             raise self._explain(exc, "plan") from exc
         s = plan.summary()
-        self.progress(f"plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy")
+        self.progress(TerraformPlanned(s["add"], s["change"], s["destroy"]))
         return plan
 
     def apply(self) -> ApplyResult:
@@ -278,7 +272,7 @@ class Platform:
             raise self._explain(exc, "apply") from exc
         finally:
             self._record_emulator()
-        self.progress(f"apply complete: {result.done}/{result.planned} in {result.seconds:.1f}s")
+        self.progress(TerraformApplied("apply", result.done, result.planned, result.seconds))
         return result
 
     def destroy(self) -> ApplyResult:
@@ -308,7 +302,7 @@ class Platform:
         except TerraformError as exc:
             raise self._explain(exc, "destroy") from exc
         self._retire_release()
-        self.progress(f"destroy complete: {result.done}/{result.planned} in {result.seconds:.1f}s")
+        self.progress(TerraformApplied("destroy", result.done, result.planned, result.seconds))
         return result
 
     def _retire_release(self) -> None:

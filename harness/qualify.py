@@ -31,11 +31,12 @@ import botocore.exceptions
 import numpy as np
 
 from harness import modelapproval, workflow
+from harness import progress as events
 from harness import target as targets
 from harness.errors import ExitStatus, HarnessError
+from harness.progress import Progress
 from harness.provisioning import REPO_ROOT, Layout, Platform
 
-Progress = Callable[[str], None]
 #: What a stage function returns: did it pass, and one line saying what it did.
 Outcome = tuple[bool, str]
 
@@ -69,10 +70,7 @@ class Stage:
     @property
     def identity_arn(self) -> str:
         """The ARN the stage ran as, with the session's person when it carries one."""
-        if not self.identity:
-            return ""
-        who = self.identity.get("source_identity")
-        return f"{self.identity.get('arn')}" + (f" (source identity {who})" if who else "")
+        return events.identity_arn(self.identity)
 
 
 @dataclasses.dataclass
@@ -82,7 +80,7 @@ class Run:
     target_name: str
     layout: Layout
     run_dir: Path
-    progress: Progress = print
+    progress: Progress = events.PRINT
     environ: dict[str, str] = dataclasses.field(default_factory=dict)
     converge: bool = True
     started: str = ""
@@ -533,7 +531,7 @@ def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
     fn = spec.run
     if not run.converge and spec.keep_installed:
         s.status, s.detail = "kept", "as installed (not run)"
-        run.progress(f"[{index}/{count}] {spec.name}: kept as installed")
+        run.progress(events.StageFinished(spec.name, s.status, 0.0, s.detail, None, index, count))
         return s
     if not run.converge and spec.installed is not None:
         fn = spec.installed
@@ -542,13 +540,12 @@ def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
         blocked = [field for field in spec.inputs if getattr(run, field) is None]
     if blocked:
         s.status, s.detail = "skipped", f"needs {', '.join(blocked)}"
-        run.progress(f"[{index}/{count}] {spec.name}: skipped ({s.detail})")
+        run.progress(events.StageFinished(spec.name, s.status, 0.0, s.detail, None, index, count))
         return s
     t0 = time.monotonic()
     try:
         run.acting, s.identity, refusal = stage_identity(run, spec)
-        who = f" as {s.identity_arn}" if s.identity else ""
-        run.progress(f"[{index}/{count}] {spec.name}{who}")
+        run.progress(events.StageStarted(spec.name, index, count, s.identity))
         if refusal:
             raise refusal
         result = fn(run)
@@ -571,7 +568,7 @@ def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
         run.acting = None
     s.seconds = time.monotonic() - t0
     s.status, s.detail = ("passed" if ok else "failed"), detail
-    run.progress(f"  {spec.name}: {s.status} in {s.seconds:.1f}s {detail}".rstrip())
+    run.progress(events.StageFinished(spec.name, s.status, s.seconds, detail, s.identity, index, count))
     return s
 
 

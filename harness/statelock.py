@@ -20,11 +20,12 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from harness.errors import HarnessError
+from harness.progress import LockWait, Progress
 
 LOCK_FILE = ".harness.lock"
 ENV_TIMEOUT = "HARNESS_LOCK_TIMEOUT"
@@ -63,7 +64,7 @@ def state_lock(
     state_dir: Path,
     *,
     timeout: float | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     command: str | None = None,
     poll: float = 0.2,
 ) -> Iterator[Path]:
@@ -88,7 +89,7 @@ def state_lock(
                         f"{ENV_TIMEOUT}=<seconds> to wait longer",
                     ) from None
                 if not told and progress is not None:
-                    progress(f"waiting for {other}: it holds the Terraform state (up to {wait:.0f} s)")
+                    progress(LockWait(other, wait))
                     told = True
                 time.sleep(poll)
         handle.seek(0)

@@ -37,6 +37,7 @@ from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
 from harness.errors import ExitStatus, HarnessError
 from harness.processes import stop_process
+from harness.progress import Progress, TerraformResource
 
 #: Where a machine image may carry an unpacked provider mirror (folder holding registry.terraform.io).
 MIRROR_CANDIDATES = (
@@ -45,8 +46,6 @@ MIRROR_CANDIDATES = (
     "/usr/local/share/terraform/plugins",
     "~/.terraform.d/plugins",
 )
-
-Progress = Callable[[str], None]
 
 
 class TerraformError(HarnessError):
@@ -330,7 +329,7 @@ def _interrupt(proc: subprocess.Popen[str], grace: float = 30.0) -> None:
 
 
 class _ProgressPrinter:
-    """Turns Terraform's ``-json`` UI stream into "[ n/total] address action" lines."""
+    """Turns Terraform's ``-json`` UI stream into :class:`~harness.progress.TerraformResource` events."""
 
     def __init__(self, total: int, emit: Progress | None) -> None:
         self.total = total
@@ -363,11 +362,8 @@ class _ProgressPrinter:
                     action, action + "d" if action else "done"
                 )
             )
-            width = len(str(max(self.total, self.done)))
-            extra = f" ({elapsed}s)" if elapsed is not None else ""
-            total = max(self.total, self.done)
             if self.emit:
-                self.emit(f"[{self.done:>{width}}/{total}] {addr} {status}{extra}")
+                self.emit(TerraformResource(self.done, max(self.total, self.done), addr, status, elapsed))
 
 
 @dataclasses.dataclass

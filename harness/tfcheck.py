@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.progress import Recorder
 from harness.provisioning import REPO_ROOT
 from harness.terraform import TerraformRunner, cli_config_env
 
 
 def check(action: str, directory: Path) -> tuple[bool, str]:
     """Init (no backend) then validate or test one directory; returns (ok, its output)."""
-    lines: list[str] = []
+    said = Recorder()
     start = time.monotonic()
     run_dir = REPO_ROOT / ".run" / f"tfcheck-{action}" / directory.resolve().name
     runner = TerraformRunner(
@@ -29,7 +30,7 @@ def check(action: str, directory: Path) -> tuple[bool, str]:
         run_dir=run_dir,
         env=cli_config_env(REPO_ROOT / ".cache"),
         data_dir=REPO_ROOT / ".cache" / "terraform" / "check" / directory.resolve().name,
-        progress=lines.append if action == "test" else None,
+        progress=said if action == "test" else None,
     )
     try:
         runner.init(backend=False)
@@ -38,8 +39,8 @@ def check(action: str, directory: Path) -> tuple[bool, str]:
         else:
             runner.test()
     except HarnessError as exc:
-        return False, "\n".join([*lines, f"FAILED {directory}: {exc}"])
-    summary = [line for line in lines if line.startswith(("Success!", "Failure!"))]
+        return False, "\n".join([*said.lines(), f"FAILED {directory}: {exc}"])
+    summary = [line for line in said.lines() if line.startswith(("Success!", "Failure!"))]
     return True, "\n".join([*summary, f"ok ({time.monotonic() - start:.1f}s)"])
 
 

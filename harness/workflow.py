@@ -15,7 +15,7 @@ import json
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,11 @@ from harness.layout import Layout
 from harness.ml import artifacts, dataset
 from harness.ml.metrics import roc_auc
 from harness.ml.train import METRIC_DEFINITIONS
+from harness.progress import JobStatus
+from harness.progress import Progress as Progress  # re-exported for callers of harness.workflow
 from harness.s3 import download as download  # re-exported: workflow.download is public
 from harness.s3 import s3_split as s3_split  # re-exported: workflow.s3_split is public
 from harness.target import Target, aws_errors
-
-Progress = Callable[[str], None]
 
 #: Where the model's acceptance criterion lives: the specification (URS_012 ``holdout_auc_min``).
 AUC_CRITERION = ("URS_012", "holdout_auc_min")
@@ -275,7 +275,7 @@ def _poll_training(
             key = transition.get("Status", "")
             if key not in seen_status:
                 seen_status.add(key)
-                progress(f"training {name}: {key} - {transition.get('StatusMessage', '')}".rstrip(" -"))
+                progress(JobStatus("training", name, key, transition.get("StatusMessage", "")))
         try:
             kwargs: dict[str, Any] = {
                 "logGroupName": "/aws/sagemaker/TrainingJobs",

@@ -21,7 +21,7 @@ import dataclasses
 import hashlib
 import json
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,6 @@ SHEET_HTML, SHEET_PDF = "approval-sheet.html", "approval-sheet.pdf"
 SHEETS = frozenset({SHEET_HTML, SHEET_PDF})  # renderings, rebuilt from the records; not records
 CONTEXT = "context.json"
 REPORT = "report.json"
-Progress = Callable[[str], None]
 
 
 # ------------------------------------------------------------------------------------ package facts

@@ -13,13 +13,12 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-
-Progress = Callable[[str], None]
+from harness.progress import Progress
 
 
 class ScanError(HarnessError):

@@ -26,13 +26,12 @@ import json
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-
-Progress = Callable[[str], None]
+from harness.progress import Progress
 
 #: resource type -> (attribute holding a policy document, what kind of policy it is)
 POLICY_ATTRIBUTES: dict[str, tuple[str, str]] = {

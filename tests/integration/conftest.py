@@ -13,17 +13,18 @@ from pathlib import Path
 import pytest
 
 from harness import target as targets
+from harness.progress import Recorder
 from harness.provisioning import Layout, Platform
 from harness.terraform import ApplyResult
 
 
 @dataclass
 class Applied:
-    """The applied platform, the apply's result and the progress lines it printed."""
+    """The applied platform, the apply's result and the progress events it reported."""
 
     platform: Platform
     result: ApplyResult
-    progress: list[str] = field(default_factory=list)
+    progress: Recorder = field(default_factory=Recorder)
 
 
 class SharedPlatform:
@@ -36,10 +37,10 @@ class SharedPlatform:
 
     def get(self) -> Applied:
         if self._applied is None:
-            lines: list[str] = []
+            said = Recorder()
             target = targets.resolve("local", state_dir=self.emulator_dir, environ={})
-            platform = Platform(target, layout=self.layout, progress=lines.append)
-            self._applied = Applied(platform, platform.apply(), lines)
+            platform = Platform(target, layout=self.layout, progress=said)
+            self._applied = Applied(platform, platform.apply(), said)
         return self._applied
 
     def spend(self) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from harness.progress import TerraformApplied, TerraformResource
 from harness.provisioning import Layout, Platform
 from harness.target import Target
 from harness.terraform import TerraformError
@@ -70,8 +71,10 @@ def test_apply_converges_with_progress(applied: Applied) -> None:
     result = applied.result
     assert result.planned > 40
     assert result.done == result.planned
-    lines = applied.progress
-    assert any(line.startswith(f"[{result.planned}/{result.planned}]") for line in lines)
+    steps = applied.progress.of(TerraformResource)
+    assert steps and (steps[-1].done, steps[-1].total) == (result.planned, result.planned)
+    [applied_event] = applied.progress.of(TerraformApplied)
+    assert (applied_event.done, applied_event.planned) == (result.done, result.planned)
 
 
 def test_kms_keys_rotate_and_policies_have_no_star_principal(

@@ -12,6 +12,7 @@ from harness import identity, qualify
 from harness import target as targets
 from harness.errors import TargetError
 from harness.identity import Identity, IdentityError
+from harness.progress import Recorder, StageStarted
 from harness.provisioning import Layout
 
 DEPLOYER = Identity(arn="arn:aws:iam::123456789012:user/deployer", account="123456789012", user_id="AID1")
@@ -24,14 +25,14 @@ def _target() -> targets.Target:
     return targets.Target("local", "eu-central-1", env, endpoint_url="https://127.0.0.1:1")
 
 
-def _run(tmp_path: Path, messages: list[str], outputs: dict[str, Any] | None) -> qualify.Run:
+def _run(tmp_path: Path, messages: Recorder, outputs: dict[str, Any] | None) -> qualify.Run:
     run_dir = tmp_path / "evidence" / "20261201T030000Z-abc"
     run_dir.mkdir(parents=True)
     run = qualify.Run(
         target_name="local",
         layout=Layout(work=tmp_path),
         run_dir=run_dir,
-        progress=messages.append,
+        progress=messages,
         started="2026-12-01T03:00:00Z",
     )
     run.outputs = outputs
@@ -72,7 +73,7 @@ def _up(run: qualify.Run) -> qualify.Outcome:
 
 
 def test_each_stage_records_the_identity_it_ran_as(tmp_path: Path, sts: list) -> None:
-    messages: list[str] = []
+    messages = Recorder()
     seen: dict[str, targets.Target | None] = {}
 
     def look(name: str) -> qualify.StageFn:
@@ -112,8 +113,11 @@ def test_each_stage_records_the_identity_it_ran_as(tmp_path: Path, sts: list) ->
     assert run.executor == DEPLOYER
     # the progress line and the CLI table say it
     arn = f"arn:aws:sts::123456789012:assumed-role/gxp-ml-validation/{session}"
-    assert f"[3/5] iq as {arn} (source identity {session})" in messages
-    assert f"[2/5] apply as {DEPLOYER.arn}" in messages
+    started = {e.name: e for e in messages.of(StageStarted)}
+    assert started["iq"].identity is not None and started["iq"].identity["arn"] == arn
+    assert started["iq"].identity["source_identity"] == session and started["iq"].index == 3
+    assert started["apply"].identity is not None and started["apply"].identity["arn"] == DEPLOYER.arn
+    assert f"[3/5] iq as {arn} (source identity {session})" in messages.lines()
     assert f"as arn:aws:sts::123456789012:assumed-role/gxp-ml-validation/{session}" in run.table()
 
 
@@ -122,7 +126,7 @@ def test_without_a_validation_role_the_stage_says_it_ran_as_the_deployer(tmp_pat
         qualify.StageSpec("up", _up),
         qualify.StageSpec("iq", lambda run: (True, "ok"), needs=("up",), suite=True, runs_as="validation"),
     )
-    run = qualify.execute(_run(tmp_path, [], {}), specs)
+    run = qualify.execute(_run(tmp_path, Recorder(), {}), specs)
     ident = run.stage("iq").identity
     assert ident is not None and ident["arn"] == DEPLOYER.arn
     assert ident["note"] == "no validation role on this platform"
@@ -147,7 +151,7 @@ def test_a_refused_role_fails_a_suite_but_the_report_still_runs(
         qualify.StageSpec("iq", fn, needs=("up",), suite=True, runs_as=qualify.VALIDATION),
         qualify.StageSpec("report", fn, runs_as=qualify.VALIDATION),
     )
-    run = qualify.execute(_run(tmp_path, [], {"validation_role_arn": ROLE}), specs)
+    run = qualify.execute(_run(tmp_path, Recorder(), {"validation_role_arn": ROLE}), specs)
     iq, rep = run.stage("iq"), run.stage("report")
     assert iq.status == "failed" and "AccessDenied" in iq.detail
     assert rep.status == "passed" and ran == ["x"]

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.emulator.control import PID_FILE, EmulatorInfo
+from harness.progress import LockWait, Message, Recorder, TerraformCall
 from harness.provisioning import Layout, Platform
 from harness.statelock import StateLockedError, holder, state_lock
 from harness.target import Target
@@ -59,7 +60,7 @@ def fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return bin_dir
 
 
-def _platform(work: Path, progress: list[str]) -> Platform:
+def _platform(work: Path, progress: Recorder | None = None) -> Platform:
     emulator_dir = work / ".cache" / "emulator"
     emulator_dir.mkdir(parents=True, exist_ok=True)
     (emulator_dir / PID_FILE).write_text(str(os.getpid()))
@@ -67,14 +68,14 @@ def _platform(work: Path, progress: list[str]) -> Platform:
     target = Target(
         name="local", region="eu-central-1", env={}, endpoint_url=info.endpoint_url, emulator=info
     )
-    return Platform(target, layout=Layout(work=work), progress=progress.append)
+    return Platform(target, layout=Layout(work=work), progress=progress)
 
 
 def test_a_plan_waits_for_a_running_apply_and_keeps_its_state(
     tmp_path: Path, fake_terraform: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     work = tmp_path / "work"
-    applying = _platform(work, [])
+    applying = _platform(work)
     monkeypatch.setenv("FAKE_STATE", str(applying.state_file))
     monkeypatch.setenv("FAKE_APPLY_SECONDS", "1.5")
     errors: list[BaseException] = []
@@ -92,7 +93,7 @@ def test_a_plan_waits_for_a_running_apply_and_keeps_its_state(
         time.sleep(0.02)
     assert applying.state_file.exists(), "the apply never wrote its state"
 
-    said: list[str] = []
+    said = Recorder()
     planning = _platform(work, said)  # a second command on the same checkout, meanwhile
     started = time.monotonic()
     planning.plan()
@@ -101,10 +102,11 @@ def test_a_plan_waits_for_a_running_apply_and_keeps_its_state(
     assert not errors, errors
 
     assert waited > 0.5  # it waited for the apply instead of deciding about a state being written
-    assert any(line.startswith("waiting for `terraform apply (local)` (pid") for line in said), said
+    [wait] = said.of(LockWait)
+    assert wait.holder.startswith("`terraform apply (local)` (pid"), wait
     assert json.loads(applying.state_file.read_text())["resources"]  # still in place, not set aside
     assert not list(applying.state_file.parent.glob("terraform.tfstate.stale-*"))
-    assert not any("set aside" in line for line in said), said
+    assert not any("set aside" in m.text for m in said.of(Message)), said.events
 
 
 def test_a_second_command_refuses_with_a_clear_message_when_it_cannot_wait(
@@ -112,7 +114,7 @@ def test_a_second_command_refuses_with_a_clear_message_when_it_cannot_wait(
 ) -> None:
     work = tmp_path / "work"
     monkeypatch.setenv("HARNESS_LOCK_TIMEOUT", "0")
-    planning = _platform(work, [])
+    planning = _platform(work)
     with (
         state_lock(planning.state_file.parent, command="terraform apply (local)"),
         pytest.raises(StateLockedError) as refused,
@@ -130,12 +132,12 @@ def test_observers_see_every_terraform_call(
     """The hook bench uses instead of swapping Platform's methods."""
     from harness.provisioning import observe_terraform
 
-    platform = _platform(tmp_path / "work", [])
+    platform = _platform(tmp_path / "work")
     monkeypatch.setenv("FAKE_STATE", str(platform.state_file))
     monkeypatch.setenv("FAKE_APPLY_SECONDS", "0")
-    seen: list[dict[str, object]] = []
+    seen: list[TerraformCall] = []
     with observe_terraform(seen.append):
         platform.apply()
     platform.plan()  # after the block: not observed
-    assert [e["call"] for e in seen] == ["plan", "apply"]
-    assert all(isinstance(e["wall_s"], float) and isinstance(e["terraform_s"], float) for e in seen)
+    assert [e.call for e in seen] == ["plan", "apply"]
+    assert all(isinstance(e.wall_s, float) and isinstance(e.terraform_s, float) for e in seen)

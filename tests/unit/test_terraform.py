@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.progress import Recorder, TerraformResource
 from harness.terraform import (
     Plan,
     TerraformError,
@@ -98,15 +99,19 @@ def test_destroy_never_passes_force(tmp_path: Path, fake_tf: tuple[Path, Path]) 
 
 def test_apply_uses_saved_plan_so_no_prompt(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
     binary, log = fake_tf
-    lines: list[str] = []
-    result = _runner(tmp_path, binary, progress=lines.append).apply()
+    said = Recorder()
+    result = _runner(tmp_path, binary, progress=said).apply()
     apply_call = next(c for c in log.read_text().splitlines() if c.startswith("apply "))
     assert apply_call.rstrip().endswith("apply.tfplan")
     assert "-input=false" in apply_call.split()
     # progress: one line per apply event against the planned total (a replace counts twice)
     assert result.planned == 4 and result.done == 4
-    assert lines[0].startswith("[1/4] aws_kms_key.a created")
-    assert lines[-1].startswith("[4/4] aws_vpc.d")
+    steps = said.of(TerraformResource)
+    first = steps[0]
+    assert (first.done, first.total, first.address, first.status) == (1, 4, "aws_kms_key.a", "created")
+    assert (steps[-1].done, steps[-1].total, steps[-1].address) == (4, 4, "aws_vpc.d")
+    # and the terminal's words are today's
+    assert said.lines()[0].startswith("[1/4] aws_kms_key.a created")
 
 
 def test_synchronous_and_capture_options_do_not_leak(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
