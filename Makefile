@@ -86,7 +86,7 @@ verify: $(VENV)/.installed ## verify an evidence package offline: make verify PA
 drift: $(VENV)/.installed ## compare the live platform with its qualified baseline (BASELINE=evidence/<run> to choose)
 	$(HARNESS) drift $(if $(BASELINE),--baseline "$(BASELINE)")
 
-bench: $(VENV)/.installed ## inference/batch benchmark; BENCH_ARGS="--growth --cycle" for more (JSON in .run/)
+bench: $(VENV)/.installed ## inference/batch benchmark; BENCH_ARGS="--growth --cycle" for more (--cycle: beside the previous cycle; JSON in .run/)
 	$(PY) -m harness.bench $(BENCH_ARGS)
 
 soak: $(VENV)/.installed ## 16 clients, 100,000 invocations, bounded by LOAD_SOAK_SECONDS (900)

@@ -40,11 +40,16 @@ def observe_terraform(observer: TerraformObserver) -> Iterator[None]:
         _observers.remove(observer)
 
 
-def _report(call: str, started: float, terraform_seconds: float | None) -> None:
-    wall = time.monotonic() - started
-    event = TerraformCall(call, wall, wall if terraform_seconds is None else terraform_seconds)
+def notify_observers(event: TerraformCall) -> None:
+    """Hand one timed Terraform call to every :func:`observe_terraform` observer (Platform does, after
+    each plan/apply/destroy)."""
     for observer in list(_observers):
         observer(event)
+
+
+def _report(call: str, started: float, terraform_seconds: float | None) -> None:
+    wall = time.monotonic() - started
+    notify_observers(TerraformCall(call, wall, wall if terraform_seconds is None else terraform_seconds))
 
 
 def declared_variables(terraform_dir: Path) -> set[str]:
