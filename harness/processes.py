@@ -2,8 +2,9 @@
 
 Terraform (SIGINT first, its graceful stop), the emulator (SIGTERM to its process group) and the
 runtime's model servers and training programs (SIGTERM to the child) all stop the same way: one signal,
-a grace period, then SIGKILL, and the child reaped. Standard library only (``/proc`` is read for
-zombies, which ``kill(pid, 0)`` still counts as alive).
+a grace period, then SIGKILL, and the child reaped. Which processes are alive, and which belong to a
+group, comes from psutil (a zombie, which ``kill(pid, 0)`` still counts, is not alive); it replaced
+reading and splitting ``/proc/<pid>/stat`` by hand, which also works on machines without ``/proc``.
 """
 
 from __future__ import annotations
@@ -13,26 +14,30 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
+
+import psutil
 
 Process = subprocess.Popen | int  # type: ignore[type-arg]
-
-
-def _zombie(pid: int) -> bool:
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    return False
 
 
 def pid_alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie does not count)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    return not _zombie(pid)
+
+
+def group_members(pgid: int) -> list[psutil.Process]:
+    """The live processes (zombies left out) of process group ``pgid``."""
+    members = []
+    for proc in psutil.process_iter(["status"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == pgid:
+                members.append(proc)
+    return members
 
 
 def group_alive(pgid: int) -> bool:
@@ -43,12 +48,7 @@ def group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                return True
-    return False
+    return bool(group_members(pgid))
 
 
 def _send(pid: int, sig: int, group: bool) -> None:

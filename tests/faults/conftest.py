@@ -22,10 +22,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from harness import target as targets
 from harness.emulator import control
+from harness.processes import group_members
 from harness.provisioning import REPO_ROOT
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -188,23 +190,19 @@ class World:
 
     def processes(self, *, include_emulator: bool = False) -> list[str]:
         """Live processes started for this world (by environment), minus the running emulator's group."""
-        marker = f"HARNESS_WORK_DIR={self.work}".encode()
         emulator = None if include_emulator else self.emulator_pid()
         found = []
-        for proc in Path("/proc").glob("[0-9]*"):
-            pid = int(proc.name)
-            if pid == os.getpid():
+        for proc in psutil.process_iter(["environ", "status", "cmdline"]):
+            if proc.pid == os.getpid() or proc.info["status"] in (None, psutil.STATUS_ZOMBIE):
+                continue
+            if (proc.info["environ"] or {}).get("HARNESS_WORK_DIR") != str(self.work):
                 continue
             try:
-                if marker not in (proc / "environ").read_bytes().split(b"\0"):
+                if emulator is not None and os.getpgid(proc.pid) == emulator:
                     continue
-                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if fields[0] == "Z" or (emulator is not None and int(fields[2]) == emulator):
-                continue
-            found.append(f"{pid}: {cmdline[:200]}")
+            found.append(f"{proc.pid}: {' '.join(proc.info['cmdline'] or [])[:200]}")
         return found
 
     def no_processes_left(self, *, include_emulator: bool = False, timeout: float = 10) -> None:
@@ -215,13 +213,7 @@ class World:
 
 
 def _group_members(pgid: int) -> list[int]:
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                members.append(int(stat.parent.name))
-    return members
+    return [proc.pid for proc in group_members(pgid)]
 
 
 def assert_clear_failure(rc: int, err: str, *needles: str) -> None:

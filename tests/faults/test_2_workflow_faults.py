@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from pathlib import Path
 
+import psutil
 import pytest
 
 from harness import workflow
@@ -20,14 +20,11 @@ JOB_CREATED = r"==> training job (\S+) created"
 
 def _training_processes(world: World, job: str) -> list[str]:
     """Processes of the emulator's training runtime working on ``job`` (their cwd names the job)."""
-    found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            if job in str((proc / "cwd").resolve()) and (proc / "stat").read_text().split()[2] != "Z":
-                found.append(proc.name)
-        except OSError:
-            continue
-    return found
+    return [
+        str(proc.pid)
+        for proc in psutil.process_iter(["cwd", "status"])
+        if proc.info["status"] != psutil.STATUS_ZOMBIE and job in (proc.info["cwd"] or "")
+    ]
 
 
 def test_corrupt_dataset_fails_training_naming_file_and_line(applied: World) -> None:
