@@ -124,7 +124,8 @@ def run_query(
     timeout: float = 120.0,
     result_configuration: Mapping[str, Any] | None = None,
 ) -> QueryResult:
-    """Run ``sql`` in the platform's workgroup and database; wait for it; read every result row."""
+    """Run ``sql`` in the platform's workgroup and database; wait for it (boto3 has no Athena waiter:
+    polled from 50 ms, doubling to 1 s); read every result row."""
     athena = target.client("athena")
     with aws_errors(target, doing="running an Athena query over the feature store"):
         kwargs: dict[str, Any] = {

@@ -118,7 +118,8 @@ def _step_line(step: Mapping[str, Any]) -> str:
 def follow(
     target: Target, execution_arn: str, progress: Progress, *, timeout: float = 1800, poll: float = 1.0
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Poll the execution until it ends, reporting every step's status change."""
+    """Poll the execution until it ends, reporting every step's status change (boto3 has no waiter for
+    pipeline executions)."""
     sm = target.client("sagemaker")
     seen: dict[str, str] = {}
     deadline = time.monotonic() + timeout

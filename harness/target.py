@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore
 import botocore.config
 import botocore.exceptions
 
@@ -240,3 +242,35 @@ def aws_errors(target: Target | None = None, *, doing: str = "") -> Iterator[Non
         yield
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         raise aws_error(exc, target, doing=doing) from exc
+
+
+def wait(
+    client: Any, waiter_name: str, *, what: str, timeout: float, delay: float, **params: Any
+) -> dict[str, Any]:
+    """Run boto3's waiter ``waiter_name`` (e.g. ``processing_job_completed_or_stopped``) and return the
+    resource's description once it ends: in a success state, or in a failure state such as ``Failed``
+    (the caller reads its FailureReason, as after any describe).
+
+    The waiter's own delay (30-120 s) suits AWS's jobs, not an emulator's: ``delay`` comes from the
+    caller, attempts from ``timeout``. A waiter prints nothing; callers report progress before and after.
+    Not ending within ``timeout``, or an error answer (the resource does not exist), raises HarnessError
+    naming ``what`` and its last status."""
+    waiter = client.get_waiter(waiter_name)
+    attempts = max(1, math.ceil(timeout / delay) + 1)
+    try:
+        waiter.wait(WaiterConfig={"Delay": delay, "MaxAttempts": attempts}, **params)
+    except botocore.exceptions.WaiterError as exc:
+        last = exc.last_response or {}
+        if "Error" in last:
+            error = last["Error"]
+            raise HarnessError(f"{what}: {error.get('Code')}: {error.get('Message')}") from exc
+        paths = [a.argument for a in waiter.config.acceptors if a.matcher == "path" and a.argument]
+        status = last.get(paths[0], "?") if paths else "?"
+        if not any(a.matcher_func(last) for a in waiter.config.acceptors if a.state == "failure"):
+            raise HarnessError(
+                f"{what} still {status} after {timeout:.0f} s",
+                hint="it may still end: follow it with the AWS CLI's describe call, or stop it",
+            ) from exc
+        return dict(last)
+    describe = getattr(client, botocore.xform_name(waiter.config.operation))
+    return dict(describe(**params))

@@ -235,7 +235,10 @@ def upload_code(target: Target, bucket: str, progress: Progress) -> tuple[str, s
 def wait_for_training(
     target: Target, name: str, progress: Progress, *, timeout: float = 900, poll: float = 1.0
 ) -> dict[str, Any]:
-    """Poll DescribeTrainingJob, echoing status transitions and per-round metrics from the log."""
+    """Poll DescribeTrainingJob, echoing status transitions and per-round metrics from the log.
+
+    Not boto3's training_job_completed_or_stopped waiter: each poll also reads the job's new log events
+    and status transitions for the user, which a waiter (one call, silent) cannot do."""
     sm = target.client("sagemaker")
     logs = target.client("logs")
     seen_status: set[str] = set()

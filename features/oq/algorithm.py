@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from features.support import Clients, s3_location, threshold, trim, wait_for
+from features.support import Clients, s3_location, threshold, trim
+from harness.target import wait
 from harness.workflow import training_channel, training_request
 
 #: The seed's step 3 image, as written.
@@ -60,15 +61,14 @@ def _create_seed_training_job(
 
 
 def _wait_training(aws: Clients, name: str) -> dict[str, Any]:
-    sm = aws("sagemaker")
-
-    def ended() -> dict[str, Any] | None:
-        described = sm.describe_training_job(TrainingJobName=name)
-        return described if described["TrainingJobStatus"] in ("Completed", "Failed", "Stopped") else None
-
-    described = wait_for(ended, timeout=900, interval=0.5)
-    assert described, f"training job {name} did not end within 900 s"
-    return described
+    return wait(
+        aws("sagemaker"),
+        "training_job_completed_or_stopped",
+        what=f"training job {name}",
+        timeout=900,
+        delay=0.5,
+        TrainingJobName=name,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -248,12 +248,10 @@ def seed_algorithm_endpoint(
 
     request.addfinalizer(cleanup)
 
-    def settled() -> dict[str, Any] | None:
-        described = sm.describe_endpoint(EndpointName=name)
-        return described if described["EndpointStatus"] not in ("Creating", "Updating") else None
-
-    described = wait_for(settled, timeout=1200, interval=0.5)
-    assert described and described["EndpointStatus"] == "InService", (described or {}).get("FailureReason")
+    described = wait(
+        sm, "endpoint_in_service", what=f"endpoint {name}", timeout=1200, delay=0.5, EndpointName=name
+    )
+    assert described["EndpointStatus"] == "InService", described.get("FailureReason")
     return {"name": name, "job": job}
 
 

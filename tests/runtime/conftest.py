@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -10,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import psutil
 import pytest
 from botocore.config import Config
 
 from harness.emulator import control
 from harness.ml import artifacts, dataset
 from harness.ml.train import METRIC_DEFINITIONS
+from harness.processes import group_members
+from harness.target import wait
 from harness.workflow import training_channel, training_request
 
 REGION = "eu-central-1"
@@ -139,11 +143,15 @@ def wait_for(check: Callable[[], Any], timeout: float = 60.0, interval: float = 
 
 
 def wait_training(sm: Any, name: str, timeout: float = 120.0) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        described = sm.describe_training_job(TrainingJobName=name)
-        return described if described["TrainingJobStatus"] in ("Completed", "Failed", "Stopped") else None
-
-    return wait_for(done, timeout)
+    """The job's description once it has ended (Completed, Stopped or Failed)."""
+    return wait(
+        sm,
+        "training_job_completed_or_stopped",
+        what=f"training job {name}",
+        timeout=timeout,
+        delay=0.2,
+        TrainingJobName=name,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -159,15 +167,9 @@ def trained(aws: Callable[..., Any], bucket: str, kms_key: str, data: dict[str, 
 def group_processes(pgid: int) -> dict[int, str]:
     """pid -> command line of every live process in a process group (the emulator's)."""
     found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid or fields[0] == "Z":
-                continue
-            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError, ValueError):
-            continue
-        found[int(stat.parent.name)] = cmd
+    for proc in group_members(pgid):
+        with contextlib.suppress(psutil.Error):
+            found[proc.pid] = " ".join(proc.cmdline())
     return found
 
 
