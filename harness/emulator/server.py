@@ -12,6 +12,10 @@ keys, the same ``Server`` and ``Date`` headers and one write per answer; its acc
 (``EMULATOR_ACCESS_LOG=1``: INFO) since the model server's access line already lands in CloudWatch.
 Anything unusual (a header with an underscore, a repeated header, ``Transfer-Encoding``, ``Expect``,
 an absolute URL, a request for moto) takes werkzeug's full path, which sees the bytes it would have.
+The fast path stays hand-written rather than h11's (0.16.0): parsing one InvokeEndpoint request and
+writing its answer took 24-27 us here against 680-980 us with h11 in the same process and load (its
+event and header validation per request); the fast path exists only to spare the route that work, and
+werkzeug, maintained, still parses everything else.
 """
 
 from __future__ import annotations
