@@ -20,6 +20,7 @@ from typing import Any
 
 from harness import workflow
 from harness.errors import HarnessError
+from harness.progress import JobStatus
 from harness.target import Target, aws_errors, wait
 from harness.workflow import Progress
 
@@ -126,16 +127,19 @@ def job_request(
 def wait_job(target: Target, name: str, progress: Progress, timeout: float = 900) -> dict[str, Any]:
     """The processing job's description once it ends (boto3's processing_job_completed_or_stopped waiter,
     every 0.5 s locally and 15 s on AWS)."""
-    progress(f"processing job {name}: waiting for it to end")
+    delay = 0.5 if target.is_local else 15
+    progress(f"processing job {name}: waiting for it to end (checked every {delay:g} s)")
     described = wait(
         target.client("sagemaker"),
         "processing_job_completed_or_stopped",
         what=f"processing job {name}",
         timeout=timeout,
-        delay=0.5 if target.is_local else 15,
+        delay=delay,
         ProcessingJobName=name,
     )
-    progress(f"processing job {name} {described['ProcessingJobStatus']}")
+    progress(
+        JobStatus("processing", name, described["ProcessingJobStatus"], described.get("FailureReason", ""))
+    )
     return described
 
 
