@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,6 +82,31 @@ def list_objects(account: str, prefix: S3Uri) -> list[tuple[str, bytes]]:
         if isinstance(key, FakeKey):
             found.append((name, bytes(key.value)))
     return found
+
+
+def download_prefix(account: str, prefix: S3Uri, target: Path, place: str) -> int:
+    """Copy every object under an ``S3Prefix`` into ``target``, as SageMaker fills a job's input folder.
+
+    Keys are taken relative to the prefix (a prefix naming one object gives its file name); a missing
+    bucket counts as no objects. Returns how many objects were copied (0: the caller fails its job with
+    the reason AWS gives for its kind of job). A key that would land outside ``target`` raises
+    ``S3Error`` naming ``place`` (e.g. ``input code``, ``channel train``).
+    """
+    try:
+        objects = list_objects(account, prefix)
+    except S3Error:
+        return 0
+    root = target.resolve()
+    for key, data in objects:
+        relative = key[len(prefix.key) :].lstrip("/") or key.rsplit("/", 1)[-1]
+        path = (root / relative).resolve()
+        if root not in path.parents:
+            raise S3Error(f"S3 key {key} cannot be placed under {place}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    if objects:
+        target.mkdir(parents=True, exist_ok=True)
+    return len(objects)
 
 
 def put_object(

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from . import state
-from .backends import LOGS, S3Error, S3Uri, list_objects, put_object
+from .backends import LOGS, S3Error, S3Uri, download_prefix, put_object
 
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 MAX_CHARS = 1024
@@ -206,24 +206,16 @@ class ProcessingRun:
     def _download(self, name: str, uri: str, target: Path) -> None:
         prefix = S3Uri.parse(uri)
         try:
-            objects = list_objects(self.account, prefix)
-        except S3Error:
-            objects = []
-        if not objects:
+            count = download_prefix(self.account, prefix, target, f"input {name}")
+        except S3Error as exc:
+            raise JobError(f"ClientError: {exc}") from None
+        if not count:
             raise JobError(
                 f"ClientError: Failed to download data. No objects found under S3 URL {uri} of input "
                 f"{name}. Please ensure that the bucket exists in {self.region}, that objects exist under "
                 f"that prefix, and that the role {self.job.role_arn} has s3:ListBucket and s3:GetObject."
             )
-        target.mkdir(parents=True, exist_ok=True)
-        for key, data in objects:
-            relative = key[len(prefix.key) :].lstrip("/") or key.rsplit("/", 1)[-1]
-            path = (target / relative).resolve()
-            if target.resolve() not in path.parents:
-                raise JobError(f"ClientError: S3 key {key} cannot be placed under input {name}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        self.log(f"Downloaded {len(objects)} object(s) for input {name} from {uri}")
+        self.log(f"Downloaded {count} object(s) for input {name} from {uri}")
 
     def _command(self) -> list[str]:
         spec = self.job.app_specification or {}

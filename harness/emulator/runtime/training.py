@@ -45,7 +45,7 @@ from typing import Any
 
 from . import state, xgboost_algorithm
 from .archives import tar_folder, unpack
-from .backends import LOGS, S3Error, S3Uri, get_object, list_objects, put_object
+from .backends import LOGS, S3Error, S3Uri, download_prefix, get_object, put_object
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 MAX_FAILURE_CHARS = 1024
@@ -254,26 +254,19 @@ class TrainingContainer:
 
     def _download(self, channel: str, uri: str) -> None:
         prefix = S3Uri.parse(uri)
+        target = self.root / "input" / "data" / channel
         try:
-            objects = list_objects(self.account, prefix)
-        except S3Error:
-            objects = []
-        if not objects:
+            count = download_prefix(self.account, prefix, target, f"channel {channel}")
+        except S3Error as exc:
+            raise JobError(f"ClientError: {exc}") from None
+        if not count:
             raise JobError(
                 f'ClientError: No S3 objects found under S3 URL "{uri}" given in input data source. Please '
                 f"ensure that the bucket exists in the selected region ({self.region}), that objects exist "
                 f'under that S3 prefix, and that the role "{self.job.role_arn}" has "s3:ListBucket" '
                 f'permissions on bucket "{prefix.bucket}".'
             )
-        target = self.root / "input" / "data" / channel
-        for key, data in objects:
-            relative = key[len(prefix.key) :].lstrip("/") or key.rsplit("/", 1)[-1]
-            path = (target / relative).resolve()
-            if target.resolve() not in path.parents:
-                raise JobError(f"ClientError: S3 key {key} cannot be placed under channel {channel}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        self.log(f"Downloaded {len(objects)} object(s) for channel {channel} from {uri}")
+        self.log(f"Downloaded {count} object(s) for channel {channel} from {uri}")
 
     def _command(self) -> tuple[list[str], Path]:
         """The container's process: the algorithm, or the script mode program with its arguments."""
