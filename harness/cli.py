@@ -432,11 +432,12 @@ def cmd_deploy(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
     plat = _platform(args, env, autostart=False)
     outputs = _applied_outputs(plat)
-    package = workflow.latest_approved_package(plat.target, outputs["model_package_group_name"])
-    release = workflow.write_release(env.layout, plat.target, package)
+    model_package = workflow.latest_approved_package(plat.target, outputs["model_package_group_name"])
+    release = workflow.write_release(env.layout, plat.target, model_package)
+    version, arn = model_package.get("ModelPackageVersion"), model_package["ModelPackageArn"]
+    approval = model_package.get("ApprovalDescription") or "no approval description"
     env.progress(
-        f"deploying model version {package.get('ModelPackageVersion')} ({package['ModelPackageArn']}), "
-        f"{package['ModelApprovalStatus']}: {package.get('ApprovalDescription') or 'no approval description'}"
+        f"deploying model version {version} ({arn}), {model_package['ModelApprovalStatus']}: {approval}"
     )
     env.progress(f"release pinned in {release}")
     plat = _platform(args, env, autostart=False)  # picks up the release file

@@ -34,7 +34,9 @@ class PipelineError(HarnessError):
 
 
 @dataclasses.dataclass
-class PipelineRun:
+class PipelineOutcome:
+    """What one execution of the platform's pipeline did, as ``make pipeline`` reports it."""
+
     pipeline: str
     execution_arn: str
     status: str
@@ -150,7 +152,7 @@ def run_pipeline(
     rows: int = 5000,
     seed: int = 42,
     parameters: Mapping[str, str] | None = None,
-) -> PipelineRun:
+) -> PipelineOutcome:
     """Prepare data and code, start the pipeline, follow it to the end."""
     with aws_errors(target, doing="the pipeline"):
         start = time.monotonic()
@@ -184,7 +186,7 @@ def run_pipeline(
         if package_arn:
             approval = sm.describe_model_package(ModelPackageName=package_arn)["ModelApprovalStatus"]
             progress(f"model package {package_arn} {approval}")
-        run = PipelineRun(
+        run = PipelineOutcome(
             pipeline=name,
             execution_arn=arn,
             status=described["PipelineExecutionStatus"],

@@ -794,18 +794,18 @@ def live_lineage(target: targets.Target, outputs: dict[str, Any]) -> tuple[dict[
     model = sm.describe_model(ModelName=cfg["ProductionVariants"][0]["ModelName"])
     artifact_url = model["PrimaryContainer"]["ModelDataUrl"]
     artifact = workflow.download(target, artifact_url)
-    packages = sm.list_model_packages(
+    summaries = sm.list_model_packages(
         ModelPackageGroupName=outputs["model_package_group_name"],
         SortBy="CreationTime",
         SortOrder="Descending",
     )["ModelPackageSummaryList"]
-    package = None
-    for summary in packages:
+    model_package = None
+    for summary in summaries:
         desc = sm.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
         if desc["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == artifact_url:
-            package = desc
+            model_package = desc
             break
-    job_name = (package or {}).get("CustomerMetadataProperties", {}).get("training_job")
+    job_name = (model_package or {}).get("CustomerMetadataProperties", {}).get("training_job")
     job = sm.describe_training_job(TrainingJobName=job_name) if job_name else {}
     datasets = []
     for channel in job.get("InputDataConfig", []):
@@ -823,19 +823,19 @@ def live_lineage(target: targets.Target, outputs: dict[str, Any]) -> tuple[dict[
                 }
             )
     lineage["dataset"] = datasets
-    lineage["source"] = _dataset_source(target, (package or {}).get("CustomerMetadataProperties", {}))
+    lineage["source"] = _dataset_source(target, (model_package or {}).get("CustomerMetadataProperties", {}))
     lineage["training_job"] = {
         "name": job.get("TrainingJobName"),
         "status": job.get("TrainingJobStatus"),
         "final_metrics": {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])},
     }
     lineage["artifact"] = {"uri": artifact_url, "sha256": hashlib.sha256(artifact).hexdigest()}
-    meta = (package or {}).get("CustomerMetadataProperties") or {}
+    meta = (model_package or {}).get("CustomerMetadataProperties") or {}
     lineage["model_package"] = {
-        "arn": (package or {}).get("ModelPackageArn"),
-        "version": (package or {}).get("ModelPackageVersion"),
-        "approval": (package or {}).get("ModelApprovalStatus"),
-        "approval_description": (package or {}).get("ApprovalDescription"),
+        "arn": (model_package or {}).get("ModelPackageArn"),
+        "version": (model_package or {}).get("ModelPackageVersion"),
+        "approval": (model_package or {}).get("ModelApprovalStatus"),
+        "approval_description": (model_package or {}).get("ApprovalDescription"),
         "approval_automatic": meta.get(modelapproval.APPROVAL_AUTOMATIC) == "true",
         "approval_record": meta.get(modelapproval.APPROVAL_RECORD),
         "trained_by": meta.get(modelapproval.TRAINED_BY),

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from features.support import independent_auc, specification
+from harness.validation.charts import percentile  # the one percentile (linear interpolation)
 from harness.validation.requirements import RequirementSet
 
 #: How a measurement is held against its threshold.
@@ -122,17 +123,17 @@ class LoadResult:
 
 
 def summarise(calls: Sequence[Call]) -> dict[str, Any]:
-    """Requests, errors, error rate and latency percentiles (numpy's, linear interpolation)."""
+    """Requests, errors, error rate and latency percentiles (the report's, linear interpolation)."""
     ms = np.asarray([c.ms for c in calls if c.error is None], dtype=np.float64)
     errors = [c.error for c in calls if c.error is not None]
-    pct = (lambda q: float(np.percentile(ms, q))) if len(ms) else (lambda q: float("nan"))
+    ordered = sorted(float(v) for v in ms)
     return {
         "requests": len(calls),
         "errors": len(errors),
         "error_rate": len(errors) / len(calls) if calls else float("nan"),
-        "p50_ms": pct(50),
-        "p95_ms": pct(95),
-        "p99_ms": pct(99),
+        "p50_ms": percentile(ordered, 0.50),
+        "p95_ms": percentile(ordered, 0.95),
+        "p99_ms": percentile(ordered, 0.99),
         "max_ms": float(ms.max()) if len(ms) else float("nan"),
         "first_errors": sorted(set(errors))[:3],
     }
