@@ -96,12 +96,36 @@ locals {
     "${var.evidence_bucket_arn}/model-approvals/*",
   ]
 
-  # Who may assume each persona (sts:SetSourceIdentity: the session names the person).
+  # The persona roles: who may assume each (sts:SetSourceIdentity: the session names the person) and
+  # what the role is for. Every persona also gets the shared read-only view; the auditor gets nothing else.
   personas = {
-    auditor        = { principals = var.trusted_principal_arns_for_auditor, mfa = var.auditor_require_mfa }
-    validation     = { principals = var.trusted_principal_arns_for_validation, mfa = false }
-    data_scientist = { principals = var.trusted_principal_arns_for_data_scientist, mfa = false }
-    approver       = { principals = var.trusted_principal_arns_for_approver, mfa = false }
+    auditor = {
+      principals  = var.trusted_principal_arns_for_auditor
+      mfa         = var.auditor_require_mfa
+      description = "Read-only auditor of ${var.name_prefix}: describe/list/get and evidence reads, no writes."
+    }
+    validation = {
+      principals  = var.trusted_principal_arns_for_validation
+      mfa         = false
+      description = "Qualification (IQ/OQ/PQ) role of ${var.name_prefix}: read-only view, endpoint invocation, evidence signing and upload under evidence/."
+    }
+    data_scientist = {
+      principals  = var.trusted_principal_arns_for_data_scientist
+      mfa         = false
+      description = "Data scientist of ${var.name_prefix}: training and processing jobs, models and endpoint configurations only inside the platform's VPC, KMS and isolation guardrails."
+    }
+    approver = {
+      principals  = var.trusted_principal_arns_for_approver
+      mfa         = false
+      description = "Approver of ${var.name_prefix}: signs approvals with the approvals key and approves model versions; cannot train or deploy."
+    }
+  }
+
+  # Each persona's own inline policy, named like its role (keys known at plan: for_each needs them).
+  persona_policies = {
+    validation     = data.aws_iam_policy_document.validation.json
+    data_scientist = data.aws_iam_policy_document.data_scientist.json
+    approver       = data.aws_iam_policy_document.approver.json
   }
 }
 
@@ -608,26 +632,94 @@ data "aws_iam_policy_document" "persona_trust" {
 }
 
 ################################################################################
-# Auditor role: reads only
+# Persona roles: its trust, its own policy and the shared read-only view, for every persona
 ################################################################################
 
-resource "aws_iam_role" "auditor" {
-  name                 = local.role_names.auditor
-  description          = "Read-only auditor of ${var.name_prefix}: describe/list/get and evidence reads, no writes."
-  assume_role_policy   = data.aws_iam_policy_document.persona_trust["auditor"].json
+resource "aws_iam_role" "persona" {
+  for_each = local.personas
+
+  name                 = local.role_names[each.key]
+  description          = each.value.description
+  assume_role_policy   = data.aws_iam_policy_document.persona_trust[each.key].json
   permissions_boundary = var.permissions_boundary_arn
   max_session_duration = var.max_session_duration
 
-  tags = merge(var.tags, { Name = local.role_names.auditor })
+  tags = merge(var.tags, { Name = local.role_names[each.key] })
 }
 
-resource "aws_iam_role_policy_attachment" "auditor_read_only" {
-  role       = aws_iam_role.auditor.name
+resource "aws_iam_role_policy" "persona" {
+  for_each = local.persona_policies
+
+  name   = local.role_names[each.key]
+  role   = aws_iam_role.persona[each.key].id
+  policy = each.value
+}
+
+resource "aws_iam_role_policy_attachment" "persona_read_only" {
+  for_each = local.personas
+
+  role       = aws_iam_role.persona[each.key].name
   policy_arn = aws_iam_policy.read_only.arn
 }
 
+# Each persona had its own blocks before: an applied platform's roles move, none is replaced.
+moved {
+  from = aws_iam_role.auditor
+  to   = aws_iam_role.persona["auditor"]
+}
+
+moved {
+  from = aws_iam_role.validation
+  to   = aws_iam_role.persona["validation"]
+}
+
+moved {
+  from = aws_iam_role.data_scientist
+  to   = aws_iam_role.persona["data_scientist"]
+}
+
+moved {
+  from = aws_iam_role.approver
+  to   = aws_iam_role.persona["approver"]
+}
+
+moved {
+  from = aws_iam_role_policy.validation
+  to   = aws_iam_role_policy.persona["validation"]
+}
+
+moved {
+  from = aws_iam_role_policy.data_scientist
+  to   = aws_iam_role_policy.persona["data_scientist"]
+}
+
+moved {
+  from = aws_iam_role_policy.approver
+  to   = aws_iam_role_policy.persona["approver"]
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.auditor_read_only
+  to   = aws_iam_role_policy_attachment.persona_read_only["auditor"]
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.validation_read_only
+  to   = aws_iam_role_policy_attachment.persona_read_only["validation"]
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.data_scientist_read_only
+  to   = aws_iam_role_policy_attachment.persona_read_only["data_scientist"]
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.approver_read_only
+  to   = aws_iam_role_policy_attachment.persona_read_only["approver"]
+}
+
 ################################################################################
-# Validation role (IQ / OQ / PQ qualification): reads, invokes, signs, writes evidence/ only
+# Validation persona's policy (IQ / OQ / PQ qualification): reads, invokes, signs, writes evidence/ only
 ################################################################################
 
 data "aws_iam_policy_document" "validation" {
@@ -735,29 +827,8 @@ data "aws_iam_policy_document" "validation" {
   }
 }
 
-resource "aws_iam_role" "validation" {
-  name                 = local.role_names.validation
-  description          = "Qualification (IQ/OQ/PQ) role of ${var.name_prefix}: read-only view, endpoint invocation, evidence signing and upload under evidence/."
-  assume_role_policy   = data.aws_iam_policy_document.persona_trust["validation"].json
-  permissions_boundary = var.permissions_boundary_arn
-  max_session_duration = var.max_session_duration
-
-  tags = merge(var.tags, { Name = local.role_names.validation })
-}
-
-resource "aws_iam_role_policy" "validation" {
-  name   = "${var.name_prefix}-validation"
-  role   = aws_iam_role.validation.id
-  policy = data.aws_iam_policy_document.validation.json
-}
-
-resource "aws_iam_role_policy_attachment" "validation_read_only" {
-  role       = aws_iam_role.validation.name
-  policy_arn = aws_iam_policy.read_only.arn
-}
-
 ################################################################################
-# Data scientist role: SageMaker work only inside the guardrails
+# Data scientist persona's policy: SageMaker work only inside the guardrails
 ################################################################################
 
 locals {
@@ -922,29 +993,8 @@ data "aws_iam_policy_document" "data_scientist" {
   }
 }
 
-resource "aws_iam_role" "data_scientist" {
-  name                 = local.role_names.data_scientist
-  description          = "Data scientist of ${var.name_prefix}: training and processing jobs, models and endpoint configurations only inside the platform's VPC, KMS and isolation guardrails."
-  assume_role_policy   = data.aws_iam_policy_document.persona_trust["data_scientist"].json
-  permissions_boundary = var.permissions_boundary_arn
-  max_session_duration = var.max_session_duration
-
-  tags = merge(var.tags, { Name = local.role_names.data_scientist })
-}
-
-resource "aws_iam_role_policy" "data_scientist" {
-  name   = "${var.name_prefix}-data-scientist"
-  role   = aws_iam_role.data_scientist.id
-  policy = data.aws_iam_policy_document.data_scientist.json
-}
-
-resource "aws_iam_role_policy_attachment" "data_scientist_read_only" {
-  role       = aws_iam_role.data_scientist.name
-  policy_arn = aws_iam_policy.read_only.arn
-}
-
 ################################################################################
-# Approver role: signs approvals, approves model versions; never trains or deploys
+# Approver persona's policy: signs approvals, approves model versions; never trains or deploys
 ################################################################################
 
 data "aws_iam_policy_document" "approver" {
@@ -1009,25 +1059,4 @@ data "aws_iam_policy_document" "approver" {
     actions       = ["s3:PutObject"]
     not_resources = local.approval_object_arns
   }
-}
-
-resource "aws_iam_role" "approver" {
-  name                 = local.role_names.approver
-  description          = "Approver of ${var.name_prefix}: signs approvals with the approvals key and approves model versions; cannot train or deploy."
-  assume_role_policy   = data.aws_iam_policy_document.persona_trust["approver"].json
-  permissions_boundary = var.permissions_boundary_arn
-  max_session_duration = var.max_session_duration
-
-  tags = merge(var.tags, { Name = local.role_names.approver })
-}
-
-resource "aws_iam_role_policy" "approver" {
-  name   = "${var.name_prefix}-approver"
-  role   = aws_iam_role.approver.id
-  policy = data.aws_iam_policy_document.approver.json
-}
-
-resource "aws_iam_role_policy_attachment" "approver_read_only" {
-  role       = aws_iam_role.approver.name
-  policy_arn = aws_iam_policy.read_only.arn
 }

@@ -59,12 +59,12 @@ run "role_names" {
   }
 
   assert {
-    condition     = aws_iam_role.auditor.name == "gxp-ml-auditor"
+    condition     = aws_iam_role.persona["auditor"].name == "gxp-ml-auditor"
     error_message = "The auditor role must be named <name_prefix>-auditor."
   }
 
   assert {
-    condition     = aws_iam_role.validation.name == "gxp-ml-validation"
+    condition     = aws_iam_role.persona["validation"].name == "gxp-ml-validation"
     error_message = "The validation role must be named <name_prefix>-validation."
   }
 
@@ -83,7 +83,7 @@ run "session_boundary_and_tags" {
   command = plan
 
   assert {
-    condition     = aws_iam_role.execution.max_session_duration == 3600 && aws_iam_role.auditor.max_session_duration == 3600 && aws_iam_role.validation.max_session_duration == 3600
+    condition     = aws_iam_role.execution.max_session_duration == 3600 && aws_iam_role.persona["auditor"].max_session_duration == 3600 && aws_iam_role.persona["validation"].max_session_duration == 3600
     error_message = "max_session_duration must default to one hour on every role."
   }
 
@@ -93,7 +93,7 @@ run "session_boundary_and_tags" {
   }
 
   assert {
-    condition     = alltrue([for r in [aws_iam_role.execution, aws_iam_role.auditor, aws_iam_role.validation] : r.tags["Project"] == "gxp-ml" && r.tags["Name"] == r.name])
+    condition     = alltrue([for r in [aws_iam_role.execution, aws_iam_role.persona["auditor"], aws_iam_role.persona["validation"]] : r.tags["Project"] == "gxp-ml" && r.tags["Name"] == r.name])
     error_message = "Every role must carry the given tags and its Name."
   }
 
@@ -107,12 +107,12 @@ run "no_managed_full_access" {
   command = plan
 
   assert {
-    condition     = aws_iam_role_policy_attachment.auditor_read_only.role == "gxp-ml-auditor" && aws_iam_role_policy_attachment.validation_read_only.role == "gxp-ml-validation"
+    condition     = aws_iam_role_policy_attachment.persona_read_only["auditor"].role == "gxp-ml-auditor" && aws_iam_role_policy_attachment.persona_read_only["validation"].role == "gxp-ml-validation"
     error_message = "Only the read-only policy is attached, to the auditor and validation roles."
   }
 
   assert {
-    condition     = aws_iam_role_policy.execution.name == "gxp-ml-sagemaker-execution" && aws_iam_role_policy.validation.name == "gxp-ml-validation"
+    condition     = aws_iam_role_policy.execution.name == "gxp-ml-sagemaker-execution" && aws_iam_role_policy.persona["validation"].name == "gxp-ml-validation"
     error_message = "Execution and validation permissions must be inline policies named after their roles."
   }
 
@@ -131,12 +131,12 @@ run "custom_session_and_boundary" {
   }
 
   assert {
-    condition     = aws_iam_role.auditor.max_session_duration == 7200 && aws_iam_role.validation.max_session_duration == 7200
+    condition     = aws_iam_role.persona["auditor"].max_session_duration == 7200 && aws_iam_role.persona["validation"].max_session_duration == 7200
     error_message = "max_session_duration must reach the auditor and validation roles."
   }
 
   assert {
-    condition     = alltrue([for r in [aws_iam_role.execution, aws_iam_role.auditor, aws_iam_role.validation] : r.permissions_boundary == "arn:aws:iam::123456789012:policy/gxp-boundary"])
+    condition     = alltrue([for r in [aws_iam_role.execution, aws_iam_role.persona["auditor"], aws_iam_role.persona["validation"]] : r.permissions_boundary == "arn:aws:iam::123456789012:policy/gxp-boundary"])
     error_message = "permissions_boundary_arn must reach every role."
   }
 }

@@ -16,7 +16,7 @@ mock_provider "aws" {
   }
 
   override_resource {
-    target          = aws_iam_role.auditor
+    target          = aws_iam_role.persona["auditor"]
     override_during = plan
     values = {
       arn = "arn:aws:iam::123456789012:role/gxp-ml-auditor"
@@ -24,7 +24,7 @@ mock_provider "aws" {
   }
 
   override_resource {
-    target          = aws_iam_role.validation
+    target          = aws_iam_role.persona["validation"]
     override_during = plan
     values = {
       arn = "arn:aws:iam::123456789012:role/gxp-ml-validation"
@@ -102,7 +102,7 @@ run "outputs_carry_role_arns" {
   }
 
   assert {
-    condition     = aws_iam_role_policy_attachment.auditor_read_only.policy_arn == output.read_only_policy_arn && aws_iam_role_policy_attachment.validation_read_only.policy_arn == output.read_only_policy_arn
+    condition     = aws_iam_role_policy_attachment.persona_read_only["auditor"].policy_arn == output.read_only_policy_arn && aws_iam_role_policy_attachment.persona_read_only["validation"].policy_arn == output.read_only_policy_arn
     error_message = "Both attachments must reference the read-only policy."
   }
 }

@@ -65,24 +65,24 @@ run "personas_trust_only_their_principals" {
 
   assert {
     condition = alltrue([
-      for r in [aws_iam_role.auditor, aws_iam_role.validation, aws_iam_role.data_scientist, aws_iam_role.approver] :
+      for r in [aws_iam_role.persona["auditor"], aws_iam_role.persona["validation"], aws_iam_role.persona["data_scientist"], aws_iam_role.persona["approver"]] :
       !strcontains(r.assume_role_policy, ":root")
     ])
     error_message = "No persona may trust the account root."
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.data_scientist.assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:role/data-scientists"
+    condition     = jsondecode(aws_iam_role.persona["data_scientist"].assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:role/data-scientists"
     error_message = "The data scientist role must trust exactly trusted_principal_arns_for_data_scientist."
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.approver.assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:role/qa-approvers"
+    condition     = jsondecode(aws_iam_role.persona["approver"].assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:role/qa-approvers"
     error_message = "The approver role must trust exactly trusted_principal_arns_for_approver."
   }
 
   assert {
-    condition     = contains(jsondecode(aws_iam_role.approver.assume_role_policy).Statement[0].Action, "sts:SetSourceIdentity")
+    condition     = contains(jsondecode(aws_iam_role.persona["approver"].assume_role_policy).Statement[0].Action, "sts:SetSourceIdentity")
     error_message = "Persona sessions must be able to carry the person as source identity."
   }
 
@@ -97,7 +97,7 @@ run "data_scientist_guardrails" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.data_scientist.policy).Statement :
+      for s in jsondecode(aws_iam_role_policy.persona["data_scientist"].policy).Statement :
       s.Condition["ForAllValues:StringEquals"]["sagemaker:VpcSubnets"] == ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"] &&
       s.Condition.Null["sagemaker:VpcSubnets"] == "false" &&
       s.Condition["ForAllValues:StringEquals"]["sagemaker:VpcSecurityGroupIds"] == "sg-0cccccccccccccccc" &&
@@ -112,7 +112,7 @@ run "data_scientist_guardrails" {
 
   assert {
     condition = one([
-      for s in jsondecode(aws_iam_role_policy.data_scientist.policy).Statement : s.Condition.Bool["sagemaker:NetworkIsolation"]
+      for s in jsondecode(aws_iam_role_policy.persona["data_scientist"].policy).Statement : s.Condition.Bool["sagemaker:NetworkIsolation"]
       if s.Sid == "CreateModelsInsideGuardrails"
     ]) == "true"
     error_message = "Models need network isolation."
@@ -120,7 +120,7 @@ run "data_scientist_guardrails" {
 
   assert {
     condition = one([
-      for s in jsondecode(aws_iam_role_policy.data_scientist.policy).Statement : s.Condition.ArnEquals["sagemaker:VolumeKmsKey"]
+      for s in jsondecode(aws_iam_role_policy.persona["data_scientist"].policy).Statement : s.Condition.ArnEquals["sagemaker:VolumeKmsKey"]
       if s.Sid == "CreateEndpointConfigsWithVolumeKey"
     ]) == "arn:aws:kms:eu-central-1:123456789012:key/44444444-4444-4444-4444-444444444444"
     error_message = "Endpoint configurations need the volume key."
@@ -128,7 +128,7 @@ run "data_scientist_guardrails" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.data_scientist.policy).Statement :
+      for s in jsondecode(aws_iam_role_policy.persona["data_scientist"].policy).Statement :
       s.Resource == "arn:aws:iam::123456789012:role/gxp-ml-sagemaker-execution" && s.Condition.StringEquals["iam:PassedToService"] == "sagemaker.amazonaws.com"
       if contains(flatten([s.Action]), "iam:PassRole") && s.Effect == "Allow"
     ])
@@ -137,7 +137,7 @@ run "data_scientist_guardrails" {
 
   assert {
     condition = !anytrue(flatten([
-      for s in jsondecode(aws_iam_role_policy.data_scientist.policy).Statement : [
+      for s in jsondecode(aws_iam_role_policy.persona["data_scientist"].policy).Statement : [
         for a in flatten([s.Action]) : contains(["sagemaker:CreateEndpoint", "sagemaker:UpdateModelPackage", "s3:DeleteObject"], a) || endswith(a, "*")
       ] if s.Effect == "Allow"
     ]))
@@ -150,7 +150,7 @@ run "validation_writes_only_evidence_prefix" {
 
   assert {
     condition = one([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : s.NotResource if s.Sid == "DenyWritesOutsideEvidencePrefix"
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : s.NotResource if s.Sid == "DenyWritesOutsideEvidencePrefix"
     ]) == "arn:aws:s3:::gxp-ml-evidence/evidence/*"
     error_message = "Writes outside evidence/ (the trail's cloudtrail/ prefix included) must be denied."
   }
@@ -158,7 +158,7 @@ run "validation_writes_only_evidence_prefix" {
   assert {
     condition = alltrue([
       for a in ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:BypassGovernanceRetention"] :
-      contains(flatten([for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Action]) if s.Effect == "Deny"]), a)
+      contains(flatten([for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : flatten([s.Action]) if s.Effect == "Deny"]), a)
     ])
     error_message = "Deleting evidence and changing its retention must be denied explicitly."
   }
@@ -169,14 +169,14 @@ run "approver_signs_and_cannot_train_or_deploy" {
 
   assert {
     condition = one([
-      for s in jsondecode(aws_iam_role_policy.approver.policy).Statement : s.Resource if s.Sid == "SignApprovals"
+      for s in jsondecode(aws_iam_role_policy.persona["approver"].policy).Statement : s.Resource if s.Sid == "SignApprovals"
     ]) == "arn:aws:kms:eu-central-1:123456789012:key/66666666-6666-6666-6666-666666666666"
     error_message = "The approver signs with the approvals key only."
   }
 
   assert {
     condition = toset(flatten([
-      for s in jsondecode(aws_iam_role_policy.approver.policy).Statement : flatten([s.Resource]) if s.Sid == "WriteApprovalRecords"
+      for s in jsondecode(aws_iam_role_policy.persona["approver"].policy).Statement : flatten([s.Resource]) if s.Sid == "WriteApprovalRecords"
     ])) == toset(["arn:aws:s3:::gxp-ml-evidence/evidence/*/approvals/*", "arn:aws:s3:::gxp-ml-evidence/model-approvals/*"])
     error_message = "Approval records go only under evidence/*/approvals/ and model-approvals/."
   }
@@ -184,13 +184,13 @@ run "approver_signs_and_cannot_train_or_deploy" {
   assert {
     condition = alltrue([
       for a in ["sagemaker:CreateTrainingJob", "sagemaker:CreateEndpoint", "iam:PassRole"] :
-      contains(flatten([for s in jsondecode(aws_iam_role_policy.approver.policy).Statement : flatten([s.Action]) if s.Effect == "Deny"]), a)
+      contains(flatten([for s in jsondecode(aws_iam_role_policy.persona["approver"].policy).Statement : flatten([s.Action]) if s.Effect == "Deny"]), a)
     ])
     error_message = "The approver must be denied training, deployment and passing roles."
   }
 
   assert {
-    condition     = !strcontains(aws_iam_role_policy.approver.policy, "sagemaker-execution")
+    condition     = !strcontains(aws_iam_role_policy.persona["approver"].policy, "sagemaker-execution")
     error_message = "The approver must not name the execution role."
   }
 }

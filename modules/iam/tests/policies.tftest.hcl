@@ -224,17 +224,17 @@ run "auditor_is_read_only" {
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.auditor.assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:role/auditors"
+    condition     = jsondecode(aws_iam_role.persona["auditor"].assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:role/auditors"
     error_message = "The auditor role must trust exactly trusted_principal_arns_for_auditor."
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.auditor.assume_role_policy).Statement[0].Condition.Bool["aws:MultiFactorAuthPresent"] == "true"
+    condition     = jsondecode(aws_iam_role.persona["auditor"].assume_role_policy).Statement[0].Condition.Bool["aws:MultiFactorAuthPresent"] == "true"
     error_message = "MFA must be required by default."
   }
 
   assert {
-    condition     = aws_iam_role_policy_attachment.auditor_read_only.role == "gxp-ml-auditor"
+    condition     = aws_iam_role_policy_attachment.persona_read_only["auditor"].role == "gxp-ml-auditor"
     error_message = "The read-only policy must be attached to the auditor role."
   }
 }
@@ -244,35 +244,35 @@ run "validation_role_scope" {
 
   assert {
     condition = flatten([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "InvokeEndpoint"
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : flatten([s.Resource]) if s.Sid == "InvokeEndpoint"
     ]) == ["arn:aws:sagemaker:eu-central-1:123456789012:endpoint/dropout-inference"]
     error_message = "The validation role may invoke only the platform endpoint."
   }
 
   assert {
     condition = flatten([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "SignEvidence"
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : flatten([s.Resource]) if s.Sid == "SignEvidence"
     ]) == ["arn:aws:kms:eu-central-1:123456789012:key/22222222-2222-2222-2222-222222222222"]
     error_message = "The validation role may sign only with the signing key."
   }
 
   assert {
     condition = toset(flatten([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Action]) if s.Sid == "SignEvidence"
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : flatten([s.Action]) if s.Sid == "SignEvidence"
     ])) == toset(["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign", "kms:Verify"])
     error_message = "The signing statement must allow Sign, Verify, GetPublicKey and DescribeKey."
   }
 
   assert {
     condition = flatten([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "EvidenceWrite"
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : flatten([s.Resource]) if s.Sid == "EvidenceWrite"
     ]) == ["arn:aws:s3:::gxp-ml-evidence/evidence/*"]
     error_message = "The validation role may write only under evidence/ of the evidence bucket."
   }
 
   assert {
     condition = !anytrue(flatten([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : [
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : [
         for a in flatten([s.Action]) : startswith(a, "s3:Delete") || startswith(a, "s3:PutObjectRetention") || startswith(a, "s3:BypassGovernance")
       ] if s.Effect == "Allow"
     ]))
@@ -280,12 +280,12 @@ run "validation_role_scope" {
   }
 
   assert {
-    condition     = contains(flatten([for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Action])]), "logs:FilterLogEvents")
+    condition     = contains(flatten([for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : flatten([s.Action])]), "logs:FilterLogEvents")
     error_message = "The validation role must be able to filter SageMaker log events."
   }
 
   assert {
-    condition     = aws_iam_role_policy_attachment.validation_read_only.role == "gxp-ml-validation"
+    condition     = aws_iam_role_policy_attachment.persona_read_only["validation"].role == "gxp-ml-validation"
     error_message = "The read-only policy must be attached to the validation role."
   }
 }
@@ -295,14 +295,14 @@ run "validation_role_qualification_reads" {
 
   assert {
     condition = flatten([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "QualificationAthenaWorkgroupRead"
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : flatten([s.Resource]) if s.Sid == "QualificationAthenaWorkgroupRead"
     ]) == ["arn:aws:athena:eu-central-1:123456789012:workgroup/gxp-ml-*"]
     error_message = "The validation role may read only the platform's Athena workgroups."
   }
 
   assert {
     condition = toset(flatten([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : flatten([s.Resource]) if s.Sid == "QualificationCatalogTableRead"
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : flatten([s.Resource]) if s.Sid == "QualificationCatalogTableRead"
       ])) == toset([
       "arn:aws:glue:eu-central-1:123456789012:catalog",
       "arn:aws:glue:eu-central-1:123456789012:database/gxp_ml_*",
@@ -313,7 +313,7 @@ run "validation_role_qualification_reads" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : alltrue([
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : alltrue([
         for a in flatten([s.Action]) : can(regex("^(athena:Get|glue:Get)", a))
       ]) if startswith(s.Sid, "Qualification")
     ])
@@ -322,7 +322,7 @@ run "validation_role_qualification_reads" {
 
   assert {
     condition = !anytrue(flatten([
-      for s in jsondecode(aws_iam_role_policy.validation.policy).Statement : [
+      for s in jsondecode(aws_iam_role_policy.persona["validation"].policy).Statement : [
         for r in flatten([s.Resource]) : r == "*"
       ] if startswith(s.Sid, "Qualification")
     ]))
@@ -343,27 +343,27 @@ run "no_signing_key_no_signing" {
   }
 
   assert {
-    condition     = !strcontains(aws_iam_role_policy.validation.policy, "kms:Sign")
+    condition     = !strcontains(aws_iam_role_policy.persona["validation"].policy, "kms:Sign")
     error_message = "Without signing_key_arn the validation role must not sign."
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.auditor.assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::210987654321:role/qa-auditor"
+    condition     = jsondecode(aws_iam_role.persona["auditor"].assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::210987654321:role/qa-auditor"
     error_message = "trusted_principal_arns_for_auditor must become the auditor trust principals."
   }
 
   assert {
-    condition     = toset(flatten([jsondecode(aws_iam_role.auditor.assume_role_policy).Statement[0].Condition.StringEquals["aws:PrincipalAccount"]])) == toset(["123456789012", "210987654321"])
+    condition     = toset(flatten([jsondecode(aws_iam_role.persona["auditor"].assume_role_policy).Statement[0].Condition.StringEquals["aws:PrincipalAccount"]])) == toset(["123456789012", "210987654321"])
     error_message = "The auditor trust must be limited to the trusted principals' accounts."
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.auditor.assume_role_policy).Statement[0].Condition.Bool["aws:MultiFactorAuthPresent"] == "true"
+    condition     = jsondecode(aws_iam_role.persona["auditor"].assume_role_policy).Statement[0].Condition.Bool["aws:MultiFactorAuthPresent"] == "true"
     error_message = "auditor_require_mfa must add an MFA condition."
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.validation.assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:role/ci-runner"
+    condition     = jsondecode(aws_iam_role.persona["validation"].assume_role_policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:role/ci-runner"
     error_message = "trusted_principal_arns_for_validation must become the validation trust principals."
   }
 
