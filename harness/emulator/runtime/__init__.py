@@ -7,6 +7,7 @@ through the real SageMaker contracts (see each module's docstring):
   CreateEndpoint / UpdateEndpoint / DeleteEndpoint in moto's SageMaker backend hand over to the runtime;
 - ``training``: a job's container layout, channel data from S3, the script-mode program as a
   separate process, ``model.tar.gz`` back to S3, status, metrics and logs;
+- ``jobs``: what both kinds of job share (layout folder, one process, deadline, stop, log stream, status);
 - ``processing``: a processing job's inputs from S3 under ``/opt/ml/processing``, its container entry
   point as a separate process, outputs back to S3 with their KMS key, status and logs;
 - ``hosting``: model server processes per variant instance, health checks and replacement;

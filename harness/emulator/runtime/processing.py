@@ -29,35 +29,18 @@ Not emulated: an image's own entry point (a job without ``ContainerEntrypoint`` 
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
 import os
-import shutil
-import subprocess
 import sys
-import threading
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from . import state
 from .backends import LOGS, S3Error, S3Uri, download_prefix, put_object
+from .jobs import CONTAINER_ROOT, FAILURE_CHARS, ContainerJob, JobError, now
 
-LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
-MAX_CHARS = 1024
-CONTAINER_ROOT = "/opt/ml/"
 PROCESSING_ROOT = "/opt/ml/processing/"
 PYTHONS = {"python", "python3", "/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python"}
-
-
-class JobError(Exception):
-    """Fails the job with this message as FailureReason."""
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def validate_request(inputs: list[dict[str, Any]], outputs: dict[str, Any] | None) -> str | None:
@@ -80,83 +63,36 @@ def validate_request(inputs: list[dict[str, Any]], outputs: dict[str, Any] | Non
     return None
 
 
-class ProcessingRun:
+class ProcessingRun(ContainerJob):
+    kind = "processing"
+    log_group = "/aws/sagemaker/ProcessingJobs"
+
     def __init__(self, account: str, region: str, job: Any) -> None:
-        self.account, self.region, self.job = account, region, job
-        self.name: str = job.processing_job_name
-        self.root = state.work_root() / "processing" / f"{self.name}-{uuid.uuid4().hex[:8]}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.stop_requested = threading.Event()
-        self.timed_out = False
-        self.stream = ""
-        self.started = time.monotonic()
-        self.thread = threading.Thread(target=self._run, name=f"processing-{self.name}", daemon=True)
-
-    # ------------------------------------------------------------------------------------- control
-
-    def _set(self, **attrs: Any) -> None:
-        for key, value in attrs.items():
-            setattr(self.job, key, value)
-        self.job.last_modified_time = _now()
-
-    def log(self, line: str) -> None:
-        if self.stream:
-            LOGS.write(self.account, self.region, LOG_GROUP, self.stream, line)
-
-    def start(self) -> None:
-        self.thread.start()
+        super().__init__(account, region, job, job.processing_job_name)
 
     def stop(self) -> None:
         """StopProcessingJob: Stopping now, Stopped once the process is gone."""
         self._set(processing_job_status="Stopping")
         self.kill()
 
-    def kill(self) -> None:
-        self.stop_requested.set()
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-
-    @property
-    def deadline(self) -> float | None:
-        limit = (self.job.stopping_condition or {}).get("MaxRuntimeInSeconds")
-        return self.started + float(limit) if limit else None
-
-    # ----------------------------------------------------------------------------------------- run
-
-    def _run(self) -> None:
-        start = _now()
-        self.stream = f"{self.name}/algo-1-{int(start.timestamp())}"
-        self._set(processing_start_time=start)
-        outcome, reason = "Failed", ""
-        try:
-            self._layout()
-            outcome, reason = self._execute()
-            if outcome == "Completed":
-                self._upload()
-        except JobError as exc:
-            outcome, reason = "Failed", str(exc)
-        except Exception as exc:  # a defect here must still end the job
-            outcome, reason = "Failed", f"InternalServerError: {type(exc).__name__}: {exc}"
-        self._finish(outcome, reason)
+    def _work(self) -> tuple[str, str]:
+        self._layout()
+        outcome, reason = self._execute()
+        if outcome == "Completed":
+            self._upload()
+        return outcome, reason
 
     def _finish(self, outcome: str, reason: str) -> None:
-        attrs: dict[str, Any] = {"processing_end_time": _now(), "processing_job_status": outcome}
+        attrs: dict[str, Any] = {"processing_end_time": now(), "processing_job_status": outcome}
         message = self.root / "output" / "message"
         if message.is_file():
-            attrs["exit_message"] = message.read_text(encoding="utf-8", errors="replace")[:MAX_CHARS]
+            attrs["exit_message"] = message.read_text(encoding="utf-8", errors="replace")[:FAILURE_CHARS]
         if outcome == "Failed":
-            attrs["failure_reason"] = reason[:MAX_CHARS] or "InternalServerError: unknown error"
+            attrs["failure_reason"] = reason[:FAILURE_CHARS] or "InternalServerError: unknown error"
             self.log(attrs["failure_reason"])
         self._set(**attrs)
         LOGS.flush()
-        if os.environ.get("EMULATOR_RUNTIME_KEEP_FILES") != "1":
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def local(self, container_path: str) -> Path:
-        """The layout path standing for a container path under ``/opt/ml/``."""
-        return self.root / container_path[len(CONTAINER_ROOT) :]
+        self._remove_layout()
 
     def _map(self, value: str) -> str:
         """Container paths in a command line or variable -> the layout (``/opt/ml/`` prefixes only)."""
@@ -245,42 +181,16 @@ class ProcessingRun:
             return "Stopped", ""
         self.log(f"Running {' '.join(command)}")
         try:
-            self.proc = state.spawn(
-                command,
-                cwd=str(self.root / "processing"),
-                env=self._environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
+            code = self._run_process(
+                command, cwd=self.root / "processing", env=self._environment(), merge_stderr=True
             )
         except OSError as exc:
             raise JobError(f"ClientError: cannot start the container entry point: {exc}") from None
-        reader = threading.Thread(target=self._pump, args=(self.proc.stdout,), daemon=True)
-        reader.start()
-        try:
-            while True:
-                deadline = self.deadline
-                wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
-                try:
-                    code = self.proc.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    if deadline is not None and time.monotonic() >= deadline:
-                        self.timed_out = True
-                        self.proc.kill()
-        finally:
-            reader.join(timeout=5)
-            state.forget(self.proc)
-        if self.timed_out or self.stop_requested.is_set():
+        if code is None:
             return "Stopped", ""
         if code == 0:
             return "Completed", ""
         return "Failed", f"AlgorithmError: See job logs for more information (exit code {code})"
-
-    def _pump(self, pipe: Any) -> None:
-        for raw in iter(pipe.readline, b""):
-            self.log(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
-        pipe.close()
 
     def _upload(self) -> None:
         config = self.job.processing_output_config or {}

@@ -29,39 +29,23 @@ Not emulated: ``ManifestFile``/``AugmentedManifestFile`` data sources, Pipe/Fast
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import threading
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from . import state, xgboost_algorithm
 from .archives import tar_folder, unpack
 from .backends import LOGS, S3Error, S3Uri, download_prefix, get_object, put_object
+from .jobs import CONTAINER_ROOT, FAILURE_CHARS, ContainerJob, JobError, now
 
-LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-MAX_FAILURE_CHARS = 1024
-CONTAINER_ROOT = "/opt/ml/"
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)", re.IGNORECASE)
 """The number a metric's capture group starts with: the algorithm's ``(\\S+)`` also takes ``#011`` and the
 next metric when several are on one line, and SageMaker still reports the value."""
 ALGORITHM = Path(xgboost_algorithm.__file__).resolve()
-
-
-class JobError(Exception):
-    """Fails the job with this message as FailureReason."""
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _decode(value: str) -> Any:
@@ -72,14 +56,12 @@ def _decode(value: str) -> Any:
         return value
 
 
-class TrainingContainer:
+class TrainingContainer(ContainerJob):
+    kind = "training"
+    log_group = "/aws/sagemaker/TrainingJobs"
+
     def __init__(self, account: str, region: str, job: Any) -> None:
-        self.account, self.region, self.job = account, region, job
-        self.name: str = job.training_job_name
-        self.root = state.work_root() / "training" / f"{self.name}-{uuid.uuid4().hex[:8]}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.stop_requested = threading.Event()
-        self.stream = ""
+        super().__init__(account, region, job, job.training_job_name)
         self.metric_values: dict[str, tuple[float, dt.datetime]] = {}
         spec = job.algorithm_specification or {}
         self.algorithm_version = (
@@ -95,35 +77,21 @@ class TrainingContainer:
             for d in spec.get("MetricDefinitions") or []
             if d.get("Name") and d.get("Regex")
         ]
-        self.started = time.monotonic()
-        self.thread = threading.Thread(target=self._run, name=f"training-{self.name}", daemon=True)
 
     # ------------------------------------------------------------------------------------ status
 
-    def _set(self, **attrs: Any) -> None:
-        for key, value in attrs.items():
-            setattr(self.job, key, value)
-        self.job.last_modified_time = _now()
-
     def _transition(self, status: str, message: str) -> None:
-        now = _now()
+        at = now()
         transitions = [dict(t) for t in self.job.secondary_status_transitions or []]
         if transitions and "EndTime" not in transitions[-1]:
-            transitions[-1]["EndTime"] = now
-        item = {"Status": status, "StartTime": now, "StatusMessage": message}
+            transitions[-1]["EndTime"] = at
+        item = {"Status": status, "StartTime": at, "StatusMessage": message}
         if status in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded"):
-            item["EndTime"] = now
+            item["EndTime"] = at
         transitions.append(item)
         self._set(secondary_status=status, secondary_status_transitions=transitions)
 
-    def log(self, line: str) -> None:
-        if self.stream:
-            LOGS.write(self.account, self.region, LOG_GROUP, self.stream, line)
-
     # ------------------------------------------------------------------------------------- control
-
-    def start(self) -> None:
-        self.thread.start()
 
     def stop(self) -> None:
         """StopTrainingJob."""
@@ -132,43 +100,20 @@ class TrainingContainer:
         self.stop_requested.set()
         self.kill()
 
-    def kill(self) -> None:
-        self.stop_requested.set()
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-
-    @property
-    def deadline(self) -> float | None:
-        limit = (self.job.stopping_condition or {}).get("MaxRuntimeInSeconds")
-        return self.started + float(limit) if limit else None
-
-    # ----------------------------------------------------------------------------------------- run
-
-    def _run(self) -> None:
-        start = _now()
-        self.stream = f"{self.name}/algo-1-{int(start.timestamp())}"
-        self._set(training_start_time=start)
-        outcome, reason = "Failed", ""
-        try:
-            self._transition("Downloading", "Downloading input data")
-            self._layout()
-            command, code_dir = self._command()
-            self._transition("Training", "Training image download completed. Training in progress.")
-            outcome, reason = self._execute(command, code_dir)
-            if outcome == "Completed" or (outcome == "Stopped" and any((self.root / "model").iterdir())):
-                self._transition("Uploading", "Uploading generated training model")
-                self._upload()
-        except JobError as exc:
-            outcome, reason = "Failed", str(exc)
-        except Exception as exc:  # a defect here must still end the job
-            outcome, reason = "Failed", f"InternalServerError: {type(exc).__name__}: {exc}"
-        self._finish(outcome, reason)
+    def _work(self) -> tuple[str, str]:
+        self._transition("Downloading", "Downloading input data")
+        self._layout()
+        command, code_dir = self._command()
+        self._transition("Training", "Training image download completed. Training in progress.")
+        outcome, reason = self._execute(command, code_dir)
+        if outcome == "Completed" or (outcome == "Stopped" and any((self.root / "model").iterdir())):
+            self._transition("Uploading", "Uploading generated training model")
+            self._upload()
+        return outcome, reason
 
     def _finish(self, outcome: str, reason: str) -> None:
-        end = _now()
-        secondary = "MaxRuntimeExceeded" if outcome == "Stopped" and self._timed_out else outcome
+        end = now()
+        secondary = "MaxRuntimeExceeded" if outcome == "Stopped" and self.timed_out else outcome
         messages = {
             "Completed": "Training job completed",
             "Failed": "Training job failed",
@@ -187,7 +132,7 @@ class TrainingContainer:
             ],
         }
         if outcome == "Failed":
-            attrs["failure_reason"] = reason[:MAX_FAILURE_CHARS] or "AlgorithmError: unknown error"
+            attrs["failure_reason"] = reason[:FAILURE_CHARS] or "AlgorithmError: unknown error"
         if outcome == "Completed" or self._uploaded:
             attrs["model_artifacts"] = {"S3ModelArtifacts": str(self._artifact_uri)}
         attrs["training_job_status"] = outcome
@@ -195,10 +140,8 @@ class TrainingContainer:
         if reason:
             self.log(reason)
         LOGS.flush()
-        if os.environ.get("EMULATOR_RUNTIME_KEEP_FILES") != "1":
-            shutil.rmtree(self.root, ignore_errors=True)
+        self._remove_layout()
 
-    _timed_out = False
     _uploaded = False
 
     @property
@@ -365,38 +308,8 @@ class TrainingContainer:
             return "Stopped", ""
         if self.algorithm_version is None:
             self.log(f"Invoking script: {' '.join(command[1:])}")
-        self.proc = state.spawn(
-            command,
-            cwd=str(code_dir),
-            env=self._environment(code_dir),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        readers = [
-            threading.Thread(target=self._pump, args=(self.proc.stdout, True), daemon=True),
-            threading.Thread(target=self._pump, args=(self.proc.stderr, False), daemon=True),
-        ]
-        for reader in readers:
-            reader.start()
-        try:
-            while True:
-                deadline = self.deadline
-                wait = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
-                try:
-                    code = self.proc.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    if deadline is not None and time.monotonic() >= deadline:
-                        self._timed_out = True
-                        self.proc.kill()
-        finally:
-            for reader in readers:
-                reader.join(timeout=5)
-            state.forget(self.proc)
-        if self._timed_out:
-            return "Stopped", ""
-        if self.stop_requested.is_set():
+        code = self._run_process(command, cwd=code_dir, env=self._environment(code_dir), merge_stderr=False)
+        if code is None:
             return "Stopped", ""
         if code == 0:
             return "Completed", ""
@@ -405,24 +318,22 @@ class TrainingContainer:
             reason = failure.read_text(encoding="utf-8", errors="replace")
             if self.algorithm_version is not None:
                 reason = f"AlgorithmError: {reason}"
-            reason = reason[:MAX_FAILURE_CHARS]
+            reason = reason[:FAILURE_CHARS]
         else:
             command = " ".join(str(a) for a in self.proc.args)
             reason = f'AlgorithmError: ExecuteUserScriptError: Command "{command}" exit code {code}'
         return "Failed", reason
 
-    def _pump(self, pipe: Any, stdout: bool) -> None:
-        for raw in iter(pipe.readline, b""):
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            self.log(line)
-            if stdout and self.metric_defs:
-                shown = line.replace("\t", "#011")
-                for name, regex in self.metric_defs:
-                    match = regex.search(shown)
-                    number = NUMBER.match(match.group(1) or "") if match and match.groups() else None
-                    if number:
-                        self.metric_values[name] = (float(number.group(0)), _now())
-        pipe.close()
+    def on_stdout(self, line: str) -> None:
+        """The job's MetricDefinitions matched against the line as CloudWatch shows it."""
+        if not self.metric_defs:
+            return
+        shown = line.replace("\t", "#011")
+        for name, regex in self.metric_defs:
+            match = regex.search(shown)
+            number = NUMBER.match(match.group(1) or "") if match and match.groups() else None
+            if number:
+                self.metric_values[name] = (float(number.group(0)), now())
 
     def _upload(self) -> None:
         kms = (self.job.output_data_config or {}).get("KmsKeyId") or None
