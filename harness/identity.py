@@ -179,21 +179,4 @@ def assume(target: Target, role_arn: str, person: str, *, purpose: str) -> Targe
             f"STS did not carry {person} into the session of {role_arn} (SourceIdentity "
             f"{response.get('SourceIdentity')!r}): the signature could not be attributed to one person"
         )
-    creds = response["Credentials"]
-    credentials = {
-        "AccessKeyId": creds["AccessKeyId"],
-        "SecretAccessKey": creds["SecretAccessKey"],
-        "SessionToken": creds["SessionToken"],
-    }
-    env = {
-        **target.env,
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
-    return dataclasses.replace(
-        target,
-        env=env,
-        credentials=credentials,
-        source_identity=name,
-    )
+    return target.with_session(response["Credentials"], name)

@@ -31,6 +31,12 @@ DEFAULT_REGION = "eu-central-1"
 EXPLICIT_CREDENTIALS = "HARNESS_EXPLICIT_CREDENTIALS"
 #: The session's person (STS SourceIdentity), which GetCallerIdentity does not return.
 SOURCE_IDENTITY = "HARNESS_SOURCE_IDENTITY"
+#: STS session credential -> the standard variable that carries it.
+SESSION_VARIABLES = {
+    "AccessKeyId": "AWS_ACCESS_KEY_ID",
+    "SecretAccessKey": "AWS_SECRET_ACCESS_KEY",
+    "SessionToken": "AWS_SESSION_TOKEN",
+}
 
 
 @dataclasses.dataclass
@@ -89,17 +95,20 @@ class Target:
         env.update(self.credential_env())
         return env
 
+    def with_session(self, credentials: Mapping[str, str], source_identity: str | None) -> Target:
+        """This target acting with a temporary session (STS ``Credentials``: an assumed role's, or the
+        ones a parent handed over): its boto3 clients and the AWS_* variables it gives children use it."""
+        session = {key: credentials[key] for key in SESSION_VARIABLES}
+        env = {**self.env, **{variable: session[key] for key, variable in SESSION_VARIABLES.items()}}
+        return dataclasses.replace(self, env=env, credentials=session, source_identity=source_identity)
+
     def credential_env(self) -> dict[str, str]:
         """The variables that hand this target's assumed-role session to a child process (empty when
         the target uses its own credentials); the child's :func:`resolve` takes them."""
         if not self.credentials:
             return {}
-        env = {
-            "AWS_ACCESS_KEY_ID": self.credentials["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": self.credentials["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": self.credentials["SessionToken"],
-            EXPLICIT_CREDENTIALS: "1",
-        }
+        env = {variable: self.credentials[key] for key, variable in SESSION_VARIABLES.items()}
+        env[EXPLICIT_CREDENTIALS] = "1"
         if self.source_identity:
             env[SOURCE_IDENTITY] = self.source_identity
         return env
@@ -137,28 +146,14 @@ def with_explicit_credentials(target: Target, environ: Mapping[str, str]) -> Tar
     """``target`` using the session credentials a parent handed over (:data:`EXPLICIT_CREDENTIALS`)."""
     if environ.get(EXPLICIT_CREDENTIALS) != "1":
         return target
-    missing = [
-        k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN") if not environ.get(k)
-    ]
+    missing = [variable for variable in SESSION_VARIABLES.values() if not environ.get(variable)]
     if missing:
         raise TargetError(
             f"{EXPLICIT_CREDENTIALS}=1 but {', '.join(missing)} not set: no session to act as",
             hint=f"unset {EXPLICIT_CREDENTIALS}, or export the session's three AWS_* variables",
         )
-    credentials = {
-        "AccessKeyId": environ["AWS_ACCESS_KEY_ID"],
-        "SecretAccessKey": environ["AWS_SECRET_ACCESS_KEY"],
-        "SessionToken": environ["AWS_SESSION_TOKEN"],
-    }
-    env = {
-        **target.env,
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
-    return dataclasses.replace(
-        target, env=env, credentials=credentials, source_identity=environ.get(SOURCE_IDENTITY) or None
-    )
+    credentials = {key: environ[variable] for key, variable in SESSION_VARIABLES.items()}
+    return target.with_session(credentials, environ.get(SOURCE_IDENTITY) or None)
 
 
 def _resolve_local(state_dir: Path, *, autostart: bool, environ: Mapping[str, str], progress: Any) -> Target:
