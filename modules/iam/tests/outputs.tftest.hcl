@@ -1,11 +1,7 @@
 # Output values, with known role and policy ARNs from overrides applied at plan.
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  source = "./tests/mocks"
 
   override_resource {
     target          = aws_iam_role.execution
@@ -37,27 +33,6 @@ mock_provider "aws" {
     values = {
       arn = "arn:aws:iam::123456789012:policy/gxp-ml-platform-read-only"
     }
-  }
-}
-
-override_data {
-  target = data.aws_caller_identity.current
-  values = {
-    account_id = "123456789012"
-  }
-}
-
-override_data {
-  target = data.aws_region.current
-  values = {
-    name = "eu-central-1"
-  }
-}
-
-override_data {
-  target = data.aws_partition.current
-  values = {
-    partition = "aws"
   }
 }
 

@@ -1,41 +1,7 @@
 # Planned key attributes with the default inputs.
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-}
-
-override_data {
-  target = data.aws_caller_identity.current
-  values = {
-    account_id = "123456789012"
-    arn        = "arn:aws:iam::123456789012:user/terraform"
-  }
-}
-
-override_data {
-  target = data.aws_region.current
-  values = {
-    name = "eu-central-1"
-  }
-}
-
-override_data {
-  target = data.aws_partition.current
-  values = {
-    partition = "aws"
-  }
-}
-
-
-override_data {
-  target = data.aws_iam_session_context.current
-  values = {
-    issuer_arn = "arn:aws:iam::123456789012:role/terraform"
-  }
+  source = "./tests/mocks"
 }
 
 variables {

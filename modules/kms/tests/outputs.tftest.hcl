@@ -1,11 +1,7 @@
 # Output shapes, with known key ARNs and ids from overrides applied at plan.
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  source = "./tests/mocks"
 
   override_resource {
     target          = aws_kms_key.this
@@ -23,36 +19,6 @@ mock_provider "aws" {
       arn    = "arn:aws:kms:eu-central-1:123456789012:key/22222222-2222-2222-2222-222222222222"
       key_id = "22222222-2222-2222-2222-222222222222"
     }
-  }
-}
-
-override_data {
-  target = data.aws_caller_identity.current
-  values = {
-    account_id = "123456789012"
-    arn        = "arn:aws:iam::123456789012:role/terraform"
-  }
-}
-
-override_data {
-  target = data.aws_region.current
-  values = {
-    name = "eu-central-1"
-  }
-}
-
-override_data {
-  target = data.aws_partition.current
-  values = {
-    partition = "aws"
-  }
-}
-
-
-override_data {
-  target = data.aws_iam_session_context.current
-  values = {
-    issuer_arn = "arn:aws:iam::123456789012:role/terraform"
   }
 }
 

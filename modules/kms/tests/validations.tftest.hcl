@@ -1,38 +1,7 @@
 # Every validation rejects a bad value at plan time.
 
 mock_provider "aws" {
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/terraform"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      name = "eu-central-1"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-}
-
-
-override_data {
-  target = data.aws_iam_session_context.current
-  values = {
-    issuer_arn = "arn:aws:iam::123456789012:role/terraform"
-  }
+  source = "./tests/mocks"
 }
 
 variables {

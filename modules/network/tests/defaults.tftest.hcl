@@ -2,37 +2,7 @@
 # HTTPS-only security groups, the S3 gateway endpoint, seven interface endpoints and flow logs.
 
 mock_provider "aws" {
-  override_data {
-    target = data.aws_availability_zones.available
-    values = {
-      names = ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
-    }
-  }
-
-  override_data {
-    target = data.aws_caller_identity.current
-    values = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:root"
-      user_id    = "123456789012"
-    }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = {
-      name = "eu-central-1"
-    }
-  }
-
-  override_data {
-    target = data.aws_partition.current
-    values = {
-      partition          = "aws"
-      dns_suffix         = "amazonaws.com"
-      reverse_dns_prefix = "com.amazonaws"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 variables {

@@ -1,27 +1,7 @@
 # Output shapes the root configuration relies on.
 
 mock_provider "aws" {
-  override_data {
-    target = data.aws_availability_zones.available
-    values = {
-      names = ["eu-central-1a", "eu-central-1b", "eu-central-1c"]
-    }
-  }
-
-  override_data {
-    target = data.aws_caller_identity.current
-    values = { account_id = "123456789012" }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "eu-central-1" }
-  }
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws", reverse_dns_prefix = "com.amazonaws" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {

@@ -1,24 +1,7 @@
 # Non-default inputs: separate trail/topic keys, data events, custom names and thresholds, and no trail.
 
 mock_provider "aws" {
-  override_data {
-    target = data.aws_caller_identity.current
-    values = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:root"
-      user_id    = "123456789012"
-    }
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { name = "eu-central-1" }
-  }
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws", dns_suffix = "amazonaws.com", reverse_dns_prefix = "com.amazonaws" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
