@@ -15,7 +15,7 @@ import botocore.exceptions
 
 from harness import target as targets
 from harness.errors import ExitStatus, HarnessError, UsageError
-from harness.progress import Event, Printer
+from harness.progress import EVENTS_ENV, Event, JsonLines, Printer
 from harness.provisioning import Layout, Platform, layout_from_env
 
 
@@ -31,8 +31,12 @@ class Environment:
     """Where the user stands: relative paths on the command line are read from here."""
 
     def progress(self, item: Event | str) -> None:
-        """The terminal's rendering of a progress event (``==> `` lines on standard error)."""
+        """The terminal's rendering of a progress event (``==> `` lines on standard error), and the
+        event as a JSON line in the file ``HARNESS_PROGRESS_EVENTS`` names, if it names one."""
         Printer(self.stderr)(item)
+        events_file = self.environ.get(EVENTS_ENV)
+        if events_file:
+            JsonLines(events_file)(item)
 
     def out(self, text: str) -> None:
         print(text, file=self.stdout, flush=True)

@@ -3,7 +3,9 @@
 Producers (the qualification's stages, Terraform's apply, training jobs, the state lock) call a
 :data:`Progress` sink with an event; a plain ``str`` is shorthand for :class:`Message`. Consumers read
 fields, never text: :class:`Printer` renders each event as the one human line the terminal shows,
-:class:`Recorder` keeps them for tests and ``harness.bench``, :func:`tee` feeds several sinks.
+:class:`Recorder` keeps them for tests and ``harness.bench``, :func:`tee` feeds several sinks, and
+:class:`JsonLines` writes them for another process (the CLI does when ``HARNESS_PROGRESS_EVENTS``
+names a file).
 
 Rendering lives only in :func:`render`, so the terminal's words can change without breaking a
 consumer, and a consumer's needs never shape the words.
@@ -12,9 +14,11 @@ consumer, and a consumer's needs never shape the words.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 
@@ -100,6 +104,14 @@ class JobStatus:
 
 
 @dataclasses.dataclass(frozen=True)
+class JobCreated:
+    """A SageMaker job was created (its statuses follow as :class:`JobStatus`)."""
+
+    kind: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
 class LockWait:
     """Another command holds the Terraform state: this one waits up to ``seconds``."""
 
@@ -115,9 +127,28 @@ Event = (
     | TerraformPlanned
     | TerraformApplied
     | TerraformCall
+    | JobCreated
     | JobStatus
     | LockWait
 )
+#: Every event class by name (the JSON-lines stream names them so).
+KINDS: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        Message,
+        StageStarted,
+        StageFinished,
+        TerraformResource,
+        TerraformPlanned,
+        TerraformApplied,
+        TerraformCall,
+        JobCreated,
+        JobStatus,
+        LockWait,
+    )
+}
+#: A file the CLI appends every event to as a JSON line (for programs that drive the CLI: tests, CI).
+EVENTS_ENV = "HARNESS_PROGRESS_EVENTS"
 #: What every producer calls; a ``str`` is a :class:`Message`.
 Progress = Callable[[Event | str], None]
 
@@ -161,6 +192,8 @@ def render(item: Event | str) -> str | None:
             return f"plan: {event.add} to add, {event.change} to change, {event.destroy} to destroy"
         case TerraformApplied():
             return f"{event.action} complete: {event.done}/{event.planned} in {event.seconds:.1f}s"
+        case JobCreated():
+            return f"{event.kind} job {event.name} created"
         case JobStatus():
             return f"{event.kind} {event.name}: {event.status} - {event.detail}".rstrip(" -")
         case LockWait():
@@ -215,6 +248,45 @@ def tee(*sinks: Progress | None) -> Progress:
             sink(item)
 
     return emit
+
+
+def to_json(item: Event | str) -> dict[str, Any]:
+    """An event as a JSON object: ``{"event": <class name>, <its fields>}``."""
+    event = as_event(item)
+    return {"event": type(event).__name__, **dataclasses.asdict(event)}
+
+
+def from_json(data: dict[str, Any]) -> Event:
+    """The event a :func:`to_json` object holds."""
+    fields = dict(data)
+    return KINDS[fields.pop("event")](**fields)
+
+
+class JsonLines:
+    """Appends each event to a file as one JSON line (opened per event: safe across processes)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __call__(self, item: Event | str) -> None:
+        line = json.dumps(to_json(item), default=str) + "\n"
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line)
+
+
+def read_json_lines(path: str | Path) -> list[Event]:
+    """The events a :class:`JsonLines` file holds so far (a line still being written is left out)."""
+    events: list[Event] = []
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return events
+    for line in text.splitlines():
+        try:
+            events.append(from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return events
 
 
 def null(_item: Event | str) -> None:

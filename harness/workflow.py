@@ -28,7 +28,7 @@ from harness.layout import Layout
 from harness.ml import artifacts, dataset
 from harness.ml.metrics import roc_auc
 from harness.ml.train import METRIC_DEFINITIONS
-from harness.progress import JobStatus
+from harness.progress import JobCreated, JobStatus
 from harness.progress import Progress as Progress  # re-exported for callers of harness.workflow
 from harness.s3 import download as download  # re-exported: workflow.download is public
 from harness.s3 import s3_split as s3_split  # re-exported: workflow.s3_split is public
@@ -500,7 +500,7 @@ def _train(
         name, outputs, code_uri, {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
     )
     target.client("sagemaker").create_training_job(**request)
-    progress(f"training job {name} created")
+    progress(JobCreated("training", name))
     desc = wait_for_training(target, name, progress)
     status = desc["TrainingJobStatus"]
     metrics = {m["MetricName"]: float(m["Value"]) for m in desc.get("FinalMetricDataList", [])}

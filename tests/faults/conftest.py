@@ -12,13 +12,13 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import pytest
 from harness import target as targets
 from harness.emulator import control
 from harness.processes import group_members
+from harness.progress import EVENTS_ENV, Event, read_json_lines
 from harness.provisioning import REPO_ROOT
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -39,6 +40,8 @@ class Run:
 
     proc: subprocess.Popen[str]
     command: list[str]
+    #: The command's progress events (``HARNESS_PROGRESS_EVENTS``), read by :meth:`wait_for_event`.
+    events_file: Path | None = None
     err: list[str] = dataclasses.field(default_factory=list)
     out: list[str] = dataclasses.field(default_factory=list)
 
@@ -63,26 +66,24 @@ class Run:
     def stdout(self) -> str:
         return "".join(self.out)
 
-    def wait_for(self, pattern: str, timeout: float) -> str:
-        """The first stderr line matching ``pattern``; fails if the command ends or time runs out."""
-        rx = re.compile(pattern)
+    def events(self) -> list[Event]:
+        """The progress events the command reported so far."""
+        return read_json_lines(self.events_file) if self.events_file else []
+
+    def wait_for_event(self, matches: Callable[[Event], bool], what: str, timeout: float) -> Event:
+        """The first progress event that ``matches``; fails if the command ends or time runs out."""
         deadline = time.monotonic() + timeout
-        seen = 0
         while time.monotonic() < deadline:
-            lines = list(self.err)
-            for line in lines[seen:]:
-                if rx.search(line):
-                    return line
-            seen = len(lines)
-            if self.proc.poll() is not None:
-                time.sleep(0.2)
-                if not any(rx.search(x) for x in self.err[seen:]):
-                    pytest.fail(
-                        f"{self.command} ended (rc {self.proc.returncode}) before {pattern!r}:\n"
-                        f"{self.stderr[-4000:]}"
-                    )
+            ended = self.proc.poll() is not None
+            found = next((e for e in self.events() if matches(e)), None)
+            if found is not None:
+                return found
+            if ended:
+                pytest.fail(
+                    f"{self.command} ended (rc {self.proc.returncode}) before {what}:\n{self.stderr[-4000:]}"
+                )
             time.sleep(0.1)
-        self.interrupt_and_fail(f"no {pattern!r} within {timeout:.0f}s")
+        self.interrupt_and_fail(f"no {what} within {timeout:.0f}s")
         raise AssertionError  # unreachable
 
     def interrupt(self) -> None:
@@ -141,17 +142,18 @@ class World:
 
     def spawn(self, *args: str) -> Run:
         command = [sys.executable, "-m", "harness", *args]
+        events = self.work / f"progress-{uuid.uuid4().hex[:8]}.jsonl"
         proc = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            env=self.environ(),
+            env={**self.environ(), EVENTS_ENV: str(events)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
         )
-        return Run(proc, list(args))
+        return Run(proc, list(args), events)
 
     def harness(self, *args: str, timeout: float = 240) -> tuple[int, str, str]:
         run = self.spawn(*args)

@@ -10,16 +10,19 @@ import time
 
 import pytest
 
+from harness.progress import Event, TerraformResource
 from tests.faults.conftest import TRACEBACK, World, assert_clear_failure
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PROGRESS_10 = r"==> \[\s*10/\d+\]"
+
+def _tenth_resource(event: Event) -> bool:
+    return isinstance(event, TerraformResource) and event.done >= 10
 
 
 def test_ctrl_c_during_apply_stops_terraform_releases_lock_exits_130(world: World) -> None:
     run = world.spawn("apply")
-    run.wait_for(PROGRESS_10, timeout=180)
+    run.wait_for_event(_tenth_resource, "the 10th resource", timeout=180)
     emulator = world.emulator_pid()
     t0 = time.monotonic()
     run.interrupt()
@@ -39,7 +42,7 @@ def test_ctrl_c_during_apply_stops_terraform_releases_lock_exits_130(world: Worl
 
 def test_emulator_killed_during_apply_fails_clearly_then_apply_converges(world: World) -> None:
     run = world.spawn("apply")
-    run.wait_for(PROGRESS_10, timeout=180)
+    run.wait_for_event(_tenth_resource, "the 10th resource", timeout=180)
     world.kill_emulator()
     rc = run.finish(timeout=180)
     assert_clear_failure(rc, run.stderr, "embedded local AWS", "stopped", "make apply")

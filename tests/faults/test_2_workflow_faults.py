@@ -11,11 +11,14 @@ import pytest
 
 from harness import workflow
 from harness.ml import dataset
+from harness.progress import Event, JobCreated
 from tests.faults.conftest import TRACEBACK, World, assert_clear_failure
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-JOB_CREATED = r"==> training job (\S+) created"
+
+def _job_created(event: Event) -> bool:
+    return isinstance(event, JobCreated) and event.kind == "training"
 
 
 def _training_processes(world: World, job: str) -> list[str]:
@@ -37,9 +40,11 @@ def test_corrupt_dataset_fails_training_naming_file_and_line(applied: World) -> 
     lines[6] = ",".join(fields)
     train_csv.write_text("\n".join(lines) + "\n")  # uploaded as is: the manifest only pins rows and seed
     try:
-        rc, _, err = applied.harness("train", timeout=180)
+        run = applied.spawn("train")
+        rc, err = run.finish(timeout=180), run.stderr
         assert_clear_failure(rc, err, "Failed", "train.csv", "line 7", "not-a-number")
-        job = _job_name(err)
+        [created] = [e for e in run.events() if isinstance(e, JobCreated)]
+        job = created.name
         desc = applied.target().client("sagemaker").describe_training_job(TrainingJobName=job)
         assert desc["TrainingJobStatus"] == "Failed"
         assert "train.csv" in desc["FailureReason"] and "line 7" in desc["FailureReason"]
@@ -47,14 +52,6 @@ def test_corrupt_dataset_fails_training_naming_file_and_line(applied: World) -> 
         for split in ("train", "validation", "test"):
             (data / split / f"{split}.csv").unlink(missing_ok=True)
         (data / "manifest.json").unlink(missing_ok=True)  # the next train regenerates clean data
-
-
-def _job_name(err: str) -> str:
-    import re
-
-    match = re.search(JOB_CREATED, err)
-    assert match, err[-3000:]
-    return match.group(1)
 
 
 def test_missing_dataset_fails_training_with_reason(applied: World) -> None:
@@ -76,7 +73,9 @@ def test_missing_dataset_fails_training_with_reason(applied: World) -> None:
 
 def test_ctrl_c_during_train_stops_the_job_and_exits_130(applied: World) -> None:
     run = applied.spawn("train")
-    job = _job_name(run.wait_for(JOB_CREATED, timeout=120))
+    created = run.wait_for_event(_job_created, "a training job", timeout=120)
+    assert isinstance(created, JobCreated)
+    job = created.name
     run.interrupt()
     rc = run.finish(timeout=60)
     assert rc == 130, run.stderr[-4000:]

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from harness import qualify
+from harness.progress import JobCreated, StageStarted
 from harness.validation import finalize, package
 from tests.faults.conftest import TRACEBACK, World
 
@@ -16,8 +17,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def test_ctrl_c_during_validate_records_the_run_as_aborted(applied: World) -> None:
     run = applied.spawn("validate")
-    run.wait_for(r"==> \[\d+/\d+\] train", timeout=180)
-    run.wait_for(r"==> training job \S+ created", timeout=120)
+    run.wait_for_event(lambda e: isinstance(e, StageStarted) and e.name == "train", "stage train", 180)
+    run.wait_for_event(lambda e: isinstance(e, JobCreated), "a training job", timeout=120)
     run.interrupt()
     rc = run.finish(timeout=90)
     assert rc == 130, run.stderr[-4000:]

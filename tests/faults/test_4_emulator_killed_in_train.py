@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from harness.progress import JobCreated
 from tests.faults.conftest import World, assert_clear_failure
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -13,7 +14,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def test_emulator_killed_during_train_fails_clearly_then_apply_and_train_converge(applied: World) -> None:
     run = applied.spawn("train")
-    run.wait_for(r"==> training job \S+ created", timeout=120)
+    run.wait_for_event(lambda e: isinstance(e, JobCreated), "a training job", timeout=120)
     applied.kill_emulator()  # its process group holds the training job's process
     rc = run.finish(timeout=60)
     assert_clear_failure(rc, run.stderr, "embedded local AWS", "stopped answering", "make apply")

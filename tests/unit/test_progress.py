@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+from pathlib import Path
 
 from harness import progress as p
 
@@ -48,6 +49,7 @@ def test_the_printer_renders_todays_lines() -> None:
             "training job-1: Training - Training image download completed.",
         ),
         (p.JobStatus("training", "job-1", "Completed", ""), "training job-1: Completed"),
+        (p.JobCreated("training", "job-1"), "training job job-1 created"),
         (
             p.LockWait("`terraform apply (local)` (pid 42, since 2026-12-01T03:00:00Z)", 900.0),
             "waiting for `terraform apply (local)` (pid 42, since 2026-12-01T03:00:00Z): "
@@ -100,3 +102,24 @@ def test_the_cli_environment_prints_events() -> None:
     env.progress(p.TerraformPlanned(1, 0, 0))
     env.progress("plain")
     assert err.getvalue() == "==> plan: 1 to add, 0 to change, 0 to destroy\n==> plain\n"
+
+
+def test_events_cross_to_another_process_as_json_lines(tmp_path: Path) -> None:
+    from harness.cli import Environment
+
+    path = tmp_path / "events.jsonl"
+    sent: list[p.Event] = [
+        p.StageStarted("iq", 3, 5, IDENTITY),
+        p.StageFinished("iq", "passed", 2.5, "pytest exit 0", IDENTITY, 3, 5),
+        p.TerraformResource(10, 61, "aws_kms_key.a", "created", 1.0),
+        p.JobCreated("training", "job-1"),
+        p.Message("plain"),
+    ]
+    env = Environment(stderr=io.StringIO(), environ={p.EVENTS_ENV: str(path)})
+    for event in sent:
+        env.progress(event)
+    assert p.read_json_lines(path) == sent
+    with path.open("a") as handle:
+        handle.write('{"event": "StageStarted", "na')  # a line still being written
+    assert p.read_json_lines(path) == sent
+    assert p.read_json_lines(tmp_path / "none.jsonl") == []
