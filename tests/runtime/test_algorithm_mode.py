@@ -13,9 +13,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness.emulator.runtime import xgboost_algorithm
+from harness.target import wait
 from harness.workflow import training_request
 
-from .conftest import REGION, ROLE, channel, wait_for, wait_training
+from .conftest import REGION, ROLE, channel, wait_training
 
 SEED_IMAGE = "382416733822.dkr.ecr.eu-central-1.amazonaws.com/xgboost:1.3-1"
 REGIONAL_IMAGE = "492215442770.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -163,9 +164,8 @@ def algorithm_endpoint(aws: Callable[..., Any], algorithm_job: dict[str, Any]) -
         ],
     )
     sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
-    described = wait_for(
-        lambda: (d := sm.describe_endpoint(EndpointName=name))["EndpointStatus"] not in ("Creating",) and d,
-        timeout=60,
+    described = wait(
+        sm, "endpoint_in_service", what=f"endpoint {name}", timeout=60, delay=0.2, EndpointName=name
     )
     assert described["EndpointStatus"] == "InService", described.get("FailureReason")
     yield name

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from harness.target import wait
+
 from .conftest import ROLE, wait_for
 
 SCRIPT = textwrap.dedent(
@@ -113,11 +115,14 @@ def _job(
 
 
 def _done(sm: Any, name: str, timeout: float = 60.0) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        described = sm.describe_processing_job(ProcessingJobName=name)
-        return described if described["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped") else None
-
-    return wait_for(check, timeout)
+    return wait(
+        sm,
+        "processing_job_completed_or_stopped",
+        what=f"processing job {name}",
+        timeout=timeout,
+        delay=0.2,
+        ProcessingJobName=name,
+    )
 
 
 @pytest.fixture(scope="module")
