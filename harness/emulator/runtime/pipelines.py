@@ -33,6 +33,7 @@ time (independent steps run one after the other), pipeline definitions in S3.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import inspect
 import json
@@ -224,13 +225,8 @@ class PipelineRun:
         if job is None:
             return
         kind, name = job
-        try:
-            if kind == "processing":
-                self.backend.stop_processing_job(name)
-            else:
-                self.backend.stop_training_job(name)
-        except Exception:  # already ended: nothing to stop
-            pass
+        with contextlib.suppress(Exception):  # already ended: nothing to stop
+            getattr(self.backend, f"stop_{kind}_job")(name)
 
     # ----------------------------------------------------------------------------------------- run
 
@@ -402,61 +398,47 @@ class PipelineRun:
         room = 63 - len(head) - len(suffix) - 1
         return f"{head}{re.sub(r'[^A-Za-z0-9-]', '-', step)[:room]}-{suffix}"
 
-    def _wait_job(self, kind: str, name: str) -> dict[str, Any]:
-        describe = (
-            self.backend.describe_processing_job
-            if kind == "processing"
-            else self.backend.describe_training_job
-        )
-        status_key = "ProcessingJobStatus" if kind == "processing" else "TrainingJobStatus"
-        self.current_job = (kind, name)
+    def _job(self, kind: str, name: str, request: dict[str, Any], record: dict[str, Any]) -> str:
+        """A Processing or Training step (``kind``: ``processing``/``training``): create the job from the
+        step's resolved request, wait until it ends, keep its description for later steps' properties."""
+        noun = kind.capitalize()
+        job = self._job_name(name)
+        create = getattr(self.backend, f"create_{kind}_job")
+        try:
+            created = call_backend(create, {**request, f"{noun}JobName": job})
+        except StepError:
+            raise
+        except Exception as exc:
+            raise StepError(f"Create{noun}Job: {getattr(exc, 'message', exc)}") from None
+        record["Metadata"] = {f"{noun}Job": {"Arn": created.arn}}
+        describe = getattr(self.backend, f"describe_{kind}_job")
+        self.current_job = (kind, job)
         try:
             while True:
-                described = describe(name)
-                if described.get(status_key) in TERMINAL_JOB:
-                    return described
+                described = describe(job)
+                if described.get(f"{noun}JobStatus") in TERMINAL_JOB:
+                    break
                 time.sleep(JOB_POLL_SECONDS)
         finally:
             self.current_job = None
-
-    def _job_outcome(self, described: dict[str, Any], status_key: str, label: str) -> str:
-        status = described.get(status_key)
+        self.properties[name] = described
+        status = described.get(f"{noun}JobStatus")
         if status == "Completed":
             return "Succeeded"
         if status == "Stopped":
             return "Stopped"
-        raise StepError(f"{label} failed: {described.get('FailureReason') or 'no reason given'}")
+        reason = described.get("FailureReason") or "no reason given"
+        raise StepError(f"{noun} job {job} failed: {reason}")
 
     def _processing(self, name: str, step: dict[str, Any], record: dict[str, Any]) -> str:
-        request = self.resolve(step.get("Arguments") or {})
-        job = self._job_name(name)
-        try:
-            created = call_backend(self.backend.create_processing_job, {**request, "ProcessingJobName": job})
-        except StepError:
-            raise
-        except Exception as exc:
-            raise StepError(f"CreateProcessingJob: {getattr(exc, 'message', exc)}") from None
-        record["Metadata"] = {"ProcessingJob": {"Arn": created.arn}}
-        described = self._wait_job("processing", job)
-        self.properties[name] = described
-        return self._job_outcome(described, "ProcessingJobStatus", f"Processing job {job}")
+        return self._job("processing", name, self.resolve(step.get("Arguments") or {}), record)
 
     def _training(self, name: str, step: dict[str, Any], record: dict[str, Any]) -> str:
         request = self.resolve(step.get("Arguments") or {})
-        job = self._job_name(name)
         request["HyperParameters"] = {
             k: self._text(v) for k, v in (request.get("HyperParameters") or {}).items()
         }
-        try:
-            created = call_backend(self.backend.create_training_job, {**request, "TrainingJobName": job})
-        except StepError:
-            raise
-        except Exception as exc:
-            raise StepError(f"CreateTrainingJob: {getattr(exc, 'message', exc)}") from None
-        record["Metadata"] = {"TrainingJob": {"Arn": created.arn}}
-        described = self._wait_job("training", job)
-        self.properties[name] = described
-        return self._job_outcome(described, "TrainingJobStatus", f"Training job {job}")
+        return self._job("training", name, request, record)
 
     def _register(self, name: str, step: dict[str, Any], record: dict[str, Any]) -> str:
         request = self.resolve(step.get("Arguments") or {})
