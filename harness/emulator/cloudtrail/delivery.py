@@ -25,7 +25,6 @@ One background thread delivers for every trail; it stops with the emulator after
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import hashlib
 import json
@@ -38,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import selectors, signing
+from . import records, selectors, signing
 
 log = logging.getLogger("harness.emulator.cloudtrail")
 
@@ -198,7 +197,7 @@ class Delivery:
         previous = chain.previous or {}
         digest = {
             "awsAccountId": account,
-            "digestStartTime": _iso(chain.last_digest or chain.started),
+            "digestStartTime": records.utc(chain.last_digest or chain.started),
             "digestEndTime": end,
             "digestS3Bucket": trail.bucket_name,
             "digestS3Object": key,
@@ -298,7 +297,3 @@ def _put(account: str, bucket: str, key: str, data: bytes, **kwargs: Any) -> Non
 def _error_code(exc: Exception) -> str:
     code = getattr(exc, "code", None) or getattr(exc, "error_type", None)
     return str(code) if code else ("NoSuchBucket" if "does not exist" in str(exc) else type(exc).__name__)
-
-
-def _iso(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -29,6 +29,7 @@ def apply() -> None:
 
     from .. import cloudtrail
     from ..cloudtrail import delivery, lookup, signing
+    from ..cloudtrail.records import utc
 
     def lookup_events(self: Any) -> str:
         params = json.loads(self.body or "{}") if isinstance(self.body, (str, bytes)) else {}
@@ -73,7 +74,7 @@ def apply() -> None:
             extra = getattr(self, "harness_delivery", None) or {}
             desc.update(extra)
             if "LatestDeliveryTime" in extra:
-                desc["LatestDeliveryAttemptTime"] = _iso(extra["LatestDeliveryTime"])
+                desc["LatestDeliveryAttemptTime"] = utc(extra["LatestDeliveryTime"])
                 desc["LatestDeliveryAttemptSucceeded"] = desc["LatestDeliveryAttemptTime"]
             return desc
 
@@ -88,9 +89,3 @@ def _number(value: Any) -> float | None:
         return None if value is None else float(value)
     except (TypeError, ValueError):
         return None
-
-
-def _iso(epoch: float) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
