@@ -169,7 +169,7 @@ def run_pipeline(
         sm = target.client("sagemaker")
         arn = sm.start_pipeline_execution(
             PipelineName=name,
-            PipelineExecutionDisplayName=f"make-pipeline-{workflow._utc_stamp()}",
+            PipelineExecutionDisplayName=f"make-pipeline-{workflow.name_stamp()}",
             PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in params.items()],
         )["PipelineExecutionArn"]
         progress(f"started {arn} (AucThreshold {params['AucThreshold']}, TrainedBy {trained_by})")

@@ -174,7 +174,7 @@ def ensure_baseline(target: Target, outputs: Mapping[str, Any], progress: Progre
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"{MONITORING_PREFIX}/baseline/constraints.json")
     if listed.get("KeyCount", 0):
         return uri, None
-    name = f"{outputs['name_prefix']}-baseline-{workflow._utc_stamp()}"
+    name = f"{outputs['name_prefix']}-baseline-{workflow.name_stamp()}"
     train = f"s3://{bucket}/{workflow.DATA_PREFIX}/train/"
     request = job_request(
         name,

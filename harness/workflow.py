@@ -66,7 +66,8 @@ class TrainingRun:
         return dataclasses.asdict(self)
 
 
-def _utc_stamp() -> str:
+def name_stamp() -> str:
+    """The UTC time as a suffix of the names the harness gives jobs and executions (``20261201-032507``)."""
     return _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
 
 
@@ -495,7 +496,7 @@ def _train(
     else:
         raise WorkflowError(f"unknown training data source {source!r} (generator or features)")
     code_uri, _ = upload_code(target, bucket, progress)
-    name = job_name or f"dropout-model-train-{_utc_stamp()}"
+    name = job_name or f"dropout-model-train-{name_stamp()}"
     request = training_job_request(
         name, outputs, code_uri, {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
     )
