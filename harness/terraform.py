@@ -29,7 +29,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,69 @@ def cli_config_env(cache_dir: Path, environ: Mapping[str, str] | None = None) ->
     if not rc.exists() or rc.read_text() != text:
         rc.write_text(text)
     return {"TF_CLI_CONFIG_FILE": str(rc)}
+
+
+#: What a provider started with ``-debug`` prints for Terraform to attach to it instead of launching one.
+_REATTACH_LINE = "TF_REATTACH_PROVIDERS='"
+
+
+def installed_provider(data_dir: Path, name: str = "aws") -> Path | None:
+    """The plugin binary ``terraform init`` installed for ``hashicorp/<name>`` under ``data_dir``."""
+    found = sorted(
+        (data_dir / "providers" / "registry.terraform.io" / "hashicorp" / name).glob(
+            f"*/*/terraform-provider-{name}_*"
+        )
+    )
+    return found[-1] if found else None
+
+
+@contextlib.contextmanager
+def shared_provider(binary: Path, *, timeout: float = 60.0) -> Iterator[dict[str, str]]:
+    """One provider process that many Terraform commands attach to (``TF_REATTACH_PROVIDERS``).
+
+    Terraform launches a provider plugin for every operation and asks it for its schema; the AWS
+    provider's binary is ~700 MB and answering costs about a CPU-second each time, so ``terraform
+    test`` over a module's runs spends most of its time starting providers. Terraform's documented
+    reattach mechanism (a provider started with ``-debug`` prints the variable) lets every command use
+    one running process instead. Only for commands that never configure the provider against a real
+    endpoint (mock-provider ``terraform test``, ``validate``): one process holds one configuration.
+    Yields the environment entries to add; the process is stopped on exit.
+    """
+    proc = subprocess.Popen(
+        [str(binary), "-debug"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    found: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if not found and _REATTACH_LINE in line:
+                found.append(line.split(_REATTACH_LINE, 1)[1].rstrip().rstrip("'"))
+            elif len(lines) < 50:
+                lines.append(line.rstrip())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while not found:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                reader.join(timeout=1.0)  # what it printed before it ended
+                raise HarnessError(
+                    f"the provider {binary.name} did not start in debug mode: " + " | ".join(lines[-5:]),
+                    hint="run without it: TF_SHARED_PROVIDER=0",
+                )
+            time.sleep(0.05)
+        json.loads(found[0])  # what Terraform will parse: fail here, not in every command
+        yield {"TF_REATTACH_PROVIDERS": found[0]}
+    finally:
+        stop_process(proc, grace=5.0, group=True)
 
 
 @dataclasses.dataclass
@@ -486,9 +549,12 @@ class TerraformRunner:
         }
         self._run("init", "init", **opts)
 
-    def test(self) -> str:
-        """``terraform test`` (module tests with mock providers); returns its output."""
-        _, out, _ = self._run("test", "test", no_color=IsFlagged, on_line=self._echo)
+    def test(self, files: Sequence[str] = ()) -> str:
+        """``terraform test`` (module tests with mock providers), of only ``files`` (paths relative to
+        the configuration, e.g. ``tests/defaults.tftest.hcl``) when given; returns its output."""
+        _, out, _ = self._run(
+            "test", "test", no_color=IsFlagged, filter=list(files) or None, on_line=self._echo
+        )
         return out
 
     def _echo(self, line: str) -> None:

@@ -232,3 +232,51 @@ def test_real_terraform_variable_validation_names_the_variable(tmp_path: Path) -
         runner.plan()
     assert "log_retention_days must be at least 365" in str(info.value)
     assert not (tmp_path / "terraform.tfstate").exists()
+
+
+def _fake_provider(tmp_path: Path, body: str) -> Path:
+    binary = tmp_path / "terraform-provider-aws_v5.100.0_x5"
+    binary.write_text("#!/bin/sh\n" + body)
+    binary.chmod(binary.stat().st_mode | stat.S_IEXEC)
+    return binary
+
+
+def test_shared_provider_yields_the_reattach_setting_and_stops_the_process(tmp_path: Path) -> None:
+    from harness.processes import pid_alive
+    from harness.terraform import shared_provider
+
+    pid_file = tmp_path / "pid"
+    reattach = {"registry.terraform.io/hashicorp/aws": {"Protocol": "grpc", "Pid": 1}}
+    binary = _fake_provider(
+        tmp_path,
+        f"echo $$ > {pid_file}\necho 'Provider started.'\n"
+        f"cat <<'END'\n\tTF_REATTACH_PROVIDERS='{json.dumps(reattach)}'\nEND\nexec sleep 60\n",
+    )
+    with shared_provider(binary, timeout=10) as env:
+        assert json.loads(env["TF_REATTACH_PROVIDERS"]) == reattach
+        pid = int(pid_file.read_text())
+        assert pid_alive(pid)
+    assert not pid_alive(pid)
+
+
+def test_a_provider_that_does_not_start_in_debug_mode_is_named(tmp_path: Path) -> None:
+    from harness.errors import HarnessError
+    from harness.terraform import shared_provider
+
+    binary = _fake_provider(tmp_path, "echo 'flag provided but not defined: -debug'\nexit 2\n")
+    with (
+        pytest.raises(HarnessError, match="did not start in debug mode: flag provided") as err,
+        shared_provider(binary, timeout=10),
+    ):
+        pass
+    assert "TF_SHARED_PROVIDER=0" in (err.value.hint or "")
+
+
+def test_module_test_files_that_configure_the_real_provider_are_run_apart(tmp_path: Path) -> None:
+    from harness.tfcheck import _test_files
+
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "a.tftest.hcl").write_text('mock_provider "aws" {}\nrun "x" {}\n')
+    (tests / "b.tftest.hcl").write_text('# real rendering\nprovider "aws" {\n  region = "eu-central-1"\n}\n')
+    assert _test_files(tmp_path) == (["tests/b.tftest.hcl"], ["tests/a.tftest.hcl"])
