@@ -115,7 +115,8 @@ pytest: $(VENV)/.installed ## harness unit, emulator and integration tests
 test-fast: $(VENV)/.installed ## pytest without an emulator (not integration, not slow): 381 tests, about 2 min
 	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile -m "not integration and not slow"
 
-test: lint tf-fmt tf-validate tf-test pytest ## everything CI runs
+test: lint tf-fmt tf-validate ## everything CI runs (the module tests and pytest run side by side)
+	@$(MAKE) --no-print-directory -j2 --output-sync=line tf-test pytest
 
 clean: ## remove caches and run folders (keeps state and evidence)
 	rm -rf .cache .run .pytest_cache .ruff_cache

@@ -24,11 +24,25 @@ SHARED_WORKER = {
 }
 
 
+# The longest file of the suite: it starts first, so that the rest fills the other workers around it.
+LONGEST_FILE = "tests/integration/test_qualification.py"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every user of an emulator fixture ``integration``, so that ``-m "not integration"`` needs none."""
+    """Mark every user of an emulator fixture ``integration``, so that ``-m "not integration"`` needs none;
+    then order the files longest first (the longest file, then files with ``slow`` tests), keeping the
+    order within a file: under ``--dist loadfile`` workers take files in this order, so the long ones
+    no longer start last and set the suite's length."""
     for item in items:
         if EMULATOR_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+    slow_files = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        return 0 if path == LONGEST_FILE else 1 if path in slow_files else 2
+
+    items.sort(key=rank)  # stable: collection order within each rank
 
 
 @pytest.hookimpl(tryfirst=True)
