@@ -206,39 +206,18 @@ def deviations(
             step = f"{st['keyword']} {st['text']}"
             observed = st.get("error") or "failed"
             add("failure", req_ids, criterion or step, observed, **base, step=step, message=observed)
-        status = sc.get("status")
+        status, error = sc.get("status"), sc.get("error") or ""
+        # A scenario that failed outside its steps: (what was expected, what was observed).
+        outside: tuple[str, str] | None = None
         if status in ("failed", "error") and not failed_steps:
-            observed = f"scenario {status}: {sc.get('error') or ''}"
-            add(
-                "failure",
-                req_ids,
-                criterion or "the scenario runs",
-                observed,
-                **base,
-                step=None,
-                message=observed,
-            )
-        elif status == "error" and failed_steps and "teardown" in (sc.get("error") or ""):
-            add(
-                "failure",
-                req_ids,
-                "the scenario cleans up",
-                sc["error"],
-                **base,
-                step=None,
-                message=sc["error"],
-            )
-        if status == "skipped":
-            observed = f"skipped: {sc.get('error') or ''}"
-            add(
-                "failure",
-                req_ids,
-                criterion or "the scenario runs",
-                observed,
-                **base,
-                step=None,
-                message=observed,
-            )
+            outside = (criterion or "the scenario runs", f"scenario {status}: {error}")
+        elif status == "error" and failed_steps and "teardown" in error:
+            outside = ("the scenario cleans up", error)
+        elif status == "skipped":
+            outside = (criterion or "the scenario runs", f"skipped: {error}")
+        if outside is not None:
+            expected, observed = outside
+            add("failure", req_ids, expected, observed, **base, step=None, message=observed)
     for c in (checkov or {}).get("failed_checks", []):
         req_ids = checks_to_reqs.get(c["check_id"], [])
         where = f"{c.get('file_path') or ''}:{'-'.join(map(str, c.get('file_line_range') or []))}".rstrip(":")
