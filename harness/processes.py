@@ -3,8 +3,9 @@
 Terraform (SIGINT first, its graceful stop), the emulator (SIGTERM to its process group) and the
 runtime's model servers and training programs (SIGTERM to the child) all stop the same way: one signal,
 a grace period, then SIGKILL, and the child reaped. Which processes are alive, and which belong to a
-group, comes from psutil (a zombie, which ``kill(pid, 0)`` still counts, is not alive); it replaced
-reading and splitting ``/proc/<pid>/stat`` by hand, which also works on machines without ``/proc``.
+group, comes from psutil (a zombie, which ``kill(pid, 0)`` still counts, is not alive). psutil replaced
+reading and splitting ``/proc/<pid>/stat`` by hand, and unlike that it also works where there is no
+``/proc`` (a developer's macOS).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from harness import modelapproval, workflow
 from harness import progress as events
 from harness import target as targets
 from harness.errors import ExitStatus, HarnessError
+from harness.processes import stop_process
 from harness.progress import Progress
 from harness.provisioning import REPO_ROOT, Layout, Platform
 
@@ -738,18 +739,9 @@ def run_suite(
 
 
 def _stop_child(proc: subprocess.Popen[str], grace: float = 15.0) -> None:
-    """Ctrl-C: the suite's pytest gets SIGINT too (it records what ran), then is killed if it lingers."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + grace
-    while proc.poll() is None and time.monotonic() < deadline:
-        with contextlib.suppress(subprocess.TimeoutExpired, KeyboardInterrupt):
-            proc.wait(timeout=0.5)
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    """Ctrl-C: the suite's pytest gets SIGINT too (it records what ran), then is killed if it lingers
+    (the one stop routine, waiting through further Ctrl-C)."""
+    stop_process(proc, grace=grace, first_signal=signal.SIGINT, absorb_interrupts=True)
 
 
 def merge_results(run_dir: Path, stages: list[str]) -> Path:

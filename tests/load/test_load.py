@@ -5,7 +5,7 @@ route, under 60 s. ``test_soak`` (``LOAD_SOAK=1``, ``make soak``): 16 clients, 1
 bounded at ``LOAD_SOAK_SECONDS`` (900 s). Both check that
 
 - every request answered 200 with the score the model gives in-process (zero errors);
-- the model server's RSS (``VmRSS`` of ``/proc/<pid>/status``), averaged over the first and over the
+- the model server's resident set size (psutil's ``memory_info().rss``), averaged over the first and over the
   last 10% of the requests, grew by no more than ``RSS_TOLERANCE_KIB`` + ``RSS_TOLERANCE_FRACTION``;
 - the endpoint's log group holds one model server access line per request served (the batched log
   writer is waited for, bounded).
