@@ -216,10 +216,10 @@ class Instance:
 class _Connection:
     """A lean HTTP/1.1 keep-alive client for the model server (Content-Length answers, as it sends).
 
-    Not h11: with h11 here the runtime spent 230 us more CPU per invocation (323 against 93 us) and the
-    invocation's p50 was x1.6 and throughput x0.74 (same model server, interleaved runs; the model
-    server's docstring has the figures of both sides). It replaced http.client when the fast invocation
-    path was built (http.client parses every answer's headers through the email package).
+    Not h11: with h11 here the runtime spent 170-230 us more CPU per invocation (e.g. 249 against 76 us),
+    the invocation's p50 was x1.59-2.15 and throughput x0.74-0.79 (same model server, interleaved runs;
+    the model server's docstring has the figures of both sides). It replaced http.client when the fast
+    invocation path was built (http.client parses every answer's headers through the email package).
     """
 
     __slots__ = ("reader", "sock")

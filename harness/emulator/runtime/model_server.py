@@ -26,12 +26,13 @@ GIL; it also spares user code from having to be thread-safe). One access line pe
 stdout. Exits when its parent (the emulator) goes away.
 
 Why the HTTP loop is written here and not taken from h11 (0.16.0, the maintained bring-your-own-I/O
-HTTP/1.1 library): measured with the same model and the same client, interleaved, on the 2-core machine,
-h11's server side cost 240 us more CPU per request (1,107 against 867 us, prediction included) and put
-p50 x1.37 and throughput x0.83 of this loop's; with h11 on the runtime's client side too (``hosting``) p50
-was x2.03 and throughput x0.59, against a route whose whole overhead budget is 1 ms. This loop handles
-only what the runtime and the inference toolkit's clients send (Content-Length bodies, keep-alive,
-``Connection: close``); anything else answers 4xx and closes.
+HTTP/1.1 library): measured with the same model and the same client in interleaved rounds (three runs of
+3,000 requests each on the 2-core machine at load 6-23), h11's server side cost 90-240 us more CPU per
+request (e.g. 940 against 717 us, prediction included), p50 x1.14-1.38, one-client throughput
+x0.80-0.97; with h11 on the runtime's client side too (``hosting``) p50 was x1.65-3.37 and throughput
+x0.59-0.72, on a route whose whole overhead budget is 1 ms. This loop handles only what the runtime and
+the inference toolkit's clients send (Content-Length bodies, keep-alive, ``Connection: close``);
+anything else answers 4xx and closes.
 """
 
 from __future__ import annotations
