@@ -14,6 +14,7 @@ from botocore.config import Config
 from harness.emulator import control
 from harness.ml import artifacts, dataset
 from harness.ml import train as ml_train
+from harness.target import wait
 
 from .conftest import HYPERPARAMETERS, IMAGE, REGION, ROLE, create_training_job, group_processes, wait_for
 
@@ -74,7 +75,8 @@ def test_emulator_stop_leaves_no_child(tmp_path: Path) -> None:
             ],
         )
         sm.create_endpoint(EndpointName="e", EndpointConfigName="c")
-        wait_for(lambda: sm.describe_endpoint(EndpointName="e")["EndpointStatus"] == "InService", 60)
+        described = wait(sm, "endpoint_in_service", what="endpoint", timeout=60, delay=0.2, EndpointName="e")
+        assert described["EndpointStatus"] == "InService", described.get("FailureReason")
         answer = boto3.client("sagemaker-runtime", **kwargs).invoke_endpoint(
             EndpointName="e", Body=json.dumps({"features": [72, 1, 0.85]}), ContentType="application/json"
         )
