@@ -28,6 +28,9 @@ DRIFT_REQUIREMENT = "URS_083"
 METRIC_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 MONITORING_PREFIX = "models/monitoring"
 STEPS = ["python3", "/opt/ml/processing/input/code/steps.py"]
+TRAFFIC_CLIENTS = 4
+"""Concurrent clients of ``send_traffic``: the subjects are independent, and callers of an endpoint
+do not wait for each other (the drift analysis reads the capture, where order plays no part)."""
 
 
 class MonitorError(HarnessError):
@@ -215,7 +218,12 @@ def publish_metrics(
         target.client("cloudwatch").put_metric_data(Namespace=METRIC_NAMESPACE, MetricData=data)
 
 
-def run_monitor(target: Target, outputs: Mapping[str, Any], *, progress: Progress) -> MonitorRun:
+def run_monitor(
+    target: Target, outputs: Mapping[str, Any], *, progress: Progress, publish: bool = True
+) -> MonitorRun:
+    """One drift analysis over the traffic captured since the previous one. ``publish=False`` leaves the
+    figures out of CloudWatch (the analysis still runs, reports and moves the window): for traffic that
+    is no population to alarm on, such as the requests a qualification's other scenarios sent."""
     with aws_errors(target, doing="drift monitoring"):
         start = time.monotonic()
         from harness import mlops
@@ -262,7 +270,8 @@ def run_monitor(target: Target, outputs: Mapping[str, Any], *, progress: Progres
             "violations"
         ]
         figures = json.loads(workflow.download(target, f"{report}metrics.json"))
-        publish_metrics(target, outputs, figures["metrics"], until)
+        if publish:
+            publish_metrics(target, outputs, figures["metrics"], until)
         return MonitorRun(
             job_name=name,
             status=described["ProcessingJobStatus"],
@@ -284,10 +293,14 @@ def send_traffic(
     requests: int,
     seed: int,
     shift: float = 0.0,
+    clients: int = TRAFFIC_CLIENTS,
     progress: Progress,
 ) -> int:
-    """Score ``requests`` synthetic subjects one by one (CSV); ``shift`` is added to every subject's
-    missed-visit rate (clipped to [0, 1]) to simulate a changed population. Returns the count scored."""
+    """Score ``requests`` synthetic subjects, one request each (CSV), from ``clients`` concurrent
+    clients as callers do; ``shift`` is added to every subject's missed-visit rate (clipped to [0, 1])
+    to simulate a changed population. Returns the count scored (a failed request raises)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import numpy as np
 
     from harness.ml import dataset
@@ -295,12 +308,13 @@ def send_traffic(
     runtime = target.client("sagemaker-runtime")
     features, _ = dataset.generate(requests, seed)
     features[:, 2] = np.clip(features[:, 2] + shift, 0.0, 1.0)
-    for row in features:
-        runtime.invoke_endpoint(
-            EndpointName=endpoint,
-            ContentType="text/csv",
-            Accept="text/csv",
-            Body=f"{int(row[0])},{int(row[1])},{row[2]:.3f}".encode(),
-        )
+    bodies = [f"{int(row[0])},{int(row[1])},{row[2]:.3f}".encode() for row in features]
+
+    def score(body: bytes) -> None:
+        runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Accept="text/csv", Body=body)
+
+    with ThreadPoolExecutor(max(1, clients)) as pool:
+        for _ in pool.map(score, bodies):
+            pass
     progress(f"{requests} requests scored on {endpoint} (seed {seed}, missed_visit_rate shift {shift:+.2f})")
     return requests

@@ -12,5 +12,5 @@ log_retention_days         = 365
 persona_trust_deployer     = true
 auditor_require_mfa        = false
 keep_log_groups_on_destroy = false
-# The local pipeline runs in about a minute: poll it every 5 s rather than every minute.
-retraining_poll_seconds = 5
+# The local pipeline runs in seconds: poll it every 2 s rather than every minute.
+retraining_poll_seconds = 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 import uuid
 from collections.abc import Callable
@@ -34,7 +35,8 @@ SCRIPT = textwrap.dedent(
     out = pathlib.Path(args.out)
     (out / "sub").mkdir(parents=True, exist_ok=True)
     aws = [k for k in os.environ if k.startswith("AWS_")]
-    (out / "summary.json").write_text(json.dumps({"rows": rows, "aws": aws}))
+    omp = os.environ.get("OMP_NUM_THREADS")
+    (out / "summary.json").write_text(json.dumps({"rows": rows, "aws": aws, "omp": omp}))
     (out / "sub" / "note.txt").write_text("nested")
     """
 )
@@ -157,7 +159,8 @@ def test_processing_job_runs_and_uploads_with_kms(aws: Callable[..., Any], stage
     assert head["ServerSideEncryption"] == "aws:kms"
     assert kms_key.split("/")[-1] in head["SSEKMSKeyId"]
     summary = json.loads(s3.get_object(Bucket=staged, Key=key)["Body"].read())
-    assert summary == {"rows": 3, "aws": []}  # both CSV files, nested keys kept; no credentials handed in
+    # both CSV files, nested keys kept; no credentials handed in; one OpenMP thread unless the host sets it
+    assert summary == {"rows": 3, "aws": [], "omp": os.environ.get("OMP_NUM_THREADS", "1")}
     assert s3.get_object(Bucket=staged, Key=f"proc/out/{name}/sub/note.txt")["Body"].read() == b"nested"
 
     logs = aws("logs")

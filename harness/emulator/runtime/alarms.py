@@ -13,10 +13,20 @@ is ``missing``. A state change updates ``StateValue``/``StateReason``/``StateRea
 default event bus: source ``aws.cloudwatch``, detail-type ``CloudWatch Alarm State Change``,
 ``resources`` = [alarm ARN], detail ``alarmName``, ``state``, ``previousState``, ``configuration``.
 
-Here every alarm of every account and region is evaluated every ``EVALUATION_SECONDS`` (default 5,
-``EMULATOR_ALARM_EVALUATION_SECONDS``) instead of every minute, so that a test sees the change within
-seconds; the evaluation itself is AWS's. Not emulated: metric math alarms, anomaly detection,
-composite alarms, percentile statistics, EvaluateLowSampleCountPercentile.
+Here an alarm is evaluated at two moments, each time by AWS's rules above over the periods ending then:
+
+- **when data for its metric arrives**: PutMetricData evaluates the alarms of that namespace and metric
+  name in its account and region before it answers (``EMULATOR_ALARM_EVALUATE_ON_DATA=0`` switches this
+  off). AWS's next periodic evaluation would see the same periods (the new data point in the latest
+  one) and give the same state; here there is no wait for it, so an ``ALARM`` and its event follow the
+  data point at once instead of up to a minute later;
+- **every** ``EVALUATION_SECONDS`` (default 5, ``EMULATOR_ALARM_EVALUATION_SECONDS``) for every alarm of
+  every account and region, instead of every minute: the changes time alone brings (a breaching data
+  point leaving the evaluated periods, data that stops arriving) are seen within seconds.
+
+Evaluations are serialised, so one change gives one state change event, whichever moment finds it.
+Not emulated: metric math alarms, anomaly detection, composite alarms, percentile statistics,
+EvaluateLowSampleCountPercentile.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 EVALUATION_SECONDS = float(os.environ.get("EMULATOR_ALARM_EVALUATION_SECONDS", "5"))
+EVALUATE_ON_DATA = os.environ.get("EMULATOR_ALARM_EVALUATE_ON_DATA", "1") != "0"
 _COMPARE = {
     "GreaterThanThreshold": lambda v, t: v > t,
     "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
@@ -39,6 +50,8 @@ _COMPARE = {
 }
 _thread: threading.Thread | None = None
 _stop = threading.Event()
+_evaluating = threading.RLock()
+"""One evaluation at a time: the periodic one and PutMetricData's must not both report one change."""
 
 
 def _statistic(values: list[float], statistic: str) -> float:
@@ -202,46 +215,80 @@ def _notify(account: str, region: str, alarm: Any, topics: list[str], now: dt.da
 def evaluate_all(now: dt.datetime | None = None) -> int:
     """Evaluate every alarm once; returns the number of state changes."""
     from moto.cloudwatch.models import cloudwatch_backends
-    from moto.events.models import events_backends
 
     now = now or dt.datetime.now(dt.UTC)
     changes = 0
     for account, regions in list(cloudwatch_backends.items()):
         for region, backend in list(regions.items()):
-            for alarm in list(backend.alarms.values()):
-                try:
-                    outcome = evaluate(backend, alarm, now)
-                except Exception as exc:  # one bad alarm must not stop the others
-                    log.warning("alarm %s not evaluated: %s", getattr(alarm, "name", "?"), exc)
-                    continue
-                if outcome is None or outcome[0] == alarm.state_value:
-                    continue
-                state, reason, data = outcome
-                previous = {
-                    "value": alarm.state_value,
-                    "reason": alarm.state_reason,
-                    "timestamp": alarm.state_updated_timestamp.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-                    if alarm.state_updated_timestamp
-                    else None,
-                }
-                alarm.update_state(reason, json.dumps(data), state)
-                changes += 1
-                if alarm.actions_enabled:
-                    topics = {
-                        "ALARM": alarm.alarm_actions,
-                        "OK": alarm.ok_actions,
-                        "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
-                    }[state]
-                    _notify(account, region, alarm, list(topics or []), now)
-                try:
-                    events_backends[account][region].put_events(
-                        [_event(alarm, account, region, previous, now)]
-                    )
-                except Exception as exc:
-                    log.warning(
-                        "alarm %s state change event not delivered: %s", alarm.name, exc, exc_info=True
-                    )
+            changes += evaluate_backend(account, region, backend, now)
     return changes
+
+
+def evaluate_backend(
+    account: str,
+    region: str,
+    backend: Any,
+    now: dt.datetime,
+    metrics: set[tuple[str, str]] | None = None,
+) -> int:
+    """Evaluate the alarms of one account and region (only those watching ``metrics``, (namespace,
+    metric name) pairs, when given); state changes notify and put their event. Returns the count."""
+    from moto.events.models import events_backends
+
+    changes = 0
+    with _evaluating:
+        for alarm in list(backend.alarms.values()):
+            if metrics is not None and (alarm.namespace, alarm.metric_name) not in metrics:
+                continue
+            try:
+                outcome = evaluate(backend, alarm, now)
+            except Exception as exc:  # one bad alarm must not stop the others
+                log.warning("alarm %s not evaluated: %s", getattr(alarm, "name", "?"), exc)
+                continue
+            if outcome is None or outcome[0] == alarm.state_value:
+                continue
+            state, reason, data = outcome
+            previous = {
+                "value": alarm.state_value,
+                "reason": alarm.state_reason,
+                "timestamp": alarm.state_updated_timestamp.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+                if alarm.state_updated_timestamp
+                else None,
+            }
+            alarm.update_state(reason, json.dumps(data), state)
+            changes += 1
+            if alarm.actions_enabled:
+                topics = {
+                    "ALARM": alarm.alarm_actions,
+                    "OK": alarm.ok_actions,
+                    "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
+                }[state]
+                _notify(account, region, alarm, list(topics or []), now)
+            try:
+                events_backends[account][region].put_events([_event(alarm, account, region, previous, now)])
+            except Exception as exc:
+                log.warning("alarm %s state change event not delivered: %s", alarm.name, exc, exc_info=True)
+    return changes
+
+
+def _on_data() -> None:
+    """PutMetricData evaluates the alarms of the metrics it stored (see the module docstring)."""
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    original = CloudWatchBackend.__dict__["put_metric_data"]
+    if getattr(original, "__harness_alarms_original__", None) is not None:
+        return
+
+    def put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
+        original(self, namespace, metric_data)
+        metrics = {(namespace, str(m.get("MetricName"))) for m in metric_data}
+        try:
+            evaluate_backend(self.account_id, self.region_name, self, dt.datetime.now(dt.UTC), metrics)
+        except Exception as exc:  # the data is stored; the periodic evaluation will try again
+            log.warning("alarms of %s not evaluated on arrival: %s", sorted(metrics), exc)
+
+    put_metric_data.__harness_alarms_original__ = original  # type: ignore[attr-defined]
+    CloudWatchBackend.put_metric_data = put_metric_data  # type: ignore[method-assign]
 
 
 def _loop() -> None:
@@ -253,8 +300,10 @@ def _loop() -> None:
 
 
 def start() -> None:
-    """Start the evaluator thread once per process."""
+    """Start the evaluator thread once per process (and evaluate on arrival unless switched off)."""
     global _thread
+    if EVALUATE_ON_DATA:
+        _on_data()
     if _thread is None:
         _thread = threading.Thread(target=_loop, name="cloudwatch-alarm-evaluator", daemon=True)
         _thread.start()

@@ -84,10 +84,9 @@ class Instance:
                 f"Failed to extract model data archive for variant {self.variant.name}: {exc}"
             ) from None
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHONPATH", "SAGEMAKER_"))}
-        # One OpenMP thread per model server unless the host or the model says otherwise: the instances
-        # share the machine's cores with the emulator, and idle OpenMP workers spinning after every small
-        # prediction cost more CPU than the prediction (the model's Environment can set it).
-        env.setdefault("OMP_NUM_THREADS", "1")
+        # One OpenMP thread per model server unless the host or the model says otherwise (the model's
+        # Environment can set it): see state.CONTAINER_THREADS.
+        state.container_defaults(env)
         env.update({k: str(v) for k, v in self.variant.environment.items()})
         submit = env.get("SAGEMAKER_SUBMIT_DIRECTORY", "")
         if submit.startswith("s3://"):

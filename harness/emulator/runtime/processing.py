@@ -11,8 +11,9 @@ One ``ProcessingRun`` per CreateProcessingJob, in a background thread (job statu
    ``python``/``python3`` is the runtime's interpreter (the framework image's Python), every
    ``/opt/ml/...`` path in the command line and in ``Environment`` points into the layout, and
    ``Environment`` is the process's environment (no AWS credentials are handed in; with
-   ``EnableNetworkIsolation`` a container has none in AWS either). stdout/stderr become log events of
-   ``/aws/sagemaker/ProcessingJobs`` stream ``<job>/algo-1-<epoch>``.
+   ``EnableNetworkIsolation`` a container has none in AWS either), with one OpenMP thread unless the
+   host or ``Environment`` sets ``OMP_NUM_THREADS`` (``state.CONTAINER_THREADS``). stdout/stderr
+   become log events of ``/aws/sagemaker/ProcessingJobs`` stream ``<job>/algo-1-<epoch>``.
 3. Exit 0 -> every file under each output's ``LocalPath`` is uploaded to its ``S3Output.S3Uri``
    (SSE-KMS with ``ProcessingOutputConfig.KmsKeyId``) -> ``Completed``. A non-zero exit -> ``Failed``
    with ``FailureReason`` ``AlgorithmError: ...`` and ``ExitMessage`` from ``/opt/ml/output/message``
@@ -169,11 +170,12 @@ class ProcessingRun(ContainerJob):
         env = {
             k: v
             for k, v in os.environ.items()
-            if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "VIRTUAL_ENV")
+            if k
+            in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "VIRTUAL_ENV", "OMP_NUM_THREADS")
         }
         env.update({k: self._map(str(v)) for k, v in (self.job.environment or {}).items()})
         env.update({"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"})
-        return env
+        return state.container_defaults(env)  # one OpenMP thread unless the host or the job sets it
 
     def _execute(self) -> tuple[str, str]:
         command = self._command()

@@ -9,9 +9,11 @@ One ``TrainingContainer`` per CreateTrainingJob, in a background thread:
    container layout such as ``/opt/ml/input/data/code/sourcedir.tar.gz``) is unpacked to
    ``<job>/code`` and ``sagemaker_program`` runs there as a separate process (``sys.executable``),
    with the ``SM_*`` variables of the training toolkit pointing into ``<job>`` and the other
-   hyperparameters as ``--name value`` arguments. stdout/stderr become log events of
-   ``/aws/sagemaker/TrainingJobs`` stream ``<job>/algo-1-<epoch>``; the job's MetricDefinitions
-   are matched against stdout lines (tabs shown as ``#011``, as in CloudWatch).
+   hyperparameters as ``--name value`` arguments, and one OpenMP thread unless the host sets
+   ``OMP_NUM_THREADS`` (``state.CONTAINER_THREADS``: the same model, a fraction of the CPU).
+   stdout/stderr become log events of ``/aws/sagemaker/TrainingJobs`` stream ``<job>/algo-1-<epoch>``;
+   the job's MetricDefinitions are matched against stdout lines (tabs shown as ``#011``, as in
+   CloudWatch).
 3. Uploading -> Completed: ``<job>/model`` is tarred (deterministic) to
    ``<S3OutputPath>/<job>/output/model.tar.gz`` (SSE-KMS with OutputDataConfig.KmsKeyId), output data
    to ``output/output.tar.gz``. A non-zero exit -> Failed, FailureReason = first 1024 characters of
@@ -284,10 +286,7 @@ class TrainingContainer(ContainerJob):
                 "TRAINING_JOB_NAME": self.name,
             }
         )
-        if self.algorithm_version is not None:
-            # One OpenMP thread unless the host says otherwise (as for model servers): on a shared machine
-            # xgboost's idle OpenMP workers spinning between rounds cost more than they compute.
-            env.setdefault("OMP_NUM_THREADS", "1")
+        state.container_defaults(env)  # one OpenMP thread unless the host says otherwise
         for name in channels:
             env[f"SM_CHANNEL_{name.upper()}"] = str(root / "input" / "data" / name)
         for key, value in user_hp.items():
