@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import io
 import json
 import os
 import sys
@@ -782,10 +784,25 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
 }
 
 
+def _parse(argv: Sequence[str] | None, env: Environment) -> argparse.Namespace | int:
+    """The parsed command line, or argparse's exit status (2 for bad input, 0 after ``--help``), with
+    argparse's usage, help and error text written to the environment's streams instead of the process's."""
+    try:
+        with contextlib.redirect_stdout(env.stdout), contextlib.redirect_stderr(env.stderr):
+            return build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else int(ExitStatus.USAGE)
+
+
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    """Run one command; every error becomes a message on ``env.stderr`` and an :class:`ExitStatus`.
+
+    Never exits the interpreter (``python -m harness`` does that with the returned status), so the
+    whole command line runs in-process with an :class:`Environment` of one's own: see :func:`run`."""
     env = env or Environment()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(argv, env)
+    if isinstance(args, int):
+        return args
     try:
         return int(COMMANDS[args.command](args, env))
     except KeyboardInterrupt:
@@ -813,6 +830,40 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             flush=True,
         )
         return int(ExitStatus.ERROR)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What one in-process command left behind: its exit status and everything it printed."""
+
+    status: int
+    stdout: str
+    stderr: str
+
+    @property
+    def text(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    environ: Mapping[str, str] | None = None,
+    layout: Layout | None = None,
+    cwd: Path | None = None,
+) -> Outcome:
+    """:func:`main` in-process with its output captured (``environ`` replaces the process's
+    environment for the command, ``layout`` says where state, caches and runs live)."""
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(
+        stdout=out,
+        stderr=err,
+        environ=dict(environ if environ is not None else os.environ),
+        layout=layout if layout is not None else layout_from_env(environ),
+        cwd=cwd if cwd is not None else Path.cwd(),
+    )
+    status = main(list(argv), env)
+    return Outcome(status, out.getvalue(), err.getvalue())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,11 @@
 No Python traceback, a non-zero exit, and nothing changes: no state file, no resource on the running
 emulator (checked with boto3 listings before and after every case). Variable validation fails at plan
 time before any API call, so one emulator serves the module and no case applies anything.
+
+The cases run the CLI in-process (``cli.run``: ``main`` with an :class:`~harness.cli.Environment` whose
+streams are captured), the same code ``python -m harness`` runs without an interpreter per case; the
+last tests run the real entry point as a process. The plans share one ``terraform init`` (providers and
+modules in the module's work folder), so each case costs one ``terraform plan``.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from typing import Any
 
 import pytest
 
+from harness import cli
 from harness import target as targets
 from harness.emulator import control
-from harness.provisioning import REPO_ROOT
+from harness.provisioning import REPO_ROOT, Layout, Platform
 
 pytestmark = pytest.mark.integration
 
@@ -26,14 +32,16 @@ TRACEBACK = "Traceback (most recent call last)"
 
 
 def _environ(work: Path, port: int, **extra: str) -> dict[str, str]:
+    """A process environment for ``python -m harness`` with no AWS settings of the caller's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "HARNESS_DEBUG"}
     env.update(HARNESS_WORK_DIR=str(work), EMULATOR_PORT=str(port), TARGET="local", PYTHONUNBUFFERED="1")
     env.update(extra)
     return env
 
 
-def _harness(env: dict[str, str], *args: str, timeout: float = 120) -> tuple[int, str]:
-    proc = subprocess.run(
+def _process(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m harness`` as a user runs it: its own interpreter, exit status and streams."""
+    return subprocess.run(
         [sys.executable, "-m", "harness", *args],
         cwd=REPO_ROOT,
         env=env,
@@ -42,27 +50,34 @@ def _harness(env: dict[str, str], *args: str, timeout: float = 120) -> tuple[int
         text=True,
         timeout=timeout,
     )
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 class Bench:
+    """The module's work folder and emulator, and the CLI aimed at them in-process."""
+
     def __init__(self, work: Path, port: int) -> None:
         self.work = work
         self.port = port
-        self.env = _environ(work, port)
-        self.state_file = work / "terraform" / "state" / "local" / "terraform.tfstate"
+        self.layout = Layout(work=work)
+        self.environ = {"TARGET": "local", "EMULATOR_PORT": str(port)}
+        self.state_file = self.layout.state_dir("local") / "terraform.tfstate"
+        self.target = targets.resolve("local", state_dir=self.layout.emulator_dir, environ={})
+        self._clients = {s: self.target.client(s) for s in ("s3", "kms", "iam", "ec2", "logs", "sagemaker")}
+        self.baseline = self.snapshot()
+
+    def harness(self, *args: str) -> tuple[int, str]:
+        outcome = cli.run(args, environ=self.environ, layout=self.layout)
+        return outcome.status, outcome.text
 
     def snapshot(self) -> dict[str, Any]:
-        target = targets.resolve("local", state_dir=self.work / ".cache" / "emulator", environ={})
+        c = self._clients
         return {
-            "buckets": sorted(b["Name"] for b in target.client("s3").list_buckets().get("Buckets", [])),
-            "keys": sorted(k["KeyId"] for k in target.client("kms").list_keys()["Keys"]),
-            "roles": sorted(r["RoleName"] for r in target.client("iam").list_roles()["Roles"]),
-            "vpcs": sorted(v["VpcId"] for v in target.client("ec2").describe_vpcs()["Vpcs"]),
-            "log_groups": sorted(
-                g["logGroupName"] for g in target.client("logs").describe_log_groups()["logGroups"]
-            ),
-            "models": sorted(m["ModelName"] for m in target.client("sagemaker").list_models()["Models"]),
+            "buckets": sorted(b["Name"] for b in c["s3"].list_buckets().get("Buckets", [])),
+            "keys": sorted(k["KeyId"] for k in c["kms"].list_keys()["Keys"]),
+            "roles": sorted(r["RoleName"] for r in c["iam"].list_roles()["Roles"]),
+            "vpcs": sorted(v["VpcId"] for v in c["ec2"].describe_vpcs()["Vpcs"]),
+            "log_groups": sorted(g["logGroupName"] for g in c["logs"].describe_log_groups()["logGroups"]),
+            "models": sorted(m["ModelName"] for m in c["sagemaker"].list_models()["Models"]),
         }
 
 
@@ -70,13 +85,21 @@ class Bench:
 def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     work = tmp_path_factory.mktemp("badinput-work")
     port = control.free_port()
-    control.start(port=port, state_dir=work / ".cache" / "emulator")
+    control.start(port=port, state_dir=Layout(work=work).emulator_dir)
     try:
-        b = Bench(work, port)
-        b.baseline = b.snapshot()  # type: ignore[attr-defined]
-        yield b
+        yield Bench(work, port)
     finally:
-        control.stop(work / ".cache" / "emulator")
+        control.stop(Layout(work=work).emulator_dir)
+
+
+@pytest.fixture(scope="module")
+def initialised(bench: Bench) -> Iterator[Bench]:
+    """One real ``terraform init`` in the module's work folder; the plans after it reuse its providers
+    and modules (same data folder, same backend) instead of initialising again."""
+    Platform(bench.target, layout=bench.layout).init()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Platform, "init", lambda _self: None)
+        yield bench
 
 
 def _check_refused(bench: Bench, rc: int, text: str, needles: tuple[str, ...], status: int | None) -> None:
@@ -87,7 +110,7 @@ def _check_refused(bench: Bench, rc: int, text: str, needles: tuple[str, ...], s
     for needle in needles:
         assert needle.lower() in text.lower(), f"{needle!r} not in:\n{text[-3000:]}"
     assert not bench.state_file.exists(), "a state file was written"
-    assert bench.snapshot() == bench.baseline, "something was created on the emulator"  # type: ignore[attr-defined]
+    assert bench.snapshot() == bench.baseline, "something was created on the emulator"
 
 
 # (id, arguments, words the message must contain, exit status or None for "any non-zero")
@@ -130,53 +153,68 @@ VAR_CASES = [
     ("args", "needles", "status"), [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES]
 )
 def test_cli_input_is_refused(bench: Bench, args: list[str], needles: tuple[str, ...], status: int) -> None:
-    rc, text = _harness(bench.env, *args)
+    rc, text = bench.harness(*args)
     _check_refused(bench, rc, text, needles, status)
 
 
 @pytest.mark.parametrize(("assignment", "needles"), [c[1:] for c in VAR_CASES], ids=[c[0] for c in VAR_CASES])
 def test_bad_variable_fails_at_plan_and_creates_nothing(
-    bench: Bench, assignment: str, needles: tuple[str, ...]
+    initialised: Bench, assignment: str, needles: tuple[str, ...]
 ) -> None:
-    rc, text = _harness(bench.env, "plan", "--var", assignment)
-    _check_refused(bench, rc, text, (*needles, "terraform plan failed"), 3)
+    rc, text = initialised.harness("plan", "--var", assignment)
+    _check_refused(initialised, rc, text, (*needles, "terraform plan failed"), 3)
 
 
 def test_tfvars_file_with_unknown_variable_is_refused(bench: Bench, tmp_path: Path) -> None:
     extra = tmp_path / "extra.tfvars"
     extra.write_text('log_retention_days = 365\nendpoint_instanse_type = "ml.m5.large"\n')
-    rc, text = _harness(bench.env, "plan", "--var-file", str(extra))
+    rc, text = bench.harness("plan", "--var-file", str(extra))
     _check_refused(bench, rc, text, ("endpoint_instanse_type", str(extra), "undeclared"), 2)
 
 
-def test_tfvars_file_with_out_of_range_value_is_refused(bench: Bench, tmp_path: Path) -> None:
+def test_tfvars_file_with_out_of_range_value_is_refused(initialised: Bench, tmp_path: Path) -> None:
     extra = tmp_path / "extra.tfvars.json"
     extra.write_text('{"endpoint_instance_count": 11}')
-    rc, text = _harness(bench.env, "plan", "--var-file", str(extra))
-    _check_refused(bench, rc, text, ("endpoint_instance_count",), 3)
+    rc, text = initialised.harness("plan", "--var-file", str(extra))
+    _check_refused(initialised, rc, text, ("endpoint_instance_count",), 3)
 
 
-def test_aws_target_without_credentials_says_which_and_what_to_run(bench: Bench, tmp_path: Path) -> None:
+def test_local_target_without_emulator_says_which_and_what_to_run(tmp_path: Path) -> None:
+    layout = Layout(work=tmp_path / "work")
+    environ = {"TARGET": "local", "EMULATOR_PORT": str(control.free_port())}
+    for command in ("plan", "output", "train", "deploy", "destroy"):
+        outcome = cli.run([command], environ=environ, layout=layout)
+        assert outcome.status == 4 and TRACEBACK not in outcome.text, f"{command}: {outcome.text[-3000:]}"
+        assert "embedded local AWS is not running" in outcome.stderr and "make up" in outcome.stderr, outcome
+    assert not (layout.state_dir("local") / "terraform.tfstate").exists()
+
+
+# The real entry point, as a process: what the in-process cases cannot show (the interpreter's exit
+# status, the process's own environment and credential chain, nothing printed as a traceback).
+
+
+def test_aws_target_without_credentials_says_which_and_what_to_run(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.write_text("")
     env = _environ(
         tmp_path / "work",
-        bench.port,
+        control.free_port(),
         TARGET="aws",
         AWS_CONFIG_FILE=str(empty),
         AWS_SHARED_CREDENTIALS_FILE=str(empty),
         AWS_EC2_METADATA_DISABLED="true",
         AWS_REGION="eu-central-1",
     )
-    rc, text = _harness(env, "plan")
-    assert rc == 4 and TRACEBACK not in text, text[-3000:]
-    assert "no AWS credentials" in text and "TARGET=aws" in text and "TARGET=local" in text, text
+    proc = _process(env, "plan")
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 4 and TRACEBACK not in text, text[-3000:]
+    assert "no AWS credentials" in proc.stderr and "TARGET=aws" in text and "TARGET=local" in text, text
 
 
-def test_local_target_without_emulator_says_which_and_what_to_run(tmp_path: Path) -> None:
+def test_the_entry_point_exits_with_the_status_main_returns(tmp_path: Path) -> None:
     env = _environ(tmp_path / "work", control.free_port())
-    for command in ("plan", "output", "train", "deploy", "destroy"):
-        rc, text = _harness(env, command)
-        assert rc == 4 and TRACEBACK not in text, f"{command}: {text[-3000:]}"
-        assert "embedded local AWS is not running" in text and "make up" in text, text
-    assert not (tmp_path / "work" / "terraform" / "state" / "local" / "terraform.tfstate").exists()
+    proc = _process(env, "frobnicate")
+    assert proc.returncode == 2 and "invalid choice: 'frobnicate'" in proc.stderr, proc.stderr
+    assert proc.stdout == "" and TRACEBACK not in proc.stderr
+    proc = _process(env, "--help")
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: harness") and proc.stderr == ""

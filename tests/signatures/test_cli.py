@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,8 @@ def run_cli(
     monkeypatch.setattr(cli.Platform, "outputs", lambda _self: platform)
 
     def run(*argv: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        env = cli.Environment(stdout=out, stderr=err, environ={}, layout=Layout(work=tmp_path))
-        return cli.main(list(argv), env), out.getvalue(), err.getvalue()
+        done = cli.run(argv, environ={}, layout=Layout(work=tmp_path))
+        return done.status, done.stdout, done.stderr
 
     return run
 

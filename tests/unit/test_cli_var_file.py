@@ -36,7 +36,6 @@ def test_the_cli_passes_the_resolved_path_on(tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setattr(cli, "Platform", fake_platform)
     monkeypatch.setattr(cli.targets, "resolve", lambda name, **_: object())
-    env = cli.Environment(cwd=tmp_path, environ={"TARGET": "aws"})
-    status = cli.main(["plan", "--var-file", "mine.tfvars"], env)
-    assert status == cli.ExitStatus.USAGE
+    done = cli.run(["plan", "--var-file", "mine.tfvars"], cwd=tmp_path, environ={"TARGET": "aws"})
+    assert done.status == cli.ExitStatus.USAGE and done.stderr == "error: stop here\n"
     assert seen["var_files"][-1] == tmp_path / "mine.tfvars"  # type: ignore[index]

@@ -7,7 +7,6 @@ answers, with the change made outside Terraform by a direct API call, as an oper
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -391,9 +390,8 @@ def test_cli_drift_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(drift, "detect", fake_detect)
 
     def run() -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        env = cli.Environment(stdout=out, stderr=err, environ={}, layout=Layout(work=tmp_path))
-        return cli.main(["drift"], env), out.getvalue(), err.getvalue()
+        done = cli.run(["drift"], environ={}, layout=Layout(work=tmp_path))
+        return done.status, done.stdout, done.stderr
 
     rc, out, err = run()
     assert rc == 0 and "no drift against passing baseline r1" in out

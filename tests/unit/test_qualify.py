@@ -150,7 +150,6 @@ def test_validate_exits_as_the_signed_verdict_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verdict: str, code: int
 ) -> None:
     """Every stage passed, but a FAIL verdict (e.g. a requirement without its negative test) is a failure."""
-    import io
     from types import SimpleNamespace
 
     from harness import cli
@@ -169,9 +168,8 @@ def test_validate_exits_as_the_signed_verdict_says(
         )
     )
     monkeypatch.setattr(qualify, "qualify", lambda **_kw: run)
-    out, err = io.StringIO(), io.StringIO()
-    env = cli.Environment(stdout=out, stderr=err, environ={"TARGET": "local"}, layout=Layout(work=tmp_path))
-    assert cli.main(["validate"], env) == code
-    assert ("PASSED" in out.getvalue()) == (verdict == "PASS")
+    done = cli.run(["validate"], environ={"TARGET": "local"}, layout=Layout(work=tmp_path))
+    assert done.status == code
+    assert ("PASSED" in done.stdout) == (verdict == "PASS")
     if verdict == "FAIL":
-        assert "insufficiently covered: URS_004" in err.getvalue()
+        assert "insufficiently covered: URS_004" in done.stderr

@@ -1,13 +1,20 @@
-"""The pytest plugin on a tiny pytest-bdd suite run in a subprocess: results.json as an auditor reads it."""
+"""The pytest plugin on a tiny pytest-bdd suite: results.json as an auditor reads it.
+
+The suite runs in-process (pytester: a pytest session of its own inside this one, its modules
+forgotten afterwards), as ``pytest -p harness.validation.pytest_plugin`` runs it; one run goes through
+a separate interpreter to show the plugin loads by its module name from a clean process.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +129,11 @@ requirements:
 """
 
 
+pytest_plugins = ["pytester"]
+
+ARGS = ("-p", "harness.validation.pytest_plugin", "--strict-markers", "-p", "no:cacheprovider", "-q")
+
+
 def _project(tmp_path: Path, feature: str = FEATURE, steps: str = STEPS) -> Path:
     (tmp_path / "features" / "iq").mkdir(parents=True)
     (tmp_path / "features" / "requirements.yaml").write_text(REQUIREMENTS)
@@ -130,12 +142,37 @@ def _project(tmp_path: Path, feature: str = FEATURE, steps: str = STEPS) -> Path
     return tmp_path
 
 
+@dataclasses.dataclass(frozen=True)
+class Done:
+    """A finished pytest run of the tiny suite: its exit status and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Done]:
+    """``run_suite(*args, env=...)``: pytest with the plugin over ``pytester.path``, in-process."""
+    for name in ("EVIDENCE_DIR", "URS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Done:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            result = pytester.runpytest_inprocess(*ARGS, *args)
+        return Done(int(result.ret), "\n".join(result.outlines), "\n".join(result.errlines))
+
+    return run
+
+
 def _pytest(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """pytest with the plugin in a separate interpreter (as ``make validate`` starts it)."""
     environ = {k: v for k, v in os.environ.items() if k not in ("EVIDENCE_DIR", "URS_FILE")}
     environ.update({"PYTHONPATH": str(REPO), **(env or {})})
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "harness.validation.pytest_plugin", "--strict-markers",
-         "-p", "no:cacheprovider", "-q", *args],
+        [sys.executable, "-m", "pytest", *ARGS, *args],
         cwd=cwd, env=environ, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
@@ -240,36 +277,44 @@ def test_setup_error_is_recorded_with_unrun_steps(recorded: tuple[dict[str, Any]
     assert sc["requirements"] == ["URS_001"]
 
 
-def test_strict_markers_reject_an_unknown_requirement(tmp_path: Path) -> None:
-    root = _project(tmp_path, feature=FEATURE.replace("@URS_002", "@URS_020"))
-    done = _pytest(root, "--evidence-dir", "out", "features")
+def test_strict_markers_reject_an_unknown_requirement(
+    pytester: pytest.Pytester, run_suite: Callable[..., Done]
+) -> None:
+    _project(pytester.path, feature=FEATURE.replace("@URS_002", "@URS_020"))
+    done = run_suite("--evidence-dir", "out", "features")
     assert done.returncode != 0
     assert "URS_020" in done.stdout + done.stderr and "not found in `markers`" in done.stdout + done.stderr
 
 
-def test_markers_registered_and_env_evidence_dir(tmp_path: Path) -> None:
-    root = _project(tmp_path)
-    listed = _pytest(root, "--markers")
+def test_markers_registered_and_env_evidence_dir(
+    pytester: pytest.Pytester, run_suite: Callable[..., Done], tmp_path: Path
+) -> None:
+    _project(pytester.path)
+    listed = run_suite("--markers")
     assert "@pytest.mark.URS_001: [high] Keys rotate." in listed.stdout
-    done = _pytest(root, "features", "-k", "rotation", env={"EVIDENCE_DIR": str(tmp_path / "env-out")})
+    done = run_suite("features", "-k", "rotation", env={"EVIDENCE_DIR": str(tmp_path / "env-out")})
     assert done.returncode == 0, done.stdout
     assert json.loads((tmp_path / "env-out" / "results.json").read_text())["summary"]["scenarios"] == 1
 
 
-def test_nothing_written_without_evidence_dir(tmp_path: Path) -> None:
-    root = _project(tmp_path)
-    done = _pytest(root, "features", "-k", "rotation")
+def test_nothing_written_without_evidence_dir(
+    pytester: pytest.Pytester, run_suite: Callable[..., Done]
+) -> None:
+    root = _project(pytester.path)
+    done = run_suite("features", "-k", "rotation")
     assert done.returncode == 0
     assert not list(root.rglob("results.json"))
 
 
-def test_a_bad_requirements_file_is_a_usage_error(tmp_path: Path) -> None:
-    root = _project(tmp_path)
+def test_a_bad_requirements_file_is_a_usage_error(
+    pytester: pytest.Pytester, run_suite: Callable[..., Done]
+) -> None:
+    root = _project(pytester.path)
     (root / "features" / "requirements.yaml").write_text(
         textwrap.dedent("""\
             requirements:
               - {id: URS_1, statement: x, risk: high, source: IAM}
         """)
     )
-    done = _pytest(root, "features")
+    done = run_suite("features")
     assert done.returncode == 4 and "URS_1" in done.stderr
