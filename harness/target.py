@@ -19,6 +19,8 @@ import boto3
 import botocore
 import botocore.config
 import botocore.exceptions
+import botocore.loaders
+import botocore.session
 
 from harness.errors import HarnessError, TargetError, UsageError
 
@@ -37,6 +39,18 @@ SESSION_VARIABLES = {
     "SecretAccessKey": "AWS_SECRET_ACCESS_KEY",
     "SessionToken": "AWS_SESSION_TOKEN",
 }
+
+
+_MODELS = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+"""One loader of botocore's service models and endpoint rules for every session of the process: a new
+session otherwise parses them again for its first client (0.2 s of CPU per client instead of 0.02 s; a
+drift analysis spent 5 of its 7 s on it). Loaded models are read-only."""
+
+
+def _botocore_session() -> botocore.session.Session:
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _MODELS)
+    return session
 
 
 @dataclasses.dataclass
@@ -64,14 +78,16 @@ class Target:
                 aws_secret_access_key=self.credentials["SecretAccessKey"],
                 aws_session_token=self.credentials["SessionToken"],
                 region_name=self.region,
+                botocore_session=_botocore_session(),
             )
         if self.is_local:
             return boto3.Session(
                 aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
                 aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
                 region_name=self.region,
+                botocore_session=_botocore_session(),
             )
-        return boto3.Session(region_name=self.region)
+        return boto3.Session(region_name=self.region, botocore_session=_botocore_session())
 
     def client(self, service: str, **kwargs: Any) -> Any:
         """A boto3 client aimed at this target (same settings the environment gives the AWS CLI)."""
