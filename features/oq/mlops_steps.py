@@ -274,10 +274,11 @@ def analysed_so_far(outputs: dict[str, Any], target: Any, aws: Clients) -> None:
 )
 def in_distribution(outputs: dict[str, Any], target: Any) -> dict[str, Any]:
     count = int(threshold("URS_083", "requests_per_analysis"))
+    sent = dt.datetime.now(dt.UTC)
     monitoring.send_traffic(
         target, outputs["endpoint_name"], requests=count, seed=2024, progress=lambda _m: None
     )
-    return {"requests": count, "shift": 0.0}
+    return {"requests": count, "shift": 0.0, "sent": sent}
 
 
 @given(
@@ -286,17 +287,44 @@ def in_distribution(outputs: dict[str, Any], target: Any) -> dict[str, Any]:
 )
 def shifted(shift: float, outputs: dict[str, Any], target: Any) -> dict[str, Any]:
     count = int(threshold("URS_083", "requests_per_analysis"))
+    sent = dt.datetime.now(dt.UTC)
     monitoring.send_traffic(
         target, outputs["endpoint_name"], requests=count, seed=2025, shift=shift, progress=lambda _m: None
     )
-    return {"requests": count, "shift": shift}
+    return {"requests": count, "shift": shift, "sent": sent}
+
+
+def _captured_since(aws: Clients, outputs: dict[str, Any], since: dt.datetime) -> int:
+    """Records of the endpoint's data capture in S3 whose inference time is at or after ``since``."""
+    bucket, key = workflow.s3_split(
+        f"{outputs['data_capture_s3_uri'].rstrip('/')}/{outputs['endpoint_name']}/"
+    )
+    s3 = aws("s3")
+    found = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+        for item in page.get("Contents", []):
+            if item["LastModified"] < since - dt.timedelta(seconds=5):
+                continue  # delivered before the traffic was sent
+            for line in s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().splitlines():
+                stamp = json.loads(line)["eventMetadata"]["inferenceTime"]
+                found += dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) >= since
+    return found
 
 
 @when(
     "the drift analysis runs over the traffic captured since the previous analysis", target_fixture="analysis"
 )
-def run_analysis(outputs: dict[str, Any], target: Any, traffic: dict[str, Any]) -> dict[str, Any]:
-    time.sleep(1.5)  # data capture is flushed every second
+def run_analysis(
+    outputs: dict[str, Any], target: Any, aws: Clients, traffic: dict[str, Any]
+) -> dict[str, Any]:
+    # The analysis reads what data capture has delivered to S3: wait until every scored request is there
+    # (delivery is asynchronous: every second or so locally, within minutes on AWS).
+    delivered = wait_for(
+        lambda: _captured_since(aws, outputs, traffic["sent"]) >= traffic["requests"],
+        timeout=600,
+        interval=0.25,
+    )
+    assert delivered, f"data capture did not deliver the {traffic['requests']} requests within 600 s"
     run = monitoring.run_monitor(target, outputs, progress=lambda _m: None)
     return {"run": run, "ended": dt.datetime.now(dt.UTC), "ended_monotonic": time.monotonic(), **traffic}
 
