@@ -410,11 +410,13 @@ def build_app() -> Router:
 
 
 def make_server(port: int, state_dir: Path, app: Any | None = None, host: str = HOST) -> DualProtocolServer:
+    # The TLS context first: a state folder the server cannot use fails before moto is loaded.
+    tls = make_tls_context(state_dir)
     return DualProtocolServer(
         host,
         port,
         app if app is not None else build_app(),
-        make_tls_context(state_dir),
+        tls,
         _request_handler_class(),
     )
 
