@@ -197,6 +197,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     recorder = _recorder(item.config)
+    recorder.elapsed[item.nodeid] = recorder.elapsed.get(item.nodeid, 0.0) + (report.duration or 0.0)
     record = recorder.get(item.nodeid)
     if report.when == "setup" and not report.passed and record is None:
         record = _open_from_item(recorder, item)

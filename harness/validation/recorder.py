@@ -237,6 +237,9 @@ class Recorder:
         self.started = iso(utc_now())
         self.finished: str | None = None
         self.meta: dict[str, Any] = {}
+        #: pytest's own seconds per node id (setup + call + teardown, fixtures included): what each
+        #: scenario cost the suite, beside ``duration`` (the scenario's steps alone).
+        self.elapsed: dict[str, float] = {}
 
     def relpath(self, filename: str) -> str:
         path = Path(filename)
@@ -334,8 +337,12 @@ class Recorder:
             "finished": self.finished,
             **self.meta,
             "summary": self.summary(),
-            "scenarios": [r.to_dict() for r in ordered],
+            "scenarios": [{**r.to_dict(), "elapsed": self._elapsed(r.nodeid)} for r in ordered],
         }
+
+    def _elapsed(self, nodeid: str) -> float | None:
+        seconds = self.elapsed.get(nodeid)
+        return None if seconds is None else round(seconds, 6)
 
     def write(self, folder: Path) -> Path:
         self.finished = self.finished or iso(utc_now())
