@@ -14,7 +14,9 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
+from typing import Any
 
 import psutil
 
@@ -113,3 +115,54 @@ def stop_process(
         with contextlib.suppress(PermissionError):
             _send(pid, signal.SIGKILL, group)
     return killed
+
+
+class ChildrenStopped(Exception):
+    """A :class:`Children` group was stopped: no further process is started."""
+
+
+class Children:
+    """The processes one piece of work runs (e.g. the scan's checkov and parliament), so that another
+    thread can stop them all: Ctrl-C, or a crash of the run the work ran beside. Each child leads a
+    process group of its own, so its workers go with it."""
+
+    def __init__(self) -> None:
+        self._procs: set[subprocess.Popen[str]] = set()
+        self._lock = threading.Lock()
+        self.stopped = False
+
+    def run(self, command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        """``subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)`` that
+        :meth:`stop` can end (it then returns the stopped process's outcome)."""
+        with self._lock:
+            if self.stopped:
+                raise ChildrenStopped(f"not started (stopped): {command[0]}")
+            proc = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+                **kwargs,
+            )
+            self._procs.add(proc)
+        try:
+            out, err = proc.communicate()
+        finally:
+            with self._lock:
+                self._procs.discard(proc)
+        return subprocess.CompletedProcess(command, proc.returncode, out, err)
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Stop every running child (SIGTERM to its group, SIGKILL after ``grace``); start no more."""
+        with self._lock:
+            self.stopped = True
+            procs = list(self._procs)
+        for proc in procs:
+            with contextlib.suppress(PermissionError):
+                stop_process(proc, grace=grace, group=True)
+
+
+def run_captured(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` with output captured as text (the default runner of the scanners)."""
+    return subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)

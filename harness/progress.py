@@ -37,6 +37,8 @@ class StageStarted:
     index: int
     count: int
     identity: dict[str, Any] | None = None
+    #: It runs beside the stages that follow (``harness.qualify.StageSpec.overlap``).
+    overlapped: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +52,15 @@ class StageFinished:
     identity: dict[str, Any] | None = None
     index: int = 0
     count: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class StageCost:
+    """Where a stage's seconds went: a suite's seconds per feature file and its start-up
+    (``harness.qualify.suite_parts``), the costliest first."""
+
+    name: str
+    parts: dict[str, float]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +81,8 @@ class TerraformPlanned:
     add: int
     change: int
     destroy: int
+    #: False: planned against the state as recorded (``-refresh=false``), no resource read back.
+    refreshed: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +136,7 @@ Event = (
     Message
     | StageStarted
     | StageFinished
+    | StageCost
     | TerraformResource
     | TerraformPlanned
     | TerraformApplied
@@ -138,6 +152,7 @@ KINDS: dict[str, type[Any]] = {
         Message,
         StageStarted,
         StageFinished,
+        StageCost,
         TerraformResource,
         TerraformPlanned,
         TerraformApplied,
@@ -176,20 +191,27 @@ def render(item: Event | str) -> str | None:
             return text
         case StageStarted():
             who = f" as {identity_arn(event.identity)}" if event.identity else ""
-            return f"[{event.index}/{event.count}] {event.name}{who}"
+            beside = " (overlapped: runs beside the stages that follow)" if event.overlapped else ""
+            return f"[{event.index}/{event.count}] {event.name}{who}{beside}"
         case StageFinished(status="skipped"):
             return f"[{event.index}/{event.count}] {event.name}: skipped ({event.detail})"
         case StageFinished(status="kept"):
             return f"[{event.index}/{event.count}] {event.name}: kept as installed"
         case StageFinished():
             return f"  {event.name}: {event.status} in {event.seconds:.1f}s {event.detail}".rstrip()
+        case StageCost():
+            parts = ", ".join(
+                f"{name.removeprefix('features/')} {sec:.1f}s" for name, sec in event.parts.items()
+            )
+            return f"  {event.name} cost: {parts}"
         case TerraformResource():
             total = max(event.total, event.done)
             width = len(str(total))
             extra = f" ({event.elapsed_s}s)" if event.elapsed_s is not None else ""
             return f"[{event.done:>{width}}/{total}] {event.address} {event.status}{extra}"
         case TerraformPlanned():
-            return f"plan: {event.add} to add, {event.change} to change, {event.destroy} to destroy"
+            fresh = "" if event.refreshed else " (state not refreshed)"
+            return f"plan{fresh}: {event.add} to add, {event.change} to change, {event.destroy} to destroy"
         case TerraformApplied():
             return f"{event.action} complete: {event.done}/{event.planned} in {event.seconds:.1f}s"
         case JobCreated():

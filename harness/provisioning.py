@@ -99,6 +99,7 @@ class Platform:
         state_dir = self.layout.state_dir(target.name)
         state_dir.mkdir(parents=True, exist_ok=True)
         self.state_file = state_dir / "terraform.tfstate"
+        self.data_dir = self.layout.cache_dir / "terraform" / target.name
         env = target.subprocess_env()
         env.update(cli_config_env(self.layout.cache_dir))
         files = list(var_files) if var_files is not None else [self.layout.var_file(target.name)]
@@ -112,12 +113,16 @@ class Platform:
             var_files=[f for f in files if f.exists()],
             variables=variables,
             backend_config={"path": str(self.state_file)},
-            data_dir=self.layout.cache_dir / "terraform" / target.name,
+            data_dir=self.data_dir,
             progress=self.progress,
         )
         if target.is_local and target.emulator is not None:
             self.runner.watchdog = self._emulator_stopped
         self._held = 0
+        self._initialized = False
+        #: The plan of the platform as this object's last ``apply`` left it (normally nothing left to
+        #: do); None until an apply ran (or settled, see ``apply``).
+        self.converged_plan: Plan | None = None
 
     @contextlib.contextmanager
     def _exclusive(self, what: str) -> Iterator[None]:
@@ -184,6 +189,12 @@ class Platform:
     def init(self) -> None:
         self.progress(f"terraform init ({self.target.name})")
         self.runner.init()
+        self._initialized = True
+
+    def _ensure_init(self) -> None:
+        """``terraform init`` once per Platform object: it is idempotent but costs seconds each time."""
+        if not self._initialized:
+            self.init()
 
     def _emulator_stopped(self) -> str | None:
         """Terraform's watchdog on the local target: the emulator process has gone (cheap: no request)."""
@@ -234,39 +245,47 @@ class Platform:
                 f"(see {self.layout.terraform_dir / 'variables.tf'})",
             )
 
-    def plan(self, *, destroy: bool = False) -> Plan:
+    def plan(self, *, destroy: bool = False, refresh: bool = True) -> Plan:
+        """``refresh=False``: compare the configuration with the state as recorded, without reading
+        every resource back (for a caller that refreshed it moments ago, or right after an apply)."""
         started = time.monotonic()
         with self._exclusive("destroy" if destroy else "plan"):
-            plan = self._plan(destroy=destroy)
+            plan = self._plan(destroy=destroy, refresh=refresh)
         _report("plan", started, None)
         return plan
 
-    def _plan(self, *, destroy: bool) -> Plan:
+    def _plan(self, *, destroy: bool, refresh: bool = True) -> Plan:
         self.check_variables()
         if self.drop_stale_state():
             self._retire_release()
             self.runner.drop_var_file(self.layout.release_file(self.target.name))
         try:
-            self.init()
-            plan = self.runner.plan(destroy=destroy)
+            self._ensure_init()
+            plan = self.runner.plan(destroy=destroy, refresh=refresh)
         except TerraformError as exc:
             raise self._explain(exc, "plan") from exc
         s = plan.summary()
-        self.progress(TerraformPlanned(s["add"], s["change"], s["destroy"]))
+        self.progress(TerraformPlanned(s["add"], s["change"], s["destroy"], refreshed=refresh))
         return plan
 
-    def apply(self) -> ApplyResult:
+    def apply(self, *, refresh: bool = True, settle: bool = False) -> ApplyResult:
+        """Converge the platform. ``refresh=False``: plan against the state as recorded (the caller
+        refreshed it earlier in the same run). ``settle``: after applying changes, plan once more
+        without refreshing, so that :attr:`converged_plan` holds the platform as converged (a plan
+        with nothing left to do, what a scanner of the plan reads)."""
         started = time.monotonic()
         with self._exclusive("apply"):
-            result = self._apply()
+            result = self._apply(refresh=refresh, settle=settle)
         _report("apply", started, result.seconds)
         return result
 
-    def _apply(self) -> ApplyResult:
-        plan = self.plan()
+    def _apply(self, *, refresh: bool = True, settle: bool = False) -> ApplyResult:
+        self.converged_plan = None
+        plan = self.plan(refresh=refresh)
         if not plan.has_changes:
             self.progress("no changes: the platform matches the configuration")
             self._record_emulator()
+            self.converged_plan = plan
             return ApplyResult(0, 0, 0.0, plan.summary())
         self.progress(f"applying {plan.total_steps} changes")
         # the state about to be written belongs to this emulator instance, even if the apply is cut short
@@ -278,6 +297,8 @@ class Platform:
         finally:
             self._record_emulator()
         self.progress(TerraformApplied("apply", result.done, result.planned, result.seconds))
+        if settle:
+            self.converged_plan = self.plan(refresh=False)
         return result
 
     def destroy(self) -> ApplyResult:
@@ -316,9 +337,18 @@ class Platform:
             release.rename(release.with_name(release.name + ".destroyed"))
 
     def outputs(self) -> dict[str, Any]:
-        self.runner.init()
+        """``terraform output``; without ``init`` when the working directory was initialised before
+        (reading outputs needs only the backend; init costs seconds per call)."""
+        if not self._initialized and (self.data_dir / "terraform.tfstate").is_file():
+            with contextlib.suppress(TerraformError):
+                return self.runner.output()
+        self._ensure_init()
         return self.runner.output()
 
     def state_serial(self) -> int | None:
-        """The state's serial as Terraform reports it (any backend), None before the first apply."""
+        """The state's serial, None before the first apply: read from the local backend's state file
+        (what ``terraform state pull`` prints, without starting Terraform), else from Terraform."""
+        if self.state_file.is_file():
+            with contextlib.suppress(ValueError, OSError):
+                return json.loads(self.state_file.read_text() or "{}").get("serial")
         return self.runner.state_serial()

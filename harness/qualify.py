@@ -8,6 +8,11 @@ unit-tested with a hand-made run. :func:`execute` times every stage, records a f
 
 Adding a stage is one entry in :data:`PIPELINE` (a Gherkin suite: ``StageSpec("pq", suite_stage("pq"),
 needs=("deploy",), suite=True)``); adding a static scanner is one entry in :data:`SCANNERS`.
+
+A stage declared ``overlap=True`` (the scan: it reads only the code and the plan) starts in a thread
+of its own as soon as the stages it needs have finished, runs beside the stages that wait on the
+platform, and is waited for where it stands in the pipeline. Its row keeps its own seconds and says it
+ran overlapped (and how long the pipeline waited for it); Ctrl-C or a crash stops it and its processes.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,7 +36,7 @@ from typing import Any
 import botocore.exceptions
 import numpy as np
 
-from harness import modelapproval, workflow
+from harness import modelapproval, processes, workflow
 from harness import progress as events
 from harness import target as targets
 from harness.errors import ExitStatus, HarnessError
@@ -58,6 +64,13 @@ class Stage:
     detail: str = ""
     #: The STS identity the stage ran as (:func:`stage_identity`); None: it did not run.
     identity: dict[str, Any] | None = None
+    #: It ran beside other stages (:attr:`StageSpec.overlap`): its seconds are not on the run's path;
+    #: ``waited`` is how long the pipeline waited for it where it stands.
+    overlapped: bool = False
+    waited: float = 0.0
+    #: A suite's cost per feature file (pytest's seconds: setup, steps, teardown) and its process
+    #: start-up (``start-up``: the stage's seconds not spent in any scenario).
+    parts: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,7 +79,15 @@ class Stage:
             "seconds": round(self.seconds, 2),
             "detail": self.detail,
             "identity": self.identity,
+            "overlapped": self.overlapped,
+            "waited": round(self.waited, 2),
+            "parts": {name: round(sec, 2) for name, sec in self.parts.items()},
         }
+
+    @property
+    def on_path(self) -> float:
+        """The seconds this stage added to the run's wall time (an overlapped stage: what was waited)."""
+        return self.waited if self.overlapped else self.seconds
 
     @property
     def identity_arn(self) -> str:
@@ -106,8 +127,18 @@ class Run:
     #: The STS identity that started the run (the deploying identity; the evidence's executor).
     executor: Any = None  # harness.identity.Identity
     #: The target the current stage acts through (the deploying identity's, or a validation-role
-    #: session for stages declared ``runs_as=VALIDATION``); set by :func:`run_stage`.
+    #: session for stages declared ``runs_as=VALIDATION``); set by :func:`run_stage` (never by an
+    #: overlapped stage, which acts as the deploying identity).
     acting: targets.Target | None = None
+    #: The plan of the platform as this run converged it (``harness.terraform.Plan``): set by the
+    #: stages that change the platform (apply, deploy), read by the scan instead of planning again.
+    plan: Any = None
+    #: Set when the run is interrupted or crashes: overlapped stages stop.
+    cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
+    #: The processes overlapped stages run (checkov, parliament): stopped with the run.
+    children: processes.Children = dataclasses.field(default_factory=processes.Children)
+    _finished: dict[str, threading.Event] = dataclasses.field(default_factory=dict, repr=False)
+    _changes_platform: tuple[str, ...] = ()
 
     def stage(self, name: str) -> Stage:
         return next(s for s in self.stages if s.name == name)
@@ -116,16 +147,47 @@ class Run:
     def passed(self) -> bool:
         return all(s.status in ("passed", "kept") for s in self.stages)
 
+    def wait_for(self, *names: str) -> None:
+        """Block until the named stages have finished (whatever their outcome); Ctrl-C of the run
+        ends the wait with :class:`KeyboardInterrupt`."""
+        for name in names:
+            event = self._finished.get(name)
+            while event is not None and not event.wait(0.2):
+                if self.cancelled.is_set():
+                    raise KeyboardInterrupt
+            if self.cancelled.is_set():
+                raise KeyboardInterrupt
+
+    def settled_plan(self) -> Any:
+        """The converged plan once every stage that may change the platform has finished."""
+        self.wait_for(*self._changes_platform)
+        return self.plan
+
     def table(self) -> str:
         width = max(len(s.name) for s in self.stages)
-        lines = [
-            f"  {s.name:<{width}}  {s.status:<8} {s.seconds:7.1f}s  {s.detail}"
-            + (f"\n  {'':<{width}}  as {s.identity_arn}" if s.identity else "")
-            for s in self.stages
-        ]
-        total = sum(s.seconds for s in self.stages)
-        lines.append(f"  {'total':<{width}}  {'':<8} {total:7.1f}s")
+        lines = []
+        for s in self.stages:
+            lines.append(f"  {s.name:<{width}}  {s.status:<8} {s.seconds:7.1f}s  {s.detail}")
+            if s.overlapped and s.status != "not run":
+                lines.append(
+                    f"  {'':<{width}}  ran overlapped with the stages before it; waited {s.waited:.1f}s"
+                )
+            if s.parts:
+                lines.append(
+                    f"  {'':<{width}}  cost: " + ", ".join(_part(n, sec) for n, sec in s.parts.items())
+                )
+            if s.identity:
+                lines.append(f"  {'':<{width}}  as {s.identity_arn}")
+        wall = sum(s.on_path for s in self.stages)
+        lines.append(
+            f"  {'total':<{width}}  {'':<8} {wall:7.1f}s  (wall: overlapped stages count what was waited)"
+        )
+        lines.append(f"  {'cost':<{width}}  {costs_line(self)}")
         return "\n".join(lines)
+
+    def costs(self) -> dict[str, float]:
+        """:func:`suite_costs` of this run."""
+        return suite_costs(self.stages)
 
     def stage_table(self) -> list[dict[str, Any]]:
         return [s.to_dict() for s in self.stages]
@@ -147,6 +209,9 @@ class StageSpec:
     ``suite``: a Gherkin suite whose ``results.json`` the report merges.
     ``runs_as``: :data:`DEPLOYER` (the identity that started the run) or :data:`VALIDATION` (a session
     of the platform's validation role, output ``validation_role_arn``).
+    ``overlap``: start in a thread as soon as ``needs`` have finished and run beside the stages in
+    between; the pipeline waits for it where it stands. It runs as the deploying identity and must not
+    run Terraform (the stages beside it do).
     """
 
     name: str
@@ -158,6 +223,7 @@ class StageSpec:
     keep_installed: bool = False
     suite: bool = False
     runs_as: str = "deployer"
+    overlap: bool = False
 
 
 #: Who runs a stage (:attr:`StageSpec.runs_as`).
@@ -174,12 +240,18 @@ class ScanOutcome:
     record: Any = None
 
 
+#: The plan JSON for a scanner: a call that waits until the platform has settled (apply and deploy
+#: finished), then gives the file (None: there is no plan).
+PlanSource = Callable[[], Path | None]
+
+
 @dataclasses.dataclass(frozen=True)
 class ScannerSpec:
-    """One static scanner of the scan stage: ``run(run, out_dir, plan_json) -> ScanOutcome``."""
+    """One static scanner of the scan stage: ``run(run, out_dir, plan_json) -> ScanOutcome``; it may
+    start on the code at once and call ``plan_json()`` when it needs the plan."""
 
     name: str
-    run: Callable[[Run, Path, Path | None], ScanOutcome]
+    run: Callable[[Run, Path, PlanSource], ScanOutcome]
 
 
 def _utc() -> str:
@@ -207,21 +279,22 @@ def up(run: Run) -> Outcome:
 
 
 def apply(run: Run) -> Outcome:
-    """Converge the platform with Terraform."""
+    """Converge the platform with Terraform; keep the converged plan for the scan (no second plan)."""
     assert run.target is not None
     plat = Platform(run.target, layout=run.layout, progress=run.progress)
-    result = plat.apply()
-    run.platform, run.outputs = plat, plat.outputs()
+    result = plat.apply(settle=True)
+    run.platform, run.outputs, run.plan = plat, plat.outputs(), plat.converged_plan
     return True, f"{result.done} changes"
 
 
 def installed(run: Run) -> Outcome:
-    """Locate the platform as installed, without converging it."""
+    """Locate the platform as installed, without converging it (its plan is what the scan reads)."""
     assert run.target is not None
     plat = Platform(run.target, layout=run.layout, progress=run.progress)
     run.platform, run.outputs = plat, plat.outputs()
     if not run.outputs.get("data_lake_bucket"):
         raise HarnessError("the platform is not installed on this target", hint="run `make apply` first")
+    run.plan = plat.plan()
     return True, "as installed (not converged)"
 
 
@@ -230,20 +303,36 @@ def train(run: Run) -> Outcome:
     assert run.target is not None and run.outputs is not None
     job = workflow.train(run.target, run.outputs, layout=run.layout, progress=run.progress)
     (run.run_dir / "training.json").write_text(json.dumps(job.to_dict(), indent=2))
-    return job.approval == "Approved", f"{job.job_name} holdout AUC {job.holdout_auc:.3f} {job.approval}"
+    detail = f"{job.job_name} holdout AUC {job.holdout_auc:.3f} {job.approval}"
+    if job.same_as is not None:
+        detail += f" (byte-identical to version {job.same_as['version']}: not registered again)"
+    return job.approval == "Approved", detail
 
 
 def deploy(run: Run) -> Outcome:
-    """Release the latest approved model package to the endpoint."""
+    """Release the latest approved model package to the endpoint, unless the live endpoint already
+    serves exactly that package (:func:`harness.workflow.release_unchanged`): then it is kept, and the
+    evidence (``deploy.json``, the stage's detail) says which version and why."""
     target, outputs = run.target, run.outputs
     assert target is not None and outputs is not None
     pkg = workflow.latest_approved_package(target, outputs["model_package_group_name"])
+    decision = workflow.release_unchanged(target, outputs.get("endpoint_name"), pkg, layout=run.layout)
+    (run.run_dir / "deploy.json").write_text(json.dumps(decision, indent=2, default=str) + "\n")
+    version = f"version {pkg.get('ModelPackageVersion')} ({pkg['ModelPackageArn']})"
+    if decision["unchanged"]:
+        run.progress(f"  the endpoint already serves {version}: {decision['why']}")
+        return True, f"kept: {outputs['endpoint_name']} already serves {version}, InService; no redeploy"
+    run.progress(f"  deploying {version}: {decision['why']}")
     workflow.write_release(run.layout, target, pkg)
     plat = Platform(target, layout=run.layout, progress=run.progress)
-    plat.apply()
-    run.platform, run.outputs = plat, plat.outputs()
+    # apply refreshed every resource of the platform moments ago in this run; the release changes only
+    # the model behind the endpoint, so this plan compares with the state as recorded.
+    plat.apply(refresh=False, settle=True)
+    run.platform, run.outputs, run.plan = plat, plat.outputs(), plat.converged_plan
     ep = target.client("sagemaker").describe_endpoint(EndpointName=run.outputs["endpoint_name"])
-    return ep["EndpointStatus"] == "InService", f"{ep['EndpointName']} {ep['EndpointStatus']}"
+    return ep[
+        "EndpointStatus"
+    ] == "InService", f"{ep['EndpointName']} {ep['EndpointStatus']} serving {version}"
 
 
 def suite_stage(name: str) -> StageFn:
@@ -252,13 +341,98 @@ def suite_stage(name: str) -> StageFn:
     def run_stage(run: Run) -> Outcome:
         acting = run.acting or run.target
         credentials = acting.credential_env() if acting is not None else {}
-        return run_suite(
-            name, run.run_dir, run.layout, run.target_name, run.progress, credentials=credentials
+        t0 = time.monotonic()
+        outcome = run_suite(
+            name,
+            run.run_dir,
+            run.layout,
+            run.target_name,
+            run.progress,
+            credentials=credentials,
+            outputs=run.outputs,
         )
+        stage = run.stage(name) if any(s.name == name for s in run.stages) else None
+        if stage is not None:
+            stage.parts = suite_parts(run.run_dir / name, time.monotonic() - t0)
+            if stage.parts:
+                run.progress(events.StageCost(name, dict(stage.parts)))
+        return outcome
 
     run_stage.__name__ = run_stage.__qualname__ = f"suite_{name}"
     run_stage.__doc__ = f"The {name.upper()} suite (features/{name}) against the live platform."
     return run_stage
+
+
+#: The stages the qualification's time goal is about (a warm platform: within 45 s together).
+CORE_STAGES = ("apply", "train", "deploy", "iq", "oq", "scan", "report", "verify")
+#: The suites added after the core, each reported with its own cost: a name and the feature files
+#: (path prefixes) that are it.
+SUITE_COSTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("PQ", ("features/pq/",)),
+    ("MLOps", ("features/oq/mlops.feature",)),
+    ("feature store", ("features/iq/featurestore.feature", "features/oq/featurestore.feature")),
+    ("built-in algorithm", ("features/oq/algorithm.feature",)),
+)
+#: The environment variable naming the Terraform outputs handed to a suite (``features/conftest.py``).
+OUTPUTS_FILE = "HARNESS_OUTPUTS_FILE"
+#: A suite's process start-up, imports and collection (its seconds not spent in any scenario).
+STARTUP = "start-up"
+
+
+def suite_parts(stage_dir: Path, seconds: float) -> dict[str, float]:
+    """A suite's cost per feature file (pytest's seconds per scenario: setup, steps, teardown) and its
+    start-up, from the ``results.json`` it recorded; the costliest first."""
+    path = stage_dir / "results.json"
+    if not path.is_file():
+        return {}
+    try:
+        scenarios = json.loads(path.read_text()).get("scenarios", [])
+    except ValueError:
+        return {}
+    parts: dict[str, float] = {}
+    for sc in scenarios:
+        cost = sc.get("elapsed")
+        cost = sc.get("duration") if cost is None else cost
+        parts[sc["feature_file"]] = parts.get(sc["feature_file"], 0.0) + float(cost or 0.0)
+    ordered = dict(sorted(parts.items(), key=lambda kv: -kv[1]))
+    ordered[STARTUP] = max(0.0, seconds - sum(parts.values()))
+    return ordered
+
+
+def _part(name: str, seconds: float) -> str:
+    return f"{name.removeprefix('features/')} {seconds:.1f}s"
+
+
+def suite_costs(stages: Sequence[Stage]) -> dict[str, float]:
+    """Where a run's wall time went: ``core`` (the :data:`CORE_STAGES` without the later suites'
+    feature files), each suite of :data:`SUITE_COSTS`, and ``other`` (up, drift, snapshot, receipt)."""
+    costs = dict.fromkeys(["core", *(name for name, _ in SUITE_COSTS), "other"], 0.0)
+
+    def suite_of(feature_file: str) -> str | None:
+        return next((n for n, prefixes in SUITE_COSTS if feature_file.startswith(prefixes)), None)
+
+    for s in stages:
+        whole = suite_of(f"features/{s.name}/")
+        if whole is not None:
+            costs[whole] += s.on_path
+            continue
+        bucket = "core" if s.name in CORE_STAGES else "other"
+        later = 0.0
+        for feature_file, seconds in s.parts.items():
+            name = suite_of(feature_file)
+            if name is not None:
+                costs[name] += seconds
+                later += seconds
+        costs[bucket] += max(0.0, s.on_path - later)
+    return {k: round(v, 2) for k, v in costs.items()}
+
+
+def costs_line(run: Run) -> str:
+    """One line: the core stages' wall time against the goal, then each later suite's own cost."""
+    costs = run.costs()
+    core = f"core ({', '.join(CORE_STAGES)}) {costs['core']:.1f}s (goal: 45s warm)"
+    rest = [f"{name} {costs[name]:.1f}s" for name, _ in SUITE_COSTS] + [f"other {costs['other']:.1f}s"]
+    return "; ".join([core, *rest])
 
 
 def drift_check(run: Run) -> Outcome:
@@ -304,11 +478,14 @@ def snapshot(run: Run) -> Outcome:
     return True, detail
 
 
-def checkov_scanner(run: Run, out_dir: Path, plan_json: Path | None) -> ScanOutcome:
-    """checkov over terraform/, modules/ and the plan: any failed check fails the gate."""
+def checkov_scanner(run: Run, out_dir: Path, plan_json: PlanSource) -> ScanOutcome:
+    """checkov over terraform/, modules/ (at once) and the plan (once settled): any failed check fails
+    the gate."""
     from harness.validation import checkov
 
-    result = checkov.scan(run.layout.root, out_dir, plan_json=plan_json, progress=run.progress)
+    result = checkov.scan(
+        run.layout.root, out_dir, plan_json=plan_json, progress=run.progress, runner=run.children.run
+    )
     t = result.totals()
     return ScanOutcome(
         ok=result.ok,
@@ -317,14 +494,19 @@ def checkov_scanner(run: Run, out_dir: Path, plan_json: Path | None) -> ScanOutc
     )
 
 
-def policy_lint_scanner(run: Run, out_dir: Path, plan_json: Path | None) -> ScanOutcome:
+def policy_lint_scanner(run: Run, out_dir: Path, plan_json: PlanSource) -> ScanOutcome:
     """parliament over the IAM/KMS/S3 policies rendered in the plan: any unreasoned finding fails the gate."""
     from harness.validation import policy_lint
 
-    if plan_json is None:
-        return ScanOutcome(ok=True, detail="policy lint skipped (no plan)", record=None)
+    path = plan_json()
+    if path is None:
+        return ScanOutcome(ok=False, detail="policy lint NOT run: no plan of the platform", record=None)
     result = policy_lint.lint(
-        run.layout.root, out_dir, plan=json.loads(plan_json.read_text()), progress=run.progress
+        run.layout.root,
+        out_dir,
+        plan=json.loads(path.read_text()),
+        progress=run.progress,
+        runner=run.children.run,
     )
     t = result.totals()
     return ScanOutcome(
@@ -342,21 +524,34 @@ SCANNERS: tuple[ScannerSpec, ...] = (
 
 
 def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
-    """Every scanner of :data:`SCANNERS` over the code and the plan; the gate passes when all pass."""
-    assert run.platform is not None
+    """Every scanner of :data:`SCANNERS` over the code and the plan; the gate passes when all pass.
+
+    The scanners start on the code at once; the plan they read is the one the run converged the
+    platform to (:attr:`Run.plan`, from apply, or from deploy when it changed the release), handed
+    over once those stages have finished: no second Terraform plan, and no Terraform beside them."""
     scanners = SCANNERS if scanners is None else scanners
-    plan = run.platform.plan()
     plan_dir = run.run_dir / "checkov"
     plan_dir.mkdir(parents=True, exist_ok=True)
     plan_json = plan_dir / "tfplan.json"
-    plan_json.write_text(json.dumps(plan.data))
+    lock = threading.Lock()
+    written: list[Path | None] = []
+
+    def settled_plan_file() -> Path | None:
+        with lock:
+            if not written:
+                plan = run.settled_plan()
+                if plan is not None:
+                    plan_json.write_text(json.dumps(plan.data))
+                written.append(plan_json if plan is not None else None)
+            return written[0]
+
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(scanners))) as pool:
             futures = {}
             for spec in scanners:
                 out = run.run_dir / spec.name
                 out.mkdir(parents=True, exist_ok=True)
-                futures[spec.name] = pool.submit(spec.run, run, out, plan_json)
+                futures[spec.name] = pool.submit(spec.run, run, out, settled_plan_file)
             run.scans = {name: f.result() for name, f in futures.items()}
     finally:
         plan_json.unlink(missing_ok=True)  # the plan carries every attribute; the scans are the evidence
@@ -388,7 +583,10 @@ def report(run: Run) -> Outcome:
             metrics = model_metrics(target, outputs, artifact, run.layout)
         except Exception as exc:  # evidence of what could not be read, not a crash
             lineage = {"error": f"lineage could not be read: {exc}"}
-    stage_times = {s.name: {"status": s.status, "seconds": round(s.seconds, 2)} for s in run.stages}
+    stage_times = {
+        s.name: {"status": s.status, "seconds": round(s.seconds, 2), "overlapped": s.overlapped}
+        for s in run.stages
+    }
     context = collect_context(
         run_id=run.run_dir.name,
         target=run.target_name,
@@ -400,7 +598,8 @@ def report(run: Run) -> Outcome:
         requirements_file=run.layout.root / "requirements.txt",
         started=run.started,
         environ=run.environ,
-        extra={"stages": stage_times, "protocol": run.protocol},
+        # where the time went so far (report and verify follow; receipt.json has the whole table)
+        extra={"stages": stage_times, "costs": run.costs(), "protocol": run.protocol},
         executor=run.executor.to_dict() if run.executor is not None else None,
     )
     signing_key = (outputs.get("kms_key_arns") or {}).get("signing")
@@ -508,7 +707,9 @@ PIPELINE: tuple[StageSpec, ...] = (
     StageSpec("pq", suite_stage("pq"), needs=("deploy",), suite=True),
     # The live platform as qualified, into the package before it is sealed (the next baseline).
     StageSpec("snapshot", snapshot, needs=("apply",), inputs=("target", "platform")),
-    StageSpec("scan", scan, needs=("apply",), inputs=("platform",), outputs=("scans",)),
+    # Overlapped: it reads only the code and the plan apply (or deploy) converged the platform to, so
+    # it runs beside the stages that wait on the platform, and report waits for it.
+    StageSpec("scan", scan, needs=("apply",), inputs=("platform",), outputs=("scans",), overlap=True),
     # The report stage runs whatever failed before it: it records the failure.
     StageSpec("report", report, outputs=("finalized", "signed", "archived"), runs_as=VALIDATION),
     # A package that was signed is verified even when its archive failed (it is the local evidence).
@@ -528,7 +729,17 @@ def pipeline(converge: bool = True) -> tuple[StageSpec, ...]:
 
 def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
     """Run one stage of ``run`` and record it in the stage table (never raises but for Ctrl-C)."""
+    try:
+        return _run_stage(run, spec, index, count)
+    finally:
+        finished = run._finished.get(spec.name)
+        if finished is not None:
+            finished.set()
+
+
+def _run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
     s = run.stage(spec.name)
+    s.overlapped = spec.overlap
     fn = spec.run
     if not run.converge and spec.keep_installed:
         s.status, s.detail = "kept", "as installed (not run)"
@@ -545,8 +756,10 @@ def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
         return s
     t0 = time.monotonic()
     try:
-        run.acting, s.identity, refusal = stage_identity(run, spec)
-        run.progress(events.StageStarted(spec.name, index, count, s.identity))
+        acting, s.identity, refusal = stage_identity(run, spec)
+        if not spec.overlap:  # an overlapped stage acts as the deploying identity, beside the others
+            run.acting = acting
+        run.progress(events.StageStarted(spec.name, index, count, s.identity, overlapped=spec.overlap))
         if refusal:
             raise refusal
         result = fn(run)
@@ -566,11 +779,36 @@ def run_stage(run: Run, spec: StageSpec, index: int, count: int) -> Stage:
         ok, detail = False, str(exc).splitlines()[0]
         run.progress(f"  {spec.name} failed: {exc}")
     finally:
-        run.acting = None
+        if not spec.overlap:
+            run.acting = None
     s.seconds = time.monotonic() - t0
     s.status, s.detail = ("passed" if ok else "failed"), detail
     run.progress(events.StageFinished(spec.name, s.status, s.seconds, detail, s.identity, index, count))
     return s
+
+
+def _overlapped(run: Run, spec: StageSpec, index: int, count: int) -> None:
+    """The body of an overlapped stage's thread: the stage, its outcome on its row, nothing raised."""
+    try:
+        run_stage(run, spec, index, count)
+    except KeyboardInterrupt:  # the run was interrupted while it waited: recorded by _stop_overlapped
+        pass
+    except Exception as exc:  # a crash of the stage itself is its failure, not the run's
+        s = run.stage(spec.name)
+        s.status, s.detail = "failed", f"{type(exc).__name__}: {exc}"
+        run.progress(f"  {spec.name} failed: {s.detail}")
+
+
+def _stop_overlapped(run: Run, threads: dict[str, threading.Thread]) -> None:
+    """Ctrl-C or a crash: stop the overlapped stages still running and their processes, wait for
+    their threads, and record them as aborted (a stage that had finished keeps its outcome)."""
+    running = [name for name in threads if not run._finished[name].is_set()]
+    run.cancelled.set()
+    run.children.stop()
+    for name in running:
+        threads[name].join(timeout=30)
+        s = run.stage(name)
+        s.status, s.detail = "aborted", "stopped: the run was interrupted"
 
 
 def stage_identity(
@@ -606,14 +844,51 @@ def stage_identity(
 
 
 def execute(run: Run, specs: Sequence[StageSpec] | None = None) -> Run:
-    """Run every stage of ``specs`` (default: the pipeline) in order; Ctrl-C records the run as aborted."""
+    """Run every stage of ``specs`` (default: the pipeline) in order; Ctrl-C records the run as aborted.
+
+    An ``overlap`` stage starts in a thread once the stages it needs have finished and is waited for
+    where it stands; Ctrl-C or a crash stops it (and the processes it runs) before anything is recorded.
+    """
     specs = pipeline(run.converge) if specs is None else specs
     if not run.stages:
         run.stages = [Stage(s.name) for s in specs]
+    run._finished = {s.name: threading.Event() for s in specs}
+    run._changes_platform = tuple(s.name for s in specs if "platform" in s.outputs)
+    threads: dict[str, threading.Thread] = {}
+    pending = [(i, s) for i, s in enumerate(specs, 1) if s.overlap]
+
+    def start_ready() -> None:
+        for index, spec in list(pending):
+            if all(run._finished[n].is_set() for n in spec.needs):
+                pending.remove((index, spec))
+                thread = threading.Thread(
+                    target=_overlapped,
+                    args=(run, spec, index, len(specs)),
+                    name=f"stage-{spec.name}",
+                    daemon=True,
+                )
+                threads[spec.name] = thread
+                thread.start()
+
     try:
         for index, spec in enumerate(specs, 1):
+            start_ready()
+            if spec.overlap:
+                if spec.name not in threads:  # its needs finished only now: it starts, then is waited for
+                    pending.remove((index, spec))
+                    run_stage(run, spec, index, len(specs))
+                    continue
+                t0 = time.monotonic()
+                run.wait_for(spec.name)
+                threads[spec.name].join()
+                run.stage(spec.name).waited = time.monotonic() - t0
+                run.progress(f"  {spec.name}: waited {run.stage(spec.name).waited:.1f}s for it")
+                continue
             run_stage(run, spec, index, len(specs))
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        _stop_overlapped(run, threads)
+        if not isinstance(exc, KeyboardInterrupt):
+            raise
         record_aborted(
             run.run_dir,
             run.stages,
@@ -687,11 +962,14 @@ def run_suite(
     progress: Progress,
     *,
     credentials: dict[str, str] | None = None,
+    outputs: dict[str, Any] | None = None,
 ) -> tuple[bool, str]:
     """One Gherkin stage (features/<stage>) as a pytest process recording into the run folder.
 
     ``credentials``: an assumed role's session for the suite (``Target.credential_env``); without
-    them the suite uses the target's own credentials."""
+    them the suite uses the target's own credentials. ``outputs``: the Terraform outputs the run read
+    after converging, handed to the suite (``terraform-outputs.json`` in the evidence) so that it locates
+    the resources without starting Terraform again."""
     stage_dir = run_dir / stage
     stage_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -703,6 +981,11 @@ def run_suite(
     env["TARGET"] = target_name
     if layout.work is not None:
         env["HARNESS_WORK_DIR"] = str(layout.work)
+    env.pop(OUTPUTS_FILE, None)
+    if outputs:
+        handed = run_dir / "terraform-outputs.json"
+        handed.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+        env[OUTPUTS_FILE] = str(handed)
     command = [
         sys.executable,
         "-m",
@@ -966,7 +1249,7 @@ def record_aborted(
     with contextlib.suppress(ValueError):  # not the main thread: nothing to mask
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        interrupted = next((s.name for s in stages if s.status == "aborted"), None)
+        interrupted = next((s.name for s in stages if s.status == "aborted" and not s.overlapped), None)
         table = [s.to_dict() for s in stages]
         status = {
             "status": "ABORTED",

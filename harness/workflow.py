@@ -61,6 +61,10 @@ class TrainingRun:
     approval: str | None
     dataset: dict[str, Any]
     seconds: float
+    #: When the job's artifact is byte-for-byte the latest Approved version's (deterministic training:
+    #: same data, seed, code and container): that version, and what was compared. Nothing new is
+    #: registered then; ``model_package_arn`` is that version.
+    same_as: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -529,6 +533,18 @@ def _train(
         f"artifact {run.artifact_url} (sha256 {run.artifact_sha256[:12]}…), "
         f"holdout AUC {run.holdout_auc:.3f} (criterion >= {auc_threshold()})"
     )
+    run.same_as = identical_approved_version(
+        target, outputs, artifact_sha256=run.artifact_sha256, holdout=run.holdout_auc, data=data
+    )
+    if run.same_as is not None:
+        run.model_package_arn, run.approval = run.same_as["arn"], run.same_as["approval"]
+        progress(
+            f"the artifact is byte-for-byte model package version {run.same_as['version']} "
+            f"({run.model_package_arn}, {run.approval}): the same model, not registered again"
+        )
+        record_lineage(target, run)
+        run.seconds = time.monotonic() - start
+        return run
     run.model_package_arn, run.approval = register_model(
         target,
         outputs,
@@ -546,6 +562,73 @@ def _train(
     record_lineage(target, run)
     run.seconds = time.monotonic() - start
     return run
+
+
+def identical_approved_version(
+    target: Target,
+    outputs: Mapping[str, Any],
+    *,
+    artifact_sha256: str,
+    holdout: float,
+    data: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    """The latest Approved version of the group when a new training result is that same model.
+
+    Training is deterministic (same data, seed, code and container give the same ``model.tar.gz``,
+    written by one deterministic tar writer), so a retraining on unchanged inputs yields the bytes of
+    the version already approved. It is that version when all of these hold, each read live: the bytes
+    at its model data URL hash to ``artifact_sha256`` (and so does the SHA-256 it recorded); its
+    container image and environment are what :func:`register_model` would register now; it recorded
+    the same training data (every split's URI and SHA-256, in its quality statistics), the same data
+    source, the same holdout AUC and the specification's current criterion. Otherwise None (a new
+    version is registered). Returns the version and what was compared (for the evidence)."""
+    sm = target.client("sagemaker")
+    summaries = sm.list_model_packages(
+        ModelPackageGroupName=outputs["model_package_group_name"],
+        ModelApprovalStatus="Approved",
+        SortBy="CreationTime",
+        SortOrder="Descending",
+    )["ModelPackageSummaryList"]
+    if not summaries:
+        return None
+    pkg = sm.describe_model_package(ModelPackageName=summaries[0]["ModelPackageArn"])
+    meta = pkg.get("CustomerMetadataProperties") or {}
+    container = pkg["InferenceSpecification"]["Containers"][0]
+    threshold = auc_threshold()
+    statistics = (((pkg.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}).get(
+        "S3Uri"
+    )
+    recorded_data = json.loads(download(target, statistics)).get("dataset") if statistics else None
+    compared = {
+        "artifact_sha256": (
+            artifact_sha256,
+            hashlib.sha256(download(target, container["ModelDataUrl"])).hexdigest(),
+        ),
+        "recorded_artifact_sha256": (artifact_sha256, meta.get("artifact_sha256")),
+        "image": (outputs["inference_image_uri"], container.get("Image")),
+        "environment": (
+            artifacts.container_environment(SERVING_SUBMIT_DIR),
+            container.get("Environment", {}),
+        ),
+        "dataset": (
+            {k: {"uri": v["uri"], "sha256": v["sha256"]} for k, v in data["splits"].items()},
+            recorded_data,
+        ),
+        "data_source": (_source_metadata(data)["dataset_source"], meta.get("dataset_source", "generator")),
+        "holdout_auc": (f"{holdout:.6f}", meta.get("holdout_auc")),
+        "auc_threshold": (str(threshold), meta.get("auc_threshold")),
+    }
+    if _source_metadata(data) != {"dataset_source": "generator"} or holdout < threshold:
+        return None
+    if any(new != old for new, old in compared.values()):
+        return None
+    return {
+        "arn": pkg["ModelPackageArn"],
+        "version": pkg.get("ModelPackageVersion"),
+        "approval": pkg["ModelApprovalStatus"],
+        "training_job": meta.get("training_job"),
+        "compared": {k: {"new": new, "registered": old} for k, (new, old) in compared.items()},
+    }
 
 
 def platform_environment(target: Target, outputs: Mapping[str, Any]) -> str:
@@ -624,17 +707,99 @@ def latest_approved_package(target: Target, group: str) -> dict[str, Any]:
     return sm.describe_model_package(ModelPackageName=summaries[0]["ModelPackageArn"])
 
 
-def write_release(layout: Layout, target: Target, package_desc: Mapping[str, Any]) -> Path:
-    """Pin the endpoint to a model package: its artifact and container environment become tfvars."""
+def release_settings(package_desc: Mapping[str, Any]) -> dict[str, Any]:
+    """The tfvars that pin the endpoint to a model package: its artifact and container environment."""
     container = package_desc["InferenceSpecification"]["Containers"][0]
-    release = {
+    return {
         "model_artifact_url": container["ModelDataUrl"],
         "model_environment": container.get("Environment", {}),
     }
+
+
+def write_release(layout: Layout, target: Target, package_desc: Mapping[str, Any]) -> Path:
+    """Pin the endpoint to a model package: its artifact and container environment become tfvars."""
     path = layout.release_file(target.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(release, indent=2) + "\n")
+    path.write_text(json.dumps(release_settings(package_desc), indent=2) + "\n")
     return path
+
+
+def release_unchanged(
+    target: Target, endpoint: str | None, package_desc: Mapping[str, Any], *, layout: Layout
+) -> dict[str, Any]:
+    """Does the live endpoint already serve exactly this model package? Read live, not from files.
+
+    Unchanged means all of: the endpoint is InService; its endpoint configuration has one production
+    variant, whose model's container has the package's image, model data URL and environment; the
+    bytes at that URL hash to the SHA-256 the package recorded at registration; and the release the
+    next ``apply`` would converge to (the release tfvars) pins the same artifact and environment (else
+    Terraform would change the endpoint back). Returns ``{"unchanged", "why", "compared"}``: what was
+    compared, for the evidence."""
+    container = package_desc["InferenceSpecification"]["Containers"][0]
+    wanted = {
+        "image": container["Image"],
+        "model_data_url": container["ModelDataUrl"],
+        "environment": container.get("Environment", {}),
+        "artifact_sha256": (package_desc.get("CustomerMetadataProperties") or {}).get("artifact_sha256"),
+    }
+    decision: dict[str, Any] = {
+        "unchanged": False,
+        "model_package": {
+            "arn": package_desc["ModelPackageArn"],
+            "version": package_desc.get("ModelPackageVersion"),
+            "approval": package_desc.get("ModelApprovalStatus"),
+        },
+        "wanted": wanted,
+        "served": None,
+    }
+    if not endpoint:
+        return {**decision, "why": "no endpoint in the platform's outputs yet"}
+    sm = target.client("sagemaker")
+    try:
+        ep = sm.describe_endpoint(EndpointName=endpoint)
+    except sm.exceptions.ClientError as exc:
+        return {**decision, "why": f"endpoint {endpoint} not readable: {exc}"}
+    config = sm.describe_endpoint_config(EndpointConfigName=ep["EndpointConfigName"])
+    variants = config.get("ProductionVariants", [])
+    served: dict[str, Any] = {
+        "endpoint": ep["EndpointArn"],
+        "status": ep["EndpointStatus"],
+        "endpoint_config": ep["EndpointConfigName"],
+        "variants": len(variants),
+    }
+    decision["served"] = served
+    if ep["EndpointStatus"] != "InService":
+        return {**decision, "why": f"endpoint {endpoint} is {ep['EndpointStatus']}"}
+    if len(variants) != 1:
+        return {**decision, "why": f"endpoint configuration has {len(variants)} production variants"}
+    model = sm.describe_model(ModelName=variants[0]["ModelName"])
+    primary = model.get("PrimaryContainer") or {}
+    served.update(
+        model=model["ModelArn"],
+        image=primary.get("Image"),
+        model_data_url=primary.get("ModelDataUrl"),
+        environment=primary.get("Environment", {}),
+    )
+    for field in ("image", "model_data_url", "environment"):
+        if served[field] != wanted[field]:
+            return {**decision, "why": f"the served model's {field} differs from the package's"}
+    served["artifact_sha256"] = hashlib.sha256(download(target, primary["ModelDataUrl"])).hexdigest()
+    if served["artifact_sha256"] != wanted["artifact_sha256"]:
+        return {**decision, "why": "the served artifact's SHA-256 differs from the one the package recorded"}
+    release = layout.release_file(target.name)
+    pinned = json.loads(release.read_text()) if release.is_file() else None
+    decision["release_file"] = {
+        "path": str(release),
+        "pins_package": pinned == release_settings(package_desc),
+    }
+    if pinned != release_settings(package_desc):
+        return {**decision, "why": f"the release ({release.name}) does not pin this package"}
+    return {
+        **decision,
+        "unchanged": True,
+        "why": f"the live model {model['ModelName']} has the package's image, artifact (sha256 "
+        f"{served['artifact_sha256'][:12]}…) and environment, and the endpoint is InService",
+    }
 
 
 def invoke(

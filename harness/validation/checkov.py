@@ -13,12 +13,16 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.processes import run_captured
 from harness.progress import Progress
+
+#: Runs one command, output captured as text (``harness.processes.run_captured`` or ``Children.run``).
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
 class ScanError(HarnessError):
@@ -103,7 +107,14 @@ def _findings(items: Sequence[dict[str, Any]], *, skipped: bool) -> list[Finding
 
 
 def _run(
-    binary: str, name: str, args: list[str], out_dir: Path, cwd: Path, target: str, framework: str
+    binary: str,
+    name: str,
+    args: list[str],
+    out_dir: Path,
+    cwd: Path,
+    target: str,
+    framework: str,
+    runner: Runner = run_captured,
 ) -> tuple[ScanSummary, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -119,7 +130,7 @@ def _run(
         "--output-file-path",
         str(out_dir),
     ]
-    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    proc = runner(command, cwd=cwd, env=env)
     (out_dir / "checkov.log").write_text(f"$ {' '.join(command)}\n{proc.stdout}\n{proc.stderr}")
     results_file = out_dir / "results_json.json"
     if proc.returncode not in (0, 1) or not results_file.exists():
@@ -153,41 +164,53 @@ def scan(
     repo_root: Path,
     out_dir: Path,
     *,
-    plan_json: Path | None = None,
+    plan_json: Path | Callable[[], Path | None] | None = None,
     progress: Progress | None = None,
+    runner: Runner = run_captured,
 ) -> ScanResult:
-    """Scan the root configuration (with its modules), every module on its own, and the plan JSON."""
+    """Scan the root configuration (with its modules), every module on its own, and the plan JSON.
+
+    ``plan_json`` may be a call that waits for the plan: the code scans start first, the plan's when
+    it is there. ``runner`` runs each checkov process (``harness.processes.Children.run``: stoppable)."""
     binary = find_checkov(repo_root)
     say = progress or (lambda _m: None)
     jobs: list[tuple[str, list[str], str, str]] = [
         ("terraform", ["-d", "terraform", "--framework", "terraform"], "terraform/", "terraform"),
         ("modules", ["-d", "modules", "--framework", "terraform"], "modules/", "terraform"),
     ]
-    if plan_json is not None:
-        jobs.append(
-            (
-                "plan",
-                # enrichment maps plan resources back to the code, so inline suppressions apply there too
-                [
-                    "-f",
-                    str(plan_json),
-                    "--framework",
-                    "terraform_plan",
-                    "--repo-root-for-plan-enrichment",
-                    ".",
-                ],
-                plan_json.name,
-                "terraform_plan",
-            )
-        )
     # The scans are independent checkov processes: run them side by side, report them in order.
-    for index, (_, _, target, framework) in enumerate(jobs, 1):
-        say(f"[{index}/{len(jobs)}] checkov {framework} {target}")
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = [
-            pool.submit(_run, binary, name, args, out_dir / name, repo_root, target, framework)
-            for name, args, target, framework in jobs
-        ]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs) + 1) as pool:
+        futures = []
+        for name, args, target, framework in jobs:
+            say(f"checkov {framework} {target}")
+            futures.append(
+                pool.submit(_run, binary, name, args, out_dir / name, repo_root, target, framework, runner)
+            )
+        plan_file = plan_json() if callable(plan_json) else plan_json
+        if plan_file is not None:
+            # enrichment maps plan resources back to the code, so inline suppressions apply there too
+            args = [
+                "-f",
+                str(plan_file),
+                "--framework",
+                "terraform_plan",
+                "--repo-root-for-plan-enrichment",
+                ".",
+            ]
+            say(f"checkov terraform_plan {plan_file.name}")
+            futures.append(
+                pool.submit(
+                    _run,
+                    binary,
+                    "plan",
+                    args,
+                    out_dir / "plan",
+                    repo_root,
+                    plan_file.name,
+                    "terraform_plan",
+                    runner,
+                )
+            )
         outcomes = [f.result() for f in futures]
     scans: list[ScanSummary] = []
     version = next((v for _, v in outcomes if v), "")

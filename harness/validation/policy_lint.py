@@ -26,12 +26,16 @@ import json
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.processes import run_captured
 from harness.progress import Progress
+
+#: Runs one command, output captured as text (``harness.processes.run_captured`` or ``Children.run``).
+Runner = Callable[[list[str]], "subprocess.CompletedProcess[str]"]
 
 #: resource type -> (attribute holding a policy document, what kind of policy it is)
 POLICY_ATTRIBUTES: dict[str, tuple[str, str]] = {
@@ -200,12 +204,14 @@ def find_python(repo_root: Path) -> str:
     )
 
 
-def run_parliament(python: str, policies: Mapping[str, str], work: Path) -> tuple[str, dict[str, list[Any]]]:
+def run_parliament(
+    python: str, policies: Mapping[str, str], work: Path, *, runner: Runner = run_captured
+) -> tuple[str, dict[str, list[Any]]]:
     items = [{"id": k, "policy": v} for k, v in policies.items()]
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=work, delete=False) as handle:
         json.dump(items, handle)
     script = Path(__file__).with_name("parliament_run.py")
-    proc = subprocess.run([python, str(script), handle.name], capture_output=True, text=True, check=False)
+    proc = runner([python, str(script), handle.name])
     Path(handle.name).unlink(missing_ok=True)
     (work / "parliament.log").write_text(f"$ {python} {script} <{len(items)} policies>\n{proc.stderr}")
     if proc.returncode != 0:
@@ -229,14 +235,16 @@ def lint(
     plan: Mapping[str, Any],
     terraform_dir: Path | None = None,
     progress: Progress | None = None,
+    runner: Runner = run_captured,
 ) -> LintResult:
-    """parliament over the plan's policies; results in ``out_dir/policy-lint.json``."""
+    """parliament over the plan's policies; results in ``out_dir/policy-lint.json``. ``runner`` runs
+    the parliament process (``harness.processes.Children.run``: one that can be stopped)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     policies, unknown = rendered_policies(plan)
     if progress:
         progress(f"policy lint: parliament over {len(policies)} policies rendered in the plan ...")
     version, results = run_parliament(
-        find_python(repo_root), {a: p for a, (_, p) in policies.items()}, out_dir
+        find_python(repo_root), {a: p for a, (_, p) in policies.items()}, out_dir, runner=runner
     )
     dirs = _module_dirs(plan, terraform_dir or repo_root / "terraform")
     findings: list[LintFinding] = []

@@ -48,7 +48,7 @@ details { margin: .3em 0; } summary { cursor: pointer; }
 <h2 id="stage-table">Stage table</h2>
 <table><tr><th>Stage</th><th>Status</th><th>Seconds</th><th>Detail</th><th>Run as (STS identity)</th></tr>
 {% for s in stage_table %}<tr><td><b>{{ s.name }}</b></td><td><span class="badge {{ s.status | replace(' ', '-') }}">{{ s.status }}</span></td>
-<td>{{ s.seconds }}</td><td>{{ s.detail }}</td>
+<td>{{ s.seconds }}{% if s.overlapped %}<br><span class="muted">overlapped; waited {{ s.waited }}</span>{% endif %}</td><td>{{ s.detail }}{% if s.parts %}<br><span class="muted">cost: {% for part, sec in s.parts.items() %}{{ part }} {{ sec }}s{% if not loop.last %}, {% endif %}{% endfor %}</span>{% endif %}</td>
 <td>{% if s.identity %}<code>{{ s.identity.arn }}</code>{% if s.identity.source_identity %}<br>source identity {{ s.identity.source_identity }}{% endif %}{% if s.identity.runs_as %}<br><span class="muted">{{ s.identity.runs_as }}</span>{% endif %}{% if s.identity.note %}<br><span class="muted">{{ s.identity.note }}</span>{% endif %}{% else %}&ndash;{% endif %}</td></tr>{% endfor %}</table>
 <p class="muted">The report and verify stages finish after this report is sealed: their outcome is in
 <code>receipt.json</code>, hashed and signed beside the package.</p>

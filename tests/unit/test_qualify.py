@@ -123,26 +123,154 @@ def test_the_scan_stage_runs_every_scanner_and_fails_when_one_fails(tmp_path: Pa
     class Plan:
         data: ClassVar[dict[str, object]] = {"planned_values": {}}
 
-    class FakePlatform:
-        def plan(self) -> Plan:
-            return Plan()
-
     seen: list[tuple[str, bool]] = []
 
     def scanner(name: str, ok: bool) -> qualify.ScannerSpec:
-        def fn(run: qualify.Run, out: Path, plan_json: Path | None) -> qualify.ScanOutcome:
-            seen.append((name, plan_json is not None and plan_json.exists()))
+        def fn(run: qualify.Run, out: Path, plan_json: qualify.PlanSource) -> qualify.ScanOutcome:
+            path = plan_json()
+            seen.append((name, path is not None and path.exists()))
             return qualify.ScanOutcome(ok, f"{name} {'clean' if ok else 'FAILED'}", {"name": name})
 
         return qualify.ScannerSpec(name, fn)
 
     run = _run(tmp_path)
-    run.platform = FakePlatform()  # type: ignore[assignment]
+    run.plan = Plan()  # the plan apply converged to: the scan plans nothing itself
     ok, detail = qualify.scan(run, [scanner("checkov", True), scanner("lint", False)])
     assert not ok and detail == "checkov clean; lint FAILED"
     assert sorted(seen) == [("checkov", True), ("lint", True)]
     assert run.scans is not None and set(run.scans) == {"checkov", "lint"}
     assert not (run.run_dir / "checkov" / "tfplan.json").exists()  # the plan is not kept
+
+
+def test_an_overlapped_stage_runs_beside_the_next_stages_and_is_waited_for_where_it_stands(
+    tmp_path: Path,
+) -> None:
+    """The scan starts once apply finished, runs while train and the suites run, reads the plan only
+    once deploy (the last stage that changes the platform) finished, and report waits for it."""
+    import threading
+
+    order: list[str] = []
+    scan_started, suite_running = threading.Event(), threading.Event()
+
+    def stage(name: str, *, platform: bool = False) -> qualify.StageFn:
+        def fn(run: qualify.Run) -> qualify.Outcome:
+            order.append(f"{name} start")
+            if name == "iq":
+                suite_running.set()
+                assert scan_started.wait(5), "the scan did not start beside the suite"
+            if platform:
+                run.plan = f"plan after {name}"
+            order.append(f"{name} end")
+            return True, name
+
+        return fn
+
+    def scan(run: qualify.Run) -> qualify.Outcome:
+        scan_started.set()
+        order.append("scan start")
+        plan = run.settled_plan()
+        order.append(f"scan read {plan}")
+        assert suite_running.wait(5)
+        return True, "scanned"
+
+    specs = (
+        qualify.StageSpec("apply", stage("apply", platform=True), outputs=("platform",)),
+        qualify.StageSpec("deploy", stage("deploy", platform=True), needs=("apply",), outputs=("platform",)),
+        qualify.StageSpec("iq", stage("iq"), needs=("apply",)),
+        qualify.StageSpec("scan", scan, needs=("apply",), overlap=True),
+        qualify.StageSpec("report", stage("report")),
+    )
+    run = qualify.execute(_run(tmp_path), specs)
+    assert [s.status for s in run.stages] == ["passed"] * 5
+    assert order.index("scan start") < order.index("iq end")  # beside the stages after apply
+    assert "scan read plan after deploy" in order  # the plan once deploy finished
+    assert order.index("report start") > order.index("scan read plan after deploy")
+    scan_row = run.stage("scan")
+    assert scan_row.overlapped and scan_row.to_dict()["overlapped"] is True
+    assert "ran overlapped" in run.table()
+    assert run.acting is None
+
+
+def test_ctrl_c_stops_an_overlapped_stage_and_its_processes(tmp_path: Path) -> None:
+    import sys
+    import threading
+    import time
+
+    started = threading.Event()
+    pids: list[int] = []  # return codes of the scan's children
+
+    def scan(run: qualify.Run) -> qualify.Outcome:
+        started.set()
+        proc = run.children.run  # a long child, as checkov is
+        result = proc(
+            [sys.executable, "-c", "import os, time; print(os.getpid(), flush=True); time.sleep(60)"]
+        )
+        pids.append(result.returncode)
+        return result.returncode == 0, "scanned"
+
+    def interrupted(run: qualify.Run) -> qualify.Outcome:
+        assert started.wait(5)
+        time.sleep(0.5)  # the child is running
+        raise KeyboardInterrupt
+
+    specs = (
+        qualify.StageSpec("apply", lambda run: (True, "")),
+        qualify.StageSpec("train", interrupted, needs=("apply",)),
+        qualify.StageSpec("scan", scan, needs=("apply",), overlap=True),
+        qualify.StageSpec("report", lambda run: (True, "")),
+    )
+    run = _run(tmp_path)
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        qualify.execute(run, specs)
+    assert time.monotonic() - t0 < 30  # the 60 s child was stopped, not waited for
+    assert pids and pids[0] != 0  # its child ended by a signal
+    table = {s.name: s.status for s in run.stages}
+    assert table == {"apply": "passed", "train": "aborted", "scan": "aborted", "report": "not run"}
+    status = (run.run_dir / qualify.ABORTED_FILE).read_text()
+    assert '"interrupted_stage": "train"' in status  # the stage Ctrl-C hit, not the overlapped one
+
+
+def test_each_suite_reports_its_own_cost_beside_the_core(tmp_path: Path) -> None:
+    import json
+
+    run = _run(tmp_path)
+    oq = run.run_dir / "oq"
+    oq.mkdir()
+    scenarios = [
+        {"feature_file": "features/oq/mlops.feature", "elapsed": 100.0, "duration": 90.0},
+        {"feature_file": "features/oq/controls.feature", "elapsed": 10.0, "duration": 9.0},
+        {"feature_file": "features/oq/featurestore.feature", "elapsed": 4.0, "duration": 3.0},
+        {"feature_file": "features/oq/algorithm.feature", "elapsed": 5.0, "duration": 4.0},
+    ]
+    (oq / "results.json").write_text(json.dumps({"scenarios": scenarios}))
+    parts = qualify.suite_parts(oq, 125.0)
+    assert parts == {
+        "features/oq/mlops.feature": 100.0,
+        "features/oq/controls.feature": 10.0,
+        "features/oq/algorithm.feature": 5.0,
+        "features/oq/featurestore.feature": 4.0,
+        qualify.STARTUP: 6.0,
+    }
+    run.stages = [
+        qualify.Stage("up", "passed", 1.0),
+        qualify.Stage("apply", "passed", 10.0),
+        qualify.Stage("oq", "passed", 125.0, parts=parts),
+        qualify.Stage("pq", "passed", 30.0),
+        qualify.Stage("scan", "passed", 40.0, overlapped=True, waited=2.0),
+        qualify.Stage("report", "passed", 5.0),
+    ]
+    assert run.costs() == {
+        "core": 10.0 + 16.0 + 2.0 + 5.0,  # the overlapped scan counts what the run waited for it
+        "PQ": 30.0,
+        "MLOps": 100.0,
+        "feature store": 4.0,
+        "built-in algorithm": 5.0,
+        "other": 1.0,
+    }
+    table = run.table()
+    assert "core (apply, train, deploy, iq, oq, scan, report, verify) 33.0s" in table
+    assert "MLOps 100.0s" in table and "oq/mlops.feature 100.0s" in table
 
 
 @pytest.mark.parametrize(("verdict", "code"), [("PASS", 0), ("FAIL", int(ExitStatus.QUALIFICATION_FAILED))])
