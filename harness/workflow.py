@@ -277,6 +277,8 @@ def _poll_training(
     timeout: float,
     poll: float,
 ) -> dict[str, Any]:
+    shown: set[str | None] = set()
+    since: int | None = None
     while True:
         desc = sm.describe_training_job(TrainingJobName=name)
         for transition in desc.get("SecondaryStatusTransitions", []):
@@ -291,12 +293,20 @@ def _poll_training(
             }
             if next_token:
                 kwargs["nextToken"] = next_token
+            elif since is not None:
+                kwargs["startTime"] = since
             page = logs.filter_log_events(**kwargs)
             for event in page.get("events", []):
+                if event.get("eventId") in shown:
+                    continue  # a poll after the last page starts again at the newest event seen
+                shown.add(event.get("eventId"))
+                since = max(since or 0, int(event.get("timestamp") or 0))
                 message = event["message"].replace("#011", "  ").strip()
                 if message.startswith("["):
                     progress(f"  {message}")
-            next_token = page.get("nextToken") or next_token
+            # FilterLogEvents gives no token after the last page: the next poll reads from the newest
+            # event's time (events already shown are skipped), not the whole stream again.
+            next_token = page.get("nextToken")
         except logs.exceptions.ResourceNotFoundException:
             pass
         status = desc["TrainingJobStatus"]

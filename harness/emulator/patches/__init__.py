@@ -35,6 +35,7 @@ FIXES: dict[str, str] = {
     "athena_queries": "Athena runs SQL over Glue tables' S3 data (DuckDB); results where the workgroup says",
     "stepfunctions_execution": "executions run their ASL (SDK integrations call this emulator), with history",
     "events_stepfunctions_target": "rules deliver matched events to state machine targets (StartExecution)",
+    "logs_stream_prefix": "FilterLogEvents honours logStreamNamePrefix (moto searched every stream)",
 }
 
 DISABLE_ENV = "EMULATOR_DISABLE_FIXES"
