@@ -126,10 +126,12 @@ class Children:
     thread can stop them all: Ctrl-C, or a crash of the run the work ran beside. Each child leads a
     process group of its own, so its workers go with it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, nice: int = 0) -> None:
         self._procs: set[subprocess.Popen[str]] = set()
         self._lock = threading.Lock()
         self.stopped = False
+        #: Scheduling priority added to each child (background work yields the CPU to the foreground).
+        self.nice = nice
 
     def run(self, command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         """``subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)`` that
@@ -146,6 +148,9 @@ class Children:
                 **kwargs,
             )
             self._procs.add(proc)
+        if self.nice:
+            with contextlib.suppress(OSError):  # before it forks its workers: they inherit it
+                os.setpriority(os.PRIO_PROCESS, proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + self.nice)
         try:
             out, err = proc.communicate()
         finally:

@@ -135,8 +135,9 @@ class Run:
     plan: Any = None
     #: Set when the run is interrupted or crashes: overlapped stages stop.
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
-    #: The processes overlapped stages run (checkov, parliament): stopped with the run.
-    children: processes.Children = dataclasses.field(default_factory=processes.Children)
+    #: The processes overlapped stages run (checkov, parliament): stopped with the run, and run at a
+    #: lower priority, so that the stages on the run's path keep the CPU they need.
+    children: processes.Children = dataclasses.field(default_factory=lambda: processes.Children(nice=10))
     _finished: dict[str, threading.Event] = dataclasses.field(default_factory=dict, repr=False)
     _changes_platform: tuple[str, ...] = ()
 

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -172,11 +173,19 @@ def with_explicit_credentials(target: Target, environ: Mapping[str, str]) -> Tar
     return target.with_session(credentials, environ.get(SOURCE_IDENTITY) or None)
 
 
+#: How long a running emulator may take to answer its health check before it counts as not running.
+BUSY_SECONDS = 30.0
+
+
 def _resolve_local(state_dir: Path, *, autostart: bool, environ: Mapping[str, str], progress: Any) -> Target:
     from harness.emulator import control
 
     port = int(environ["EMULATOR_PORT"]) if environ.get("EMULATOR_PORT") else None
     status = control.status(state_dir)
+    deadline = time.monotonic() + BUSY_SECONDS
+    while status.running and not status.answering and time.monotonic() < deadline:
+        time.sleep(1.0)  # its process lives: a busy machine answers late, which is not "not running"
+        status = control.status(state_dir)
     if status.running and status.answering:
         info = control.info(state_dir)
     elif autostart:
