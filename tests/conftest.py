@@ -16,12 +16,35 @@ from harness.provisioning import Layout
 EMULATOR_FIXTURES = frozenset({"emulator", "local_target"})
 
 
-# Files that share one xdist worker, and so one session-scoped fixture, under ``--dist loadfile``:
-# file -> group. The end-to-end tests that read an applied platform share one apply this way.
+# Files that share one xdist worker, and so one session- or package-scoped fixture, under
+# ``--dist loadfile``: file -> group, run in collection order. The end-to-end tests that read an applied
+# platform share one apply this way; the fault scenarios run as two chains in which one scenario's
+# converge is the next one's applied platform (tests/faults/conftest.py); the signature tests share
+# one emulator and its personas.
 SHARED_WORKER = {
     "tests/integration/test_persona_guards.py": "applied-platform",
     "tests/integration/test_platform.py": "applied-platform",
+    "tests/faults/test_1_apply_faults.py": "faults-apply",
+    "tests/faults/test_3_evidence_faults.py": "faults-apply",
+    "tests/faults/test_2_workflow_faults.py": "faults-workflow",
+    "tests/faults/test_4_emulator_killed_in_train.py": "faults-workflow",
+    "tests/signatures/test_cli.py": "signatures",
+    "tests/signatures/test_evidence_signatures.py": "signatures",
+    "tests/signatures/test_model_approval.py": "signatures",
 }
+
+# Work units (a SHARED_WORKER group or a file) that run for minutes, costliest first: they are handed
+# to workers before everything else, so that the many short files fill the other workers meanwhile
+# instead of a long one starting last. (xdist's own order is by number of tests, which puts a file of
+# six slow tests behind every file of many quick ones.)
+LONG_POLES = (
+    "tests/integration/test_qualification.py",
+    "applied-platform",
+    "faults-workflow",
+    "faults-apply",
+    "tests/badinput/test_cli_battery.py",
+    "signatures",
+)
 
 
 # The longest file of the suite: it starts first, so that the rest fills the other workers around it.
@@ -47,7 +70,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist loadfile`` with the files of one ``SHARED_WORKER`` group sent to one worker together.
+    """``--dist loadfile`` with the files of one ``SHARED_WORKER`` group sent to one worker together,
+    the ``LONG_POLES`` handed out first.
 
     (xdist's own ``loadgroup`` does not group on pytest 9: it renames ``item._nodeid``, which pytest 9
     no longer reads.) Files run in collection order within a group.
@@ -60,6 +84,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             scope = super()._split_scope(nodeid)
             return SHARED_WORKER.get(scope, scope)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            # the costliest waiting unit goes next; the others keep xdist's order
+            rank = {scope: i for i, scope in enumerate(LONG_POLES)}
+            first = min(self.workqueue, key=lambda scope: rank.get(scope, len(LONG_POLES)))
+            self.workqueue.move_to_end(first, last=False)
+            super()._assign_work_unit(node)
 
     return SharedFileScheduling(config, log)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import signal
 import subprocess
@@ -27,9 +26,10 @@ import pytest
 
 from harness import target as targets
 from harness.emulator import control
+from harness.layout import REPO_ROOT, Layout
 from harness.processes import group_members
 from harness.progress import EVENTS_ENV, Event, read_json_lines
-from harness.provisioning import REPO_ROOT
+from harness.provisioning import Platform
 
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -185,8 +185,13 @@ class World:
         return targets.resolve("local", state_dir=self.emulator_dir, environ={})
 
     def outputs(self) -> dict[str, Any]:
-        out, _ = self.must("output")
-        return json.loads(out)
+        """The platform's Terraform outputs, read in this process (what ``harness output`` prints).
+
+        The scenarios only locate resources with them; a subprocess per read would add an interpreter
+        start each time without proving anything about the command.
+        """
+        layout = Layout(work=self.work)
+        return Platform(self.target(), layout=layout).outputs()
 
     # -- leftovers --------------------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ calls ``spend()``; the next test that asks for the platform applies it again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,12 @@ class Applied:
     platform: Platform
     result: ApplyResult
     progress: Recorder = field(default_factory=Recorder)
+
+    @cached_property
+    def outputs(self) -> dict[str, Any]:
+        """The platform's Terraform outputs, read once: they locate resources and do not change while
+        the platform stays applied (a read costs a ``terraform init`` and ``output``)."""
+        return self.platform.outputs()
 
 
 class SharedPlatform:

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def outputs(shared_platform: SharedPlatform) -> dict[str, Any]:
-    return shared_platform.get().platform.outputs()
+    return shared_platform.get().outputs
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,12 @@ def platform(applied: Applied) -> Platform:
     return applied.platform
 
 
+@pytest.fixture
+def outputs(applied: Applied) -> dict[str, Any]:
+    """Its Terraform outputs (read once per apply): they only locate the resources the tests read."""
+    return applied.outputs
+
+
 def test_bad_variable_fails_at_plan_and_creates_nothing(local_target: Target, tmp_path: Path) -> None:
     # a state of its own: the plan stops at the variable before refreshing anything (the shared
     # platform's state would cost a refresh of every resource per plan)
@@ -103,9 +109,8 @@ def test_kms_keys_rotate_and_policies_have_no_star_principal(
     assert symmetric >= 4
 
 
-def test_buckets_encrypted_versioned_private_tls_only(platform: Platform, local_target: Target) -> None:
+def test_buckets_encrypted_versioned_private_tls_only(outputs: dict[str, Any], local_target: Target) -> None:
     s3 = local_target.client("s3")
-    outputs = platform.outputs()
     data_key = outputs["kms_key_arns"]["data"]
     for bucket in (outputs["data_lake_bucket"], outputs["evidence_bucket"], outputs["access_log_bucket"]):
         assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
@@ -134,8 +139,8 @@ def test_buckets_encrypted_versioned_private_tls_only(platform: Platform, local_
     assert lock["Rule"]["DefaultRetention"]["Mode"] in ("GOVERNANCE", "COMPLIANCE")
 
 
-def test_plain_http_is_denied_by_the_tls_only_policy(platform: Platform, local_target: Target) -> None:
-    bucket = platform.outputs()["data_lake_bucket"]
+def test_plain_http_is_denied_by_the_tls_only_policy(outputs: dict[str, Any], local_target: Target) -> None:
+    bucket = outputs["data_lake_bucket"]
     https = local_target.client("s3")
     https.put_object(Bucket=bucket, Key="processed/ml/tls-probe.csv", Body=b"1,2,3,4\n")
     http = local_target.client("s3", endpoint_url=local_target.endpoint_url.replace("https://", "http://"))
@@ -146,10 +151,10 @@ def test_plain_http_is_denied_by_the_tls_only_policy(platform: Platform, local_t
 
 
 def test_execution_role_trusts_only_sagemaker_and_grants_no_star_action(
-    platform: Platform, local_target: Target
+    outputs: dict[str, Any], local_target: Target
 ) -> None:
     iam = local_target.client("iam")
-    name = platform.outputs()["execution_role_arn"].split("/")[-1]
+    name = outputs["execution_role_arn"].split("/")[-1]
     role = iam.get_role(RoleName=name)["Role"]
     trust = _policy_statements(role["AssumeRolePolicyDocument"])
     assert [st["Principal"] for st in trust] == [{"Service": "sagemaker.amazonaws.com"}]
@@ -169,9 +174,8 @@ def test_execution_role_trusts_only_sagemaker_and_grants_no_star_action(
                 assert action != "*" and not action.endswith(":*"), st
 
 
-def test_network_is_private_with_endpoints(platform: Platform, local_target: Target) -> None:
+def test_network_is_private_with_endpoints(outputs: dict[str, Any], local_target: Target) -> None:
     ec2 = local_target.client("ec2")
-    outputs = platform.outputs()
     vpc_id = outputs["vpc_id"]
     subnets = ec2.describe_subnets(SubnetIds=outputs["private_subnet_ids"])["Subnets"]
     assert len({s["AvailabilityZone"] for s in subnets}) >= 2
@@ -198,9 +202,9 @@ def test_log_groups_encrypted_with_retention(platform: Platform, local_target: T
         assert group.get("retentionInDays", 0) >= 365
 
 
-def test_trail_validates_log_files(platform: Platform, local_target: Target) -> None:
+def test_trail_validates_log_files(outputs: dict[str, Any], local_target: Target) -> None:
     ct = local_target.client("cloudtrail")
-    trail_arn = platform.outputs()["trail_arn"]
+    trail_arn = outputs["trail_arn"]
     trail = ct.get_trail(Name=trail_arn)["Trail"]
     assert trail["LogFileValidationEnabled"] is True
     assert trail["IsMultiRegionTrail"] is True
