@@ -33,10 +33,10 @@ SHARED_WORKER = {
     "tests/signatures/test_model_approval.py": "signatures",
 }
 
-# Work units (a SHARED_WORKER group or a file) that run for minutes, costliest first: they are handed
-# to workers before everything else, so that the many short files fill the other workers meanwhile
-# instead of a long one starting last. (xdist's own order is by number of tests, which puts a file of
-# six slow tests behind every file of many quick ones.)
+# Work units (a SHARED_WORKER group or a file) that run for minutes, costliest first. They are collected
+# first in this order, then the other files with ``slow`` tests, then the rest; under ``--dist loadfile``
+# workers take units in collection order, so the long ones start at once and the many short files fill
+# the other workers around them instead of a long one starting last.
 LONG_POLES = (
     "tests/integration/test_qualification.py",
     "applied-platform",
@@ -47,23 +47,22 @@ LONG_POLES = (
 )
 
 
-# The longest file of the suite: it starts first, so that the rest fills the other workers around it.
-LONGEST_FILE = "tests/integration/test_qualification.py"
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every user of an emulator fixture ``integration``, so that ``-m "not integration"`` needs none;
-    then order the files longest first (the longest file, then files with ``slow`` tests), keeping the
-    order within a file: under ``--dist loadfile`` workers take files in this order, so the long ones
-    no longer start last and set the suite's length."""
+    then order the files longest first (``LONG_POLES``, then files with ``slow`` tests), keeping the
+    order within a file and within a ``SHARED_WORKER`` group."""
     for item in items:
         if EMULATOR_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
     slow_files = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    poles = {unit: i for i, unit in enumerate(LONG_POLES)}
 
     def rank(item: pytest.Item) -> int:
         path = item.nodeid.split("::")[0]
-        return 0 if path == LONGEST_FILE else 1 if path in slow_files else 2
+        unit = SHARED_WORKER.get(path, path)
+        if unit in poles:
+            return poles[unit]
+        return len(poles) + (0 if path in slow_files else 1)
 
     items.sort(key=rank)  # stable: collection order within each rank
 
@@ -71,7 +70,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(tryfirst=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadfile`` with the files of one ``SHARED_WORKER`` group sent to one worker together,
-    the ``LONG_POLES`` handed out first.
+    units handed out in collection order (``LONG_POLES`` first).
 
     (xdist's own ``loadgroup`` does not group on pytest 9: it renames ``item._nodeid``, which pytest 9
     no longer reads.) Files run in collection order within a group.
@@ -85,13 +84,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             scope = super()._split_scope(nodeid)
             return SHARED_WORKER.get(scope, scope)
 
-        def _assign_work_unit(self, node: Any) -> None:
-            # the costliest waiting unit goes next; the others keep xdist's order
-            rank = {scope: i for i, scope in enumerate(LONG_POLES)}
-            first = min(self.workqueue, key=lambda scope: rank.get(scope, len(LONG_POLES)))
-            self.workqueue.move_to_end(first, last=False)
-            super()._assign_work_unit(node)
-
+    # Units in collection order (longest first, above), not xdist's default of most tests first, which
+    # puts a file of six slow tests behind every file of many quick ones.
+    config.option.loadscopereorder = False
     return SharedFileScheduling(config, log)
 
 

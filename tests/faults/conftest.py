@@ -1,4 +1,4 @@
-"""One world for the fault scenarios: a work folder, a port and the emulator the harness starts there.
+"""A world per chain of fault scenarios: a work folder, a port and the emulator the harness starts there.
 
 Each scenario drives ``python -m harness`` as a subprocess in its own session (so a SIGINT to its
 process group is what a terminal's Ctrl-C is), and looks for leftovers by environment: every process
@@ -30,6 +30,7 @@ from harness.layout import REPO_ROOT, Layout
 from harness.processes import group_members
 from harness.progress import EVENTS_ENV, Event, read_json_lines
 from harness.provisioning import Platform
+from tests.conftest import SHARED_WORKER
 
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -232,16 +233,32 @@ def assert_clear_failure(rc: int, err: str, *needles: str) -> None:
         assert needle.lower() in err.lower(), f"{needle!r} not in:\n{err[-4000:]}"
 
 
-@pytest.fixture(scope="package")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World(work=tmp_path_factory.mktemp("faults-work"), port=control.free_port())
+@pytest.fixture(scope="session")
+def worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, World]]:
+    """The worlds of this session by chain; every one is stopped, and its leftovers killed, at the end."""
+    made: dict[str, World] = {}
     try:
-        yield w
+        yield made
     finally:
-        control.stop(w.emulator_dir)
-        for line in w.processes(include_emulator=True):
-            with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
+        for w in made.values():
+            control.stop(w.emulator_dir)
+            for line in w.processes(include_emulator=True):
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
+
+
+@pytest.fixture
+def world(worlds: dict[str, World], request: pytest.FixtureRequest) -> World:
+    """The world of this file's chain: its ``SHARED_WORKER`` group (tests/conftest.py), which runs on one
+    worker in file order. The chain's first scenario starts from nothing (an interrupted apply needs an
+    unapplied platform); the next ones continue from where it left the world, so that one scenario's
+    converge is the next one's applied platform instead of an apply of their own."""
+    path = request.node.nodeid.split("::")[0]
+    chain = SHARED_WORKER.get(path, path)
+    if chain not in worlds:
+        work = request.getfixturevalue("tmp_path_factory").mktemp("faults-work")
+        worlds[chain] = World(work=work, port=control.free_port())
+    return worlds[chain]
 
 
 @pytest.fixture
