@@ -46,8 +46,16 @@ BUCKET_POLICY = {
 }
 
 
+_CLIENTS: dict[str, Any] = {}
+
+
 def _clients(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
+    """The test's moto client for ``service``, made once per test (``platform`` clears them): making a
+    client costs more than the calls a snapshot sends through it."""
+    client = _CLIENTS.get(service)
+    if client is None:
+        client = _CLIENTS[service] = boto3.client(service, region_name=REGION)
+    return client
 
 
 @pytest.fixture
@@ -57,6 +65,7 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    _CLIENTS.clear()
     with mock_aws():
         kms = _clients("kms")
         key = kms.create_key(Description="data at rest")["KeyMetadata"]
@@ -100,6 +109,7 @@ def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             "name_prefix": "gxp-test",
             "key_id": key["KeyId"],
         }
+    _CLIENTS.clear()
 
 
 def _snapshot(outputs: dict[str, Any], serial: int = 7) -> dict[str, Any]:
