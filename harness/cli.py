@@ -31,6 +31,21 @@ class Environment:
     layout: Layout = dataclasses.field(default_factory=layout_from_env)
     cwd: Path = dataclasses.field(default_factory=Path.cwd)
     """Where the user stands: relative paths on the command line are read from here."""
+    resolve: Callable[..., targets.Target] | None = None
+    """How a target becomes reachable (default :func:`harness.target.resolve`); tests hand in their own."""
+
+    def target(self, explicit: str | None = None, *, autostart: bool = False) -> targets.Target:
+        """The target the command names (``--target``, else ``TARGET``, else local), resolved: the one
+        place the CLI reaches a target, so an unreachable one is said the same way by every command."""
+        resolve = self.resolve or targets.resolve
+        name = targets.target_name(self.environ, explicit)
+        return resolve(
+            name,
+            state_dir=self.layout.emulator_dir,
+            autostart=autostart,
+            environ=self.environ,
+            progress=self.progress,
+        )
 
     def progress(self, item: Event | str) -> None:
         """The terminal's rendering of a progress event (``==> `` lines on standard error), and the
@@ -248,13 +263,7 @@ def _platform(args: argparse.Namespace, env: Environment, *, autostart: bool) ->
     variables = _parse_vars(args.var)
     extra_var_files = var_files_from(args.var_file, env.cwd)
     name = targets.target_name(env.environ, args.target)
-    target = targets.resolve(
-        name,
-        state_dir=env.layout.emulator_dir,
-        autostart=autostart,
-        environ=env.environ,
-        progress=env.progress,
-    )
+    target = env.target(args.target, autostart=autostart)
     var_files = None
     if extra_var_files:
         var_files = [env.layout.var_file(name), *extra_var_files]
@@ -462,8 +471,7 @@ def cmd_invoke(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from harness import workflow
 
     features = _parse_features(args.features)  # bad input fails before anything is contacted
-    name = targets.target_name(env.environ, args.target)
-    target = targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ)
+    target = env.target(args.target)
     endpoint = args.endpoint
     if endpoint is None:
         endpoint = Platform(target, layout=env.layout).outputs().get("endpoint_name")
@@ -588,8 +596,7 @@ def _seal_protocol(args: argparse.Namespace, env: Environment, folder: Path) -> 
     if (folder / package.MANIFEST).is_file():
         return True
     try:
-        name = targets.target_name(env.environ, args.target)
-        target = targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ)
+        target = env.target(args.target)
         key_id = (Platform(target, layout=env.layout).outputs().get("kms_key_arns") or {}).get("signing")
     except HarnessError as exc:
         env.progress(
@@ -667,8 +674,7 @@ def cmd_report(args: argparse.Namespace, env: Environment) -> ExitStatus:
     from harness.validation import verify_command
 
     def s3_factory(service: str) -> Any:
-        name = targets.target_name(env.environ, args.target)
-        return targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ).client(service)
+        return env.target(args.target).client(service)
 
     rc = verify_command(
         args.package,
@@ -688,8 +694,7 @@ def _signing_setup(
     from harness import identity
 
     identity.session_name(args.name)  # a bad name fails before anything is contacted
-    name = targets.target_name(env.environ, args.target)
-    target = targets.resolve(name, state_dir=env.layout.emulator_dir, environ=env.environ)
+    target = env.target(args.target)
     outputs = Platform(target, layout=env.layout).outputs()
     role_arn = args.role_arn
     if role_arn is None and args.command == "model":
@@ -851,9 +856,11 @@ def run(
     environ: Mapping[str, str] | None = None,
     layout: Layout | None = None,
     cwd: Path | None = None,
+    resolve: Callable[..., targets.Target] | None = None,
 ) -> Outcome:
     """:func:`main` in-process with its output captured (``environ`` replaces the process's
-    environment for the command, ``layout`` says where state, caches and runs live)."""
+    environment for the command, ``layout`` says where state, caches and runs live, ``resolve``
+    replaces how a target is reached)."""
     out, err = io.StringIO(), io.StringIO()
     env = Environment(
         stdout=out,
@@ -861,6 +868,7 @@ def run(
         environ=dict(environ if environ is not None else os.environ),
         layout=layout if layout is not None else layout_from_env(environ),
         cwd=cwd if cwd is not None else Path.cwd(),
+        resolve=resolve,
     )
     status = main(list(argv), env)
     return Outcome(status, out.getvalue(), err.getvalue())

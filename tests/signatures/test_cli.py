@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from harness import cli
-from harness import target as targets
 from harness.errors import ExitStatus
 from harness.provisioning import Layout
 from harness.target import Target
@@ -20,11 +19,10 @@ def run_cli(
     target: Target, platform: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Callable[..., tuple[int, str, str]]:
     """The CLI aimed at the test emulator, with the platform's outputs served from the fixture."""
-    monkeypatch.setattr(targets, "resolve", lambda *_a, **_k: target)
     monkeypatch.setattr(cli.Platform, "outputs", lambda _self: platform)
 
     def run(*argv: str) -> tuple[int, str, str]:
-        done = cli.run(argv, environ={}, layout=Layout(work=tmp_path))
+        done = cli.run(argv, environ={}, layout=Layout(work=tmp_path), resolve=lambda *_a, **_k: target)
         return done.status, done.stdout, done.stderr
 
     return run

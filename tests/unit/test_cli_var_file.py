@@ -35,7 +35,11 @@ def test_the_cli_passes_the_resolved_path_on(tmp_path: Path, monkeypatch: pytest
         raise UsageError("stop here")
 
     monkeypatch.setattr(cli, "Platform", fake_platform)
-    monkeypatch.setattr(cli.targets, "resolve", lambda name, **_: object())
-    done = cli.run(["plan", "--var-file", "mine.tfvars"], cwd=tmp_path, environ={"TARGET": "aws"})
+    done = cli.run(
+        ["plan", "--var-file", "mine.tfvars"],
+        cwd=tmp_path,
+        environ={"TARGET": "aws"},
+        resolve=lambda name, **_: object(),
+    )
     assert done.status == cli.ExitStatus.USAGE and done.stderr == "error: stop here\n"
     assert seen["var_files"][-1] == tmp_path / "mine.tfvars"  # type: ignore[index]
