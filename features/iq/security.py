@@ -12,7 +12,14 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then
 
-from features.support import Clients, as_list, policy_statements, principal_is_wildcard, threshold
+from features.support import (
+    Clients,
+    as_list,
+    policy_statements,
+    principal_is_wildcard,
+    read_objects,
+    threshold,
+)
 
 
 def _key_policy(aws: Clients, key_arn: str) -> list[dict[str, Any]]:
@@ -265,14 +272,14 @@ def trail_no_self_events(trail: dict[str, Any], aws: Clients, evidence: Any) -> 
             if "/CloudTrail/" not in obj["Key"] or obj["LastModified"] < since:
                 continue
             files.append(obj["Key"])
-            records = json.loads(gzip.decompress(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()))
-            for record in records.get("Records", []):
-                if record.get("eventCategory") != "Data":
-                    continue
-                data_events += 1
-                arns = [r.get("ARN", "") for r in record.get("resources", [])]
-                if any(a.startswith(_delivery_prefix(trail)) for a in arns):
-                    self_events.append({"eventName": record.get("eventName"), "resources": arns})
+    for body in read_objects(s3, bucket, files):
+        for record in json.loads(gzip.decompress(body)).get("Records", []):
+            if record.get("eventCategory") != "Data":
+                continue
+            data_events += 1
+            arns = [r.get("ARN", "") for r in record.get("resources", [])]
+            if any(a.startswith(_delivery_prefix(trail)) for a in arns):
+                self_events.append({"eventName": record.get("eventName"), "resources": arns})
     evidence.attach(
         "DeliveredLogFiles",
         {
