@@ -125,7 +125,7 @@ def _wait_for_records(
     trail: dict[str, Any], aws: Clients, since: dt.datetime, wanted: Callable[[dict[str, Any]], bool]
 ) -> list[dict[str, Any]]:
     return wait_for(
-        lambda: _log_records(trail, aws, since, wanted), timeout=_delivery_wait(trail), interval=2.0
+        lambda: _log_records(trail, aws, since, wanted), timeout=_delivery_wait(trail), interval=0.5
     )
 
 
@@ -230,7 +230,7 @@ def refusal_in_history(
     found = wait_for(
         lambda: _history(aws, "CreateModelPackageGroup", attempt["started"], the_attempt),
         timeout=_delivery_wait(trail),
-        interval=2.0,
+        interval=0.5,
     )
     assert found, f"the refused CreateModelPackageGroup {attempt['name']} is not in the event history"
     event, record = found
