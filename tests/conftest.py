@@ -26,8 +26,8 @@ SHARED_WORKER = {
     "tests/integration/test_platform.py": "applied-platform",
     "tests/faults/test_1_apply_faults.py": "faults-apply",
     "tests/faults/test_3_evidence_faults.py": "faults-apply",
+    "tests/faults/test_4_emulator_killed_in_train.py": "faults-apply",
     "tests/faults/test_2_workflow_faults.py": "faults-workflow",
-    "tests/faults/test_4_emulator_killed_in_train.py": "faults-workflow",
     "tests/signatures/test_cli.py": "signatures",
     "tests/signatures/test_evidence_signatures.py": "signatures",
     "tests/signatures/test_model_approval.py": "signatures",
@@ -40,8 +40,8 @@ SHARED_WORKER = {
 LONG_POLES = (
     "tests/integration/test_qualification.py",
     "applied-platform",
-    "faults-workflow",
     "faults-apply",
+    "faults-workflow",
     "tests/badinput/test_cli_battery.py",
     "signatures",
 )
