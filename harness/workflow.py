@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import numpy as np
 
 from harness import modelapproval
@@ -574,6 +575,17 @@ def _train(
     return run
 
 
+def _registered_sha256(target: Target, uri: str) -> str | None:
+    """The SHA-256 of a registered version's model data, None when the object is gone (deleted, or
+    a delete marker on top): then the new training result is not that version and is registered."""
+    try:
+        return hashlib.sha256(download(target, uri)).hexdigest()
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise
+
+
 def identical_approved_version(
     target: Target,
     outputs: Mapping[str, Any],
@@ -610,10 +622,7 @@ def identical_approved_version(
     )
     recorded_data = json.loads(download(target, statistics)).get("dataset") if statistics else None
     compared = {
-        "artifact_sha256": (
-            artifact_sha256,
-            hashlib.sha256(download(target, container["ModelDataUrl"])).hexdigest(),
-        ),
+        "artifact_sha256": (artifact_sha256, _registered_sha256(target, container["ModelDataUrl"])),
         "recorded_artifact_sha256": (artifact_sha256, meta.get("artifact_sha256")),
         "image": (outputs["inference_image_uri"], container.get("Image")),
         "environment": (

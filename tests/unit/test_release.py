@@ -165,3 +165,24 @@ def test_another_serving_image_is_a_new_version(image: str) -> None:
         target, outputs, artifact_sha256=SHA, holdout=0.806, data=DATA
     )  # type: ignore[arg-type]
     assert (found is not None) == (image == IMAGE)
+
+
+def test_a_retraining_after_the_approved_artifact_was_deleted_is_a_new_version() -> None:
+    """A delete marker on the approved version's model data (GetObject answers NoSuchKey): the new
+    training result is not that version, so it is registered; the training does not fail."""
+    import botocore.exceptions
+
+    class _Deleted(_S3):
+        def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+            if f"s3://{Bucket}/{Key}" == URL:
+                error = {"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}
+                raise botocore.exceptions.ClientError(error, "GetObject")  # type: ignore[arg-type]
+            return super().get_object(Bucket, Key)
+
+    target = _Target(_SageMaker(_package()), _objects())
+    target.clients["s3"] = _Deleted(_objects())
+    outputs = {"model_package_group_name": "group", "inference_image_uri": IMAGE}
+    found = workflow.identical_approved_version(
+        target, outputs, artifact_sha256=SHA, holdout=0.806, data=DATA
+    )  # type: ignore[arg-type]
+    assert found is None
