@@ -802,7 +802,7 @@ def release_unchanged(
     for field in ("image", "model_data_url", "environment"):
         if served[field] != wanted[field]:
             return {**decision, "why": f"the served model's {field} differs from the package's"}
-    served["artifact_sha256"] = hashlib.sha256(download(target, primary["ModelDataUrl"])).hexdigest()
+    served["artifact_sha256"] = _registered_sha256(target, primary["ModelDataUrl"])  # None: gone
     if served["artifact_sha256"] != wanted["artifact_sha256"]:
         return {**decision, "why": "the served artifact's SHA-256 differs from the one the package recorded"}
     release = layout.release_file(target.name)

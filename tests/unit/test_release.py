@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import pytest
 
 from harness import workflow
@@ -52,6 +53,9 @@ class _S3:
         self.objects = objects
 
     def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        if f"s3://{Bucket}/{Key}" not in self.objects:  # as S3 answers a missing key
+            error = {"Error": {"Code": "NoSuchKey", "Message": "The specified key does not exist."}}
+            raise botocore.exceptions.ClientError(error, "GetObject")  # type: ignore[arg-type]
         return {"Body": io.BytesIO(self.objects[f"s3://{Bucket}/{Key}"])}
 
 
@@ -118,6 +122,9 @@ def test_the_endpoint_is_kept_only_when_it_serves_the_package_live_and_the_relea
     swapped = _Target(_SageMaker(package), _objects(b"other bytes at the same URL"))
     decision = workflow.release_unchanged(swapped, "ep", package, layout=layout)  # type: ignore[arg-type]
     assert not decision["unchanged"] and "SHA-256" in decision["why"]
+    deleted = _Target(_SageMaker(package), {k: v for k, v in _objects().items() if k != URL})
+    decision = workflow.release_unchanged(deleted, "ep", package, layout=layout)  # type: ignore[arg-type]
+    assert not decision["unchanged"] and decision["served"]["artifact_sha256"] is None  # gone: redeploy
     assert not workflow.release_unchanged(target, None, package, layout=layout)["unchanged"]  # type: ignore[arg-type]
 
 
