@@ -19,6 +19,20 @@ from harness.progress import Recorder
 from harness.provisioning import Layout, Platform
 from harness.terraform import ApplyResult
 
+PREFIX = "gxp-ml"
+
+
+def project_buckets(target: targets.Target) -> list[str]:
+    """The platform's buckets on the target, read live."""
+    names = [b["Name"] for b in target.client("s3").list_buckets().get("Buckets", [])]
+    return [n for n in names if n.startswith(PREFIX + "-")]
+
+
+def project_roles(target: targets.Target) -> list[str]:
+    """The platform's IAM roles on the target, read live."""
+    roles = target.client("iam").list_roles()["Roles"]
+    return [r["RoleName"] for r in roles if r["RoleName"].startswith(PREFIX)]
+
 
 @dataclass
 class Applied:

@@ -14,12 +14,9 @@ import pytest
 from harness.progress import TerraformApplied, TerraformResource
 from harness.provisioning import Layout, Platform
 from harness.target import Target
-from harness.terraform import TerraformError
-from tests.integration.conftest import Applied, SharedPlatform
+from tests.integration.conftest import PREFIX, Applied, SharedPlatform, project_buckets, project_roles
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-PREFIX = "gxp-ml"
 
 
 def _policy_statements(doc: Any) -> list[dict[str, Any]]:
@@ -33,16 +30,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _project_buckets(target: Target) -> list[str]:
-    names = [b["Name"] for b in target.client("s3").list_buckets().get("Buckets", [])]
-    return [n for n in names if n.startswith(PREFIX + "-")]
-
-
-def _project_roles(target: Target) -> list[str]:
-    roles = target.client("iam").list_roles()["Roles"]
-    return [r["RoleName"] for r in roles if r["RoleName"].startswith(PREFIX)]
-
-
 @pytest.fixture
 def platform(applied: Applied) -> Platform:
     """The platform applied once for the end-to-end tests (tests/integration/conftest.py)."""
@@ -53,24 +40,6 @@ def platform(applied: Applied) -> Platform:
 def outputs(applied: Applied) -> dict[str, Any]:
     """Its Terraform outputs (read once per apply): they only locate the resources the tests read."""
     return applied.outputs
-
-
-def test_bad_variable_fails_at_plan_and_creates_nothing(local_target: Target, tmp_path: Path) -> None:
-    # a state of its own: the plan stops at the variable before refreshing anything (the shared
-    # platform's state would cost a refresh of every resource per plan)
-    work_layout = Layout(work=tmp_path)
-    before = _project_buckets(local_target), _project_roles(local_target)
-    bad = Platform(local_target, layout=work_layout, variables={"log_retention_days": 30})
-    with pytest.raises(TerraformError) as info:
-        bad.plan()
-    assert "log_retention_days" in str(info.value)
-    assert (_project_buckets(local_target), _project_roles(local_target)) == before
-    bad_type = Platform(
-        local_target, layout=work_layout, variables={"endpoint_instance_type": "ml.p4d.24xlarge"}
-    )
-    with pytest.raises(TerraformError) as info:
-        bad_type.plan()
-    assert "endpoint_instance_type" in str(info.value)
 
 
 def test_apply_converges_with_progress(applied: Applied) -> None:
@@ -234,11 +203,11 @@ def test_restarted_emulator_converges_again(
     shared_platform.spend()
     control.start(port=port, state_dir=emulator_dir)
     fresh = targets.resolve("local", state_dir=emulator_dir, environ={})
-    assert _project_buckets(fresh) == []  # the emulator lost its state
+    assert project_buckets(fresh) == []  # the emulator lost its state
     again = Platform(fresh, layout=work_layout)
     result = again.apply()
     assert result.planned > 40 and result.done == result.planned
-    assert len(_project_buckets(fresh)) == 3
+    assert len(project_buckets(fresh)) == 3
 
 
 def test_destroy_leaves_nothing(
@@ -249,8 +218,8 @@ def test_destroy_leaves_nothing(
     target = targets.resolve("local", state_dir=emulator_dir, environ={})
     shared_platform.spend()
     Platform(target, layout=work_layout).destroy()
-    assert _project_buckets(target) == []
-    assert _project_roles(target) == []
+    assert project_buckets(target) == []
+    assert project_roles(target) == []
     kms = target.client("kms")
     for key in kms.list_keys()["Keys"]:
         meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]

@@ -1,0 +1,36 @@
+"""A root variable out of its validation fails at plan, naming the variable, and creates nothing.
+
+Apart from ``test_platform.py`` on purpose: it needs an emulator but no applied platform (a state of
+its own), so it runs on any worker instead of lengthening the applied platform's chain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.provisioning import Layout, Platform
+from harness.target import Target
+from harness.terraform import TerraformError
+from tests.integration.conftest import project_buckets, project_roles
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_bad_variable_fails_at_plan_and_creates_nothing(local_target: Target, tmp_path: Path) -> None:
+    # a state of its own: the plan stops at the variable before refreshing anything (the shared
+    # platform's state would cost a refresh of every resource per plan)
+    work_layout = Layout(work=tmp_path)
+    before = project_buckets(local_target), project_roles(local_target)
+    bad = Platform(local_target, layout=work_layout, variables={"log_retention_days": 30})
+    with pytest.raises(TerraformError) as info:
+        bad.plan()
+    assert "log_retention_days" in str(info.value)
+    assert (project_buckets(local_target), project_roles(local_target)) == before
+    bad_type = Platform(
+        local_target, layout=work_layout, variables={"endpoint_instance_type": "ml.p4d.24xlarge"}
+    )
+    with pytest.raises(TerraformError) as info:
+        bad_type.plan()
+    assert "endpoint_instance_type" in str(info.value)
