@@ -29,6 +29,9 @@ FIXES: dict[str, str] = {
     "sagemaker_runtime_endpoint": "InvokeEndpoint on an unknown endpoint: ValidationError, not canned data",
     "kms_rotation_period": "EnableKeyRotation keeps RotationPeriodInDays; GetKeyRotationStatus returns it",
     "ec2_security_group_rule_description": "rules referencing a group or prefix list keep their Description",
+    "ec2_security_group_rule_revoke": (
+        "concurrent rule changes are not lost; unknown rule id: InvalidSecurityGroupRuleId.NotFound"
+    ),
     "kms_key_usage": "a key does only what its KeyUsage allows (InvalidKeyUsageException otherwise)",
     "s3_block_public_policy": "PutBucketPolicy refuses a public policy while BlockPublicPolicy is on",
     "sagemaker_feature_group": "feature groups as AWS: validation, online store, Glue table, Delete/List",
