@@ -14,6 +14,8 @@ export TARGET
 .DEFAULT_GOAL := help
 FEATURES     ?= 72,1,0.85
 PYTEST_JOBS  ?= 4
+TF_TEST       = $(PY) -m harness.tfcheck test $(MODULES) terraform
+PYTEST        = $(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile
 .PHONY: help setup up down plan apply destroy output train features pipeline monitor traffic deploy invoke scan validate verify drift bench soak test test-fast lint fmt tf-fmt tf-validate tf-test pytest clean
 
 help: ## list the targets
@@ -107,16 +109,23 @@ tf-validate: $(VENV)/.installed ## terraform validate of the root configuration 
 	$(PY) -m harness.tfcheck validate terraform
 
 tf-test: $(VENV)/.installed ## terraform test in every module and the root's validated-environment guards (mock provider)
-	$(PY) -m harness.tfcheck test $(MODULES) terraform
+	$(TF_TEST)
 
 pytest: $(VENV)/.installed ## harness unit, emulator and integration tests
-	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile
+	$(PYTEST)
 
 test-fast: $(VENV)/.installed ## pytest without an emulator (not integration, not slow): 381 tests, about 2 min
-	$(PY) -m pytest -n $(PYTEST_JOBS) --dist loadfile -m "not integration and not slow"
+	$(PYTEST) -m "not integration and not slow"
 
 test: lint tf-fmt tf-validate ## everything CI runs (the module tests and pytest run side by side)
-	@$(MAKE) --no-print-directory -j2 --output-sync=line tf-test pytest
+	@mkdir -p .run; echo "terraform test runs beside pytest; its output follows pytest's (log: .run/tf-test.log)"
+	@$(TF_TEST) > .run/tf-test.log 2>&1 & tf=$$!; \
+	trap 'kill $$tf 2>/dev/null' INT TERM; \
+	$(PYTEST); py=$$?; \
+	wait $$tf; tf_rc=$$?; cat .run/tf-test.log; \
+	if [ $$tf_rc -ne 0 ]; then echo "terraform test failed (make tf-test to run it alone)"; fi; \
+	if [ $$py -ne 0 ]; then echo "pytest failed (make pytest to run it alone)"; fi; \
+	test $$tf_rc -eq 0 -a $$py -eq 0
 
 clean: ## remove caches and run folders (keeps state and evidence)
 	rm -rf .cache .run .pytest_cache .ruff_cache

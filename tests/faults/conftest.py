@@ -108,6 +108,10 @@ class Run:
         pytest.fail(f"{why}\n{self.stderr[-4000:]}")
 
 
+def _default_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclasses.dataclass
 class World:
     work: Path
@@ -153,6 +157,10 @@ class World:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            # As a terminal's foreground job has it: a runner that started the suite in the background
+            # (a shell without job control ignores SIGINT there, and children inherit that) would
+            # otherwise make every Ctrl-C below a no-op.
+            preexec_fn=_default_interrupt,
         )
         return Run(proc, list(args), events)
 
