@@ -107,14 +107,16 @@ class LocalPlatform:
                 network_isolation=True,
             )
         )
-        deadline = time.monotonic() + 300
-        while True:
-            described = sm.describe_training_job(TrainingJobName=job)
-            if described["TrainingJobStatus"] in ("Completed", "Failed", "Stopped"):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"training job {job} did not finish within 300 s")
-            time.sleep(0.2)
+        from harness.target import wait
+
+        described = wait(
+            sm,
+            "training_job_completed_or_stopped",
+            what=f"training job {job}",
+            timeout=300,
+            delay=0.2,
+            TrainingJobName=job,
+        )
         if described["TrainingJobStatus"] != "Completed":
             raise RuntimeError(f"training job {job}: {described.get('FailureReason')}")
         self.artifact = described["ModelArtifacts"]["S3ModelArtifacts"]
@@ -157,18 +159,20 @@ class LocalPlatform:
         return name
 
     def wait_endpoint(self, name: str, timeout: float = 120) -> None:
-        sm = self.client("sagemaker")
-        deadline = time.monotonic() + timeout
-        while True:
-            described = sm.describe_endpoint(EndpointName=name)
-            status = described["EndpointStatus"]
-            if status == "InService":
-                return
-            if status not in ("Creating", "Updating"):
-                raise RuntimeError(f"endpoint {name} {status}: {described.get('FailureReason')}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"endpoint {name} not InService within {timeout:.0f} s")
-            time.sleep(0.1)
+        from harness.target import wait
+
+        described = wait(
+            self.client("sagemaker"),
+            "endpoint_in_service",
+            what=f"endpoint {name}",
+            timeout=timeout,
+            delay=0.1,
+            EndpointName=name,
+        )
+        if described["EndpointStatus"] != "InService":
+            raise RuntimeError(
+                f"endpoint {name} {described['EndpointStatus']}: {described.get('FailureReason')}"
+            )
 
     def delete_endpoint(self, name: str, timeout: float = 30) -> None:
         sm = self.client("sagemaker")

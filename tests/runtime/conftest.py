@@ -15,23 +15,14 @@ import psutil
 import pytest
 from botocore.config import Config
 
+# The same small job the benchmark trains on its own emulator.
+from harness.bench.local import HYPERPARAMETERS, IMAGE, REGION, ROLE
 from harness.emulator import control
 from harness.ml import artifacts, dataset
 from harness.ml.train import METRIC_DEFINITIONS
 from harness.processes import group_members
 from harness.target import wait
 from harness.workflow import training_channel, training_request
-
-REGION = "eu-central-1"
-ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
-IMAGE = "492215442770.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-HYPERPARAMETERS = {
-    "num_round": "60",
-    "max_depth": "3",
-    "eta": "0.2",
-    "eval_metric": "logloss,auc",
-    "seed": "1",
-}
 
 
 @pytest.fixture(scope="session")
