@@ -29,6 +29,7 @@ from pytest_bdd import given, parsers, then, when
 from features.support import BUCKETS, KEY_PURPOSES, Clients, threshold, trim
 from harness import featurestore
 from harness import target as targets
+from harness.layout import OUTPUTS_FILE
 from harness.provisioning import Layout, Platform, layout_from_env
 
 
@@ -46,11 +47,6 @@ def target(layout: Layout) -> targets.Target:
 @pytest.fixture(scope="session")
 def platform(target: targets.Target, layout: Layout) -> Platform:
     return Platform(target, layout=layout)
-
-
-#: A file of the Terraform outputs handed over by ``make validate`` (it read them after apply/deploy);
-#: without it the suite reads them itself (``terraform output``).
-OUTPUTS_FILE = "HARNESS_OUTPUTS_FILE"
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,9 @@ from pathlib import Path
 __all__ = ["REPO_ROOT", "Layout", "layout_from_env"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The environment variable naming a file of the Terraform outputs ``make validate`` hands to a suite
+#: (it read them after apply/deploy); without it the suite reads them itself (``terraform output``).
+OUTPUTS_FILE = "HARNESS_OUTPUTS_FILE"
 
 
 @dataclasses.dataclass

@@ -40,6 +40,7 @@ from harness import modelapproval, processes, workflow
 from harness import progress as events
 from harness import target as targets
 from harness.errors import ExitStatus, HarnessError
+from harness.layout import OUTPUTS_FILE
 from harness.processes import stop_process
 from harness.progress import Progress
 from harness.provisioning import REPO_ROOT, Layout, Platform
@@ -374,8 +375,6 @@ SUITE_COSTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("feature store", ("features/iq/featurestore.feature", "features/oq/featurestore.feature")),
     ("built-in algorithm", ("features/oq/algorithm.feature",)),
 )
-#: The environment variable naming the Terraform outputs handed to a suite (``features/conftest.py``).
-OUTPUTS_FILE = "HARNESS_OUTPUTS_FILE"
 #: A suite's process start-up, imports and collection (its seconds not spent in any scenario).
 STARTUP = "start-up"
 

@@ -777,7 +777,11 @@ def release_unchanged(
     try:
         ep = sm.describe_endpoint(EndpointName=endpoint)
     except sm.exceptions.ClientError as exc:
-        return {**decision, "why": f"endpoint {endpoint} not readable: {exc}"}
+        # Only "Could not find endpoint" means there is nothing to keep; a refusal or throttling is an
+        # error to report, not a reason to redeploy.
+        if exc.response.get("Error", {}).get("Code") != "ValidationException":
+            raise
+        return {**decision, "why": f"endpoint {endpoint} does not exist: {exc}"}
     config = sm.describe_endpoint_config(EndpointConfigName=ep["EndpointConfigName"])
     variants = config.get("ProductionVariants", [])
     served: dict[str, Any] = {
@@ -802,10 +806,7 @@ def release_unchanged(
     for field in ("image", "model_data_url", "environment"):
         if served[field] != wanted[field]:
             return {**decision, "why": f"the served model's {field} differs from the package's"}
-    served["artifact_sha256"] = _registered_sha256(target, primary["ModelDataUrl"])  # None: gone
-    if served["artifact_sha256"] != wanted["artifact_sha256"]:
-        return {**decision, "why": "the served artifact's SHA-256 differs from the one the package recorded"}
-    release = layout.release_file(target.name)
+    release = layout.release_file(target.name)  # the local file first: the download below is dearer
     pinned = json.loads(release.read_text()) if release.is_file() else None
     decision["release_file"] = {
         "path": str(release),
@@ -813,6 +814,9 @@ def release_unchanged(
     }
     if pinned != release_settings(package_desc):
         return {**decision, "why": f"the release ({release.name}) does not pin this package"}
+    served["artifact_sha256"] = _registered_sha256(target, primary["ModelDataUrl"])  # None: gone
+    if served["artifact_sha256"] != wanted["artifact_sha256"]:
+        return {**decision, "why": "the served artifact's SHA-256 differs from the one the package recorded"}
     return {
         **decision,
         "unchanged": True,

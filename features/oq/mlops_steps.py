@@ -319,12 +319,13 @@ def run_analysis(
 ) -> dict[str, Any]:
     # The analysis reads what data capture has delivered to S3: wait until every scored request is there
     # (delivery is asynchronous: every second or so locally, within minutes on AWS).
+    seconds = float(threshold("URS_017", "capture_seconds"))
     delivered = wait_for(
         lambda: _captured_since(aws, outputs, traffic["sent"]) >= traffic["requests"],
-        timeout=600,
+        timeout=seconds,
         interval=0.25,
     )
-    assert delivered, f"data capture did not deliver the {traffic['requests']} requests within 600 s"
+    assert delivered, f"data capture did not deliver {traffic['requests']} requests within {seconds:.0f} s"
     run = monitoring.run_monitor(target, outputs, progress=lambda _m: None)
     return {"run": run, "ended": dt.datetime.now(dt.UTC), "ended_monotonic": time.monotonic(), **traffic}
 
