@@ -33,7 +33,7 @@ def apply() -> None:
             group = self.logs_backend.groups.get(self._get_param("logGroupName"))
             if group is None:
                 return original(self)  # moto's own ResourceNotFoundException
-            names = [name for name in group.streams if name.startswith(prefix)]
+            names = [n for n in list(group.streams) if n.startswith(prefix)]  # a copy: jobs add streams
             if not names:
                 return json.dumps({"events": [], "searchedLogStreams": []})
             events, next_token, searched = self.logs_backend.filter_log_events(

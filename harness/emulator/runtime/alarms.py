@@ -235,7 +235,10 @@ def evaluate_backend(
     metric name) pairs, when given); state changes notify and put their event. Returns the count."""
     from moto.events.models import events_backends
 
-    changes = 0
+    changed: list[tuple[Any, str, dict[str, Any]]] = []
+    # Under the lock only the evaluation and the state change (so each change is decided once); the
+    # actions (SNS deliveries, EventBridge targets, state machines) run after it is released, as
+    # AWS's PutMetricData never waits for them and a target calling back must not wait on the lock.
     with _evaluating:
         for alarm in list(backend.alarms.values()):
             if metrics is not None and (alarm.namespace, alarm.metric_name) not in metrics:
@@ -256,19 +259,20 @@ def evaluate_backend(
                 else None,
             }
             alarm.update_state(reason, json.dumps(data), state)
-            changes += 1
-            if alarm.actions_enabled:
-                topics = {
-                    "ALARM": alarm.alarm_actions,
-                    "OK": alarm.ok_actions,
-                    "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
-                }[state]
-                _notify(account, region, alarm, list(topics or []), now)
-            try:
-                events_backends[account][region].put_events([_event(alarm, account, region, previous, now)])
-            except Exception as exc:
-                log.warning("alarm %s state change event not delivered: %s", alarm.name, exc, exc_info=True)
-    return changes
+            changed.append((alarm, state, previous))
+    for alarm, state, previous in changed:
+        if alarm.actions_enabled:
+            topics = {
+                "ALARM": alarm.alarm_actions,
+                "OK": alarm.ok_actions,
+                "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
+            }[state]
+            _notify(account, region, alarm, list(topics or []), now)
+        try:
+            events_backends[account][region].put_events([_event(alarm, account, region, previous, now)])
+        except Exception as exc:
+            log.warning("alarm %s state change event not delivered: %s", alarm.name, exc, exc_info=True)
+    return len(changed)
 
 
 def _on_data() -> None:

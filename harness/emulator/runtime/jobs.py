@@ -142,6 +142,8 @@ class ContainerJob:
                     if deadline is not None and time.monotonic() >= deadline:
                         self.timed_out = True
                         self.proc.kill()
+                    elif self.stop_requested.is_set():  # a Stop that came before the process existed
+                        self.proc.kill()
         finally:
             for reader in readers:
                 reader.join(timeout=5)
