@@ -53,10 +53,9 @@ def platform(target: targets.Target, layout: Layout) -> Platform:
 def outputs(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Terraform outputs: names and ARNs that locate resources (nothing is asserted on them)."""
     handed = os.environ.get(OUTPUTS_FILE)
-    if handed and Path(handed).is_file():
-        values = json.loads(Path(handed).read_text())
-    else:
-        values = request.getfixturevalue("platform").outputs()
+    if handed and not Path(handed).is_file():
+        pytest.fail(f"{OUTPUTS_FILE} names {handed}, which does not exist: the outputs were not handed over")
+    values = json.loads(Path(handed).read_text()) if handed else request.getfixturevalue("platform").outputs()
     if not values.get("data_lake_bucket"):
         pytest.fail(
             f"the platform is not applied on target {targets.target_name(os.environ)}: run `make apply` first"

@@ -604,19 +604,17 @@ def identical_approved_version(
     the same training data (every split's URI and SHA-256, in its quality statistics), the same data
     source, the same holdout AUC and the specification's current criterion. Otherwise None (a new
     version is registered). Returns the version and what was compared (for the evidence)."""
-    sm = target.client("sagemaker")
-    summaries = sm.list_model_packages(
-        ModelPackageGroupName=outputs["model_package_group_name"],
-        ModelApprovalStatus="Approved",
-        SortBy="CreationTime",
-        SortOrder="Descending",
-    )["ModelPackageSummaryList"]
-    if not summaries:
-        return None
-    pkg = sm.describe_model_package(ModelPackageName=summaries[0]["ModelPackageArn"])
-    meta = pkg.get("CustomerMetadataProperties") or {}
-    container = pkg["InferenceSpecification"]["Containers"][0]
     threshold = auc_threshold()
+    if _source_metadata(data) != {"dataset_source": "generator"} or holdout < threshold:
+        return None  # decided before any call: a query's data is its own lineage; a rejected model is new
+    try:
+        pkg = latest_approved_package(target, outputs["model_package_group_name"])
+    except WorkflowError:
+        return None  # nothing approved yet
+    meta = pkg.get("CustomerMetadataProperties") or {}
+    if meta.get("artifact_sha256") != artifact_sha256:
+        return None  # another model by what it recorded: no need to download its artifact
+    container = pkg["InferenceSpecification"]["Containers"][0]
     statistics = (((pkg.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}).get(
         "S3Uri"
     )
@@ -637,8 +635,6 @@ def identical_approved_version(
         "holdout_auc": (f"{holdout:.6f}", meta.get("holdout_auc")),
         "auc_threshold": (str(threshold), meta.get("auc_threshold")),
     }
-    if _source_metadata(data) != {"dataset_source": "generator"} or holdout < threshold:
-        return None
     if any(new != old for new, old in compared.values()):
         return None
     return {
