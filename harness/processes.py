@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -139,8 +140,11 @@ class Children:
         with self._lock:
             if self.stopped:
                 raise ChildrenStopped(f"not started (stopped): {command[0]}")
+            # ``nice`` sets the priority before the program starts, so every worker it forks inherits it
+            # (setting it after Popen returns could come after the first fork).
+            niced = shutil.which("nice") if self.nice else None
             proc = subprocess.Popen(
-                command,
+                [niced, "-n", str(self.nice), *command] if niced else command,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -148,8 +152,8 @@ class Children:
                 **kwargs,
             )
             self._procs.add(proc)
-        if self.nice:
-            with contextlib.suppress(OSError):  # before it forks its workers: they inherit it
+        if self.nice and not niced:  # no nice(1) on this machine: as soon as it runs, at least
+            with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, proc.pid, os.getpriority(os.PRIO_PROCESS, 0) + self.nice)
         try:
             out, err = proc.communicate()

@@ -48,3 +48,14 @@ def test_a_group_goes_with_its_leader_by_pid() -> None:
     stop_process(leader.pid, grace=0.5, group=True)
     leader.wait(5)
     assert not pid_alive(leader.pid) and not group_alive(leader.pid)
+
+
+def test_children_start_at_the_lower_priority_they_were_given() -> None:
+    import os
+    import sys
+
+    from harness.processes import Children
+
+    done = Children(nice=5).run([sys.executable, "-c", "import os; print(os.nice(0))"])
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == min(19, os.nice(0) + 5)
