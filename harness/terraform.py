@@ -48,6 +48,19 @@ MIRROR_CANDIDATES = (
 )
 
 
+#: Go's garbage-collection target for Terraform and the providers it starts, unless ``GOGC`` is set:
+#: 400 instead of Go's 100 trades memory for CPU. Measured with ``harness plan`` (a refresh of the
+#: 132-resource platform on the local target, 2-core machine, two runs each): CPU 12.4 s -> 10.0 s per
+#: plan (-20 %, wall 10.7 s -> 9.9 s) for a peak RSS of 0.84 GB instead of 0.67 GB; 800 saved no more
+#: (10.0 s, 0.90 GB), ``off`` 24 % at 1.16 GB.
+GOGC = "400"
+
+
+def go_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with :data:`GOGC` added unless it sets its own."""
+    return {**environ, "GOGC": environ.get("GOGC") or GOGC}
+
+
 class TerraformError(HarnessError):
     """A Terraform command failed. Keeps the command, exit code, stderr and the log path."""
 
@@ -169,6 +182,7 @@ def shared_provider(binary: Path, *, timeout: float = 60.0) -> Iterator[dict[str
     """
     proc = subprocess.Popen(
         [str(binary), "-debug"],
+        env=go_env(os.environ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -305,6 +319,7 @@ class _StreamingTerraform(Terraform):
         env = {k: v for k, v in env.items() if v != "" or k not in self._env}
         if env.get("TF_CLI_CONFIG_FILE") == "":
             env.pop("TF_CLI_CONFIG_FILE")
+        env = go_env(env)
         self._log_file.parent.mkdir(parents=True, exist_ok=True)
         out_lines: list[str] = []
         err_chunks: list[str] = []

@@ -68,6 +68,7 @@ def fake_tf(tmp_path: Path) -> tuple[Path, Path]:
               apply) cat {events} ;;
               output) echo '{{"bucket": {{"value": "b-1", "type": "string", "sensitive": false}}}}' ;;
               slow) echo first; sleep 1; echo second ;;
+              gogc) echo "GOGC=$GOGC" ;;
               fail) cat {diag}; echo oops >&2; exit 1 ;;
             esac
             exit 0
@@ -120,6 +121,16 @@ def test_synchronous_and_capture_options_do_not_leak(tmp_path: Path, fake_tf: tu
     runner._tf.cmd("version", synchronous=False, capture_output=True, raise_on_error=True)
     call = log.read_text().splitlines()[-1]
     assert "-synchronous" not in call and "-capture-output" not in call and "-raise-on-error" not in call
+
+
+def test_terraform_runs_with_a_larger_gc_target_unless_the_user_sets_one(
+    tmp_path: Path, fake_tf: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    binary, _ = fake_tf
+    monkeypatch.delenv("GOGC", raising=False)
+    assert _runner(tmp_path, binary)._tf.cmd("gogc")[1].strip() == "GOGC=400"
+    monkeypatch.setenv("GOGC", "150")
+    assert _runner(tmp_path, binary)._tf.cmd("gogc")[1].strip() == "GOGC=150"
 
 
 def test_output_is_streamed_while_running(tmp_path: Path, fake_tf: tuple[Path, Path]) -> None:
