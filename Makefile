@@ -79,8 +79,8 @@ invoke: $(VENV)/.installed ## score one subject: make invoke FEATURES=72,1,0.85
 scan: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## checkov gate over the code and the plan (results in .run/)
 	$(HARNESS) scan
 
-validate: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## the whole IQ/OQ/PQ qualification -> signed evidence package (INSTALLED=1: as installed; BASELINE=evidence/<run>: drift baseline)
-	$(HARNESS) validate $(if $(INSTALLED),--installed) $(if $(BASELINE),--baseline "$(BASELINE)")
+validate: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## the whole IQ/OQ/PQ qualification -> signed evidence package (INSTALLED=1: as installed; BASELINE=evidence/<run>: drift baseline; FRESH_SCAN=1: scan even when inputs are unchanged)
+	$(HARNESS) validate $(if $(INSTALLED),--installed) $(if $(BASELINE),--baseline "$(BASELINE)") $(if $(FRESH_SCAN),--fresh-scan)
 
 verify: $(VENV)/.installed ## verify an evidence package offline: make verify PACKAGE=evidence/latest
 	$(HARNESS) report verify "$(or $(PACKAGE),evidence/latest)"

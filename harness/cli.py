@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the package the drift check before apply compares with (default: the latest approved, "
         "else passing, package of this platform)",
     )
+    p.add_argument(
+        "--fresh-scan",
+        action="store_true",
+        help="run checkov and the policy lint even when an earlier run scanned byte-identical inputs "
+        "(default: reuse that run's verified results)",
+    )
 
     p = sub.add_parser(
         "protocol", help="print and record the qualification protocol (what validate will run)"
@@ -537,6 +543,7 @@ def cmd_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
         environ=dict(env.environ),
         converge=not args.installed,
         baseline=args.baseline,
+        fresh_scan=args.fresh_scan,
     )
     verdict = result.finalized.report.verdict if result.finalized is not None else None
     # The exit follows the signed verdict: every stage passed AND the report's verdict is PASS.

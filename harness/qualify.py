@@ -125,6 +125,8 @@ class Run:
     #: (an evidence folder or s3:// package), else this platform's latest approved or passing package.
     drift: Any = None
     baseline: str | None = None
+    #: Scan even when an earlier run scanned byte-identical inputs (``--fresh-scan``): see :func:`scan`.
+    fresh_scan: bool = False
     #: The STS identity that started the run (the deploying identity; the evidence's executor).
     executor: Any = None  # harness.identity.Identity
     #: The target the current stage acts through (the deploying identity's, or a validation-role
@@ -254,6 +256,9 @@ class ScannerSpec:
 
     name: str
     run: Callable[[Run, Path, PlanSource], ScanOutcome]
+    #: Rebuilds the outcome from results copied from an earlier run whose scan inputs were identical
+    #: (``harness.validation.scan_reuse``); None: this scanner always runs.
+    load: Callable[[Path], ScanOutcome] | None = None
 
 
 def _utc() -> str:
@@ -486,12 +491,23 @@ def checkov_scanner(run: Run, out_dir: Path, plan_json: PlanSource) -> ScanOutco
     result = checkov.scan(
         run.layout.root, out_dir, plan_json=plan_json, progress=run.progress, runner=run.children.run
     )
+    return _checkov_outcome(result)
+
+
+def _checkov_outcome(result: Any) -> ScanOutcome:
     t = result.totals()
     return ScanOutcome(
         ok=result.ok,
         detail=f"checkov passed {t['passed']}, failed {t['failed']}, skipped {t['skipped']}",
         record=result,
     )
+
+
+def checkov_load(out_dir: Path) -> ScanOutcome:
+    """checkov's results copied from an earlier run (identical inputs), read back."""
+    from harness.validation import checkov
+
+    return _checkov_outcome(checkov.load(out_dir))
 
 
 def policy_lint_scanner(run: Run, out_dir: Path, plan_json: PlanSource) -> ScanOutcome:
@@ -508,6 +524,10 @@ def policy_lint_scanner(run: Run, out_dir: Path, plan_json: PlanSource) -> ScanO
         progress=run.progress,
         runner=run.children.run,
     )
+    return _policy_lint_outcome(result)
+
+
+def _policy_lint_outcome(result: Any) -> ScanOutcome:
     t = result.totals()
     return ScanOutcome(
         ok=result.ok,
@@ -516,10 +536,17 @@ def policy_lint_scanner(run: Run, out_dir: Path, plan_json: PlanSource) -> ScanO
     )
 
 
+def policy_lint_load(out_dir: Path) -> ScanOutcome:
+    """The policy lint's results copied from an earlier run (identical inputs), read back."""
+    from harness.validation import policy_lint
+
+    return _policy_lint_outcome(policy_lint.load(out_dir))
+
+
 #: The static scanners of the scan stage, run side by side over the same plan.
 SCANNERS: tuple[ScannerSpec, ...] = (
-    ScannerSpec("checkov", checkov_scanner),
-    ScannerSpec("policy-lint", policy_lint_scanner),
+    ScannerSpec("checkov", checkov_scanner, load=checkov_load),
+    ScannerSpec("policy-lint", policy_lint_scanner, load=policy_lint_load),
 )
 
 
@@ -528,13 +555,23 @@ def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
 
     The scanners start on the code at once; the plan they read is the one the run converged the
     platform to (:attr:`Run.plan`, from apply, or from deploy when it changed the release), handed
-    over once those stages have finished: no second Terraform plan, and no Terraform beside them."""
+    over once those stages have finished: no second Terraform plan, and no Terraform beside them.
+
+    When an earlier run of the local evidence folder scanned byte-identical inputs (the same code,
+    plan, scanner versions and options: ``harness.validation.scan_reuse``) and its package verifies
+    against its manifest, signed by this platform's signing key, its results are copied into this run
+    instead (``reused from <run> (inputs identical, sha256 ...)``); ``--fresh-scan`` always scans. Every
+    run records its scan's inputs (``scan-inputs.json``) for the next one."""
+    from harness.validation import scan_reuse
+
     scanners = SCANNERS if scanners is None else scanners
+    names = [spec.name for spec in scanners]
     plan_dir = run.run_dir / "checkov"
     plan_dir.mkdir(parents=True, exist_ok=True)
     plan_json = plan_dir / "tfplan.json"
     lock = threading.Lock()
     written: list[Path | None] = []
+    inputs = scan_reuse.Inputs.of(run.layout.root)
 
     def settled_plan_file() -> Path | None:
         with lock:
@@ -542,21 +579,89 @@ def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
                 plan = run.settled_plan()
                 if plan is not None:
                     plan_json.write_text(json.dumps(plan.data))
+                    inputs.plan = scan_reuse.plan_digest(plan.data)
                 written.append(plan_json if plan is not None else None)
             return written[0]
 
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(scanners))) as pool:
-            futures = {}
-            for spec in scanners:
-                out = run.run_dir / spec.name
-                out.mkdir(parents=True, exist_ok=True)
-                futures[spec.name] = pool.submit(spec.run, run, out, settled_plan_file)
-            run.scans = {name: f.result() for name, f in futures.items()}
+        why, reuse = _reusable_scan(run, scanners, inputs, settled_plan_file)
+        if reuse is not None:
+            run.scans = reuse
+        else:
+            run.progress(f"  scan: scanning ({why})")
+            # the plan went with copies that could not be read: write it again for the scanners
+            if written and written[0] is not None and not plan_json.exists():
+                plan_dir.mkdir(parents=True, exist_ok=True)
+                plan_json.write_text(json.dumps(run.plan.data))
+            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(scanners))) as pool:
+                futures = {}
+                for spec in scanners:
+                    out = run.run_dir / spec.name
+                    out.mkdir(parents=True, exist_ok=True)
+                    futures[spec.name] = pool.submit(spec.run, run, out, settled_plan_file)
+                run.scans = {name: f.result() for name, f in futures.items()}
+            complete = inputs.digest is not None and all(o.record is not None for o in run.scans.values())
+            scan_reuse.write_record(run.run_dir, inputs, scanners=names, complete=complete, why_scanned=why)
     finally:
         plan_json.unlink(missing_ok=True)  # the plan carries every attribute; the scans are the evidence
     ok = all(o.ok for o in run.scans.values())
-    return ok, "; ".join(o.detail for o in run.scans.values())
+    detail = "; ".join(o.detail for o in run.scans.values())
+    if reuse is not None:
+        record = json.loads((run.run_dir / scan_reuse.RECORD).read_text())
+        detail += f"; {scan_reuse.describe(record['reused_from'])}"
+    return ok, detail
+
+
+def _reusable_scan(
+    run: Run, scanners: Sequence[ScannerSpec], inputs: Any, plan_file: PlanSource
+) -> tuple[str, dict[str, ScanOutcome] | None]:
+    """An earlier run's results for byte-identical inputs, copied into this run and read back; or
+    why the scan must run (``--fresh-scan``, nothing identical, an earlier package that does not verify)."""
+    from harness.validation import scan_reuse
+    from harness.validation.package import kms_signing_key, verify_folder
+
+    if run.fresh_scan:
+        return "--fresh-scan", None
+    if any(spec.load is None for spec in scanners):
+        return "a scanner that cannot be reused", None
+    names = [spec.name for spec in scanners]
+    found = scan_reuse.candidates(run.run_dir.parent, run.run_dir, inputs)
+    if not found:
+        return "no earlier run scanned this code with these scanners and options", None
+    if plan_file() is None:
+        return "no plan of the platform", None
+    key_id = ((run.outputs or {}).get("kms_key_arns") or {}).get("signing")
+    if run.target is None or not key_id:
+        return "no signing key to verify an earlier run's package with", None
+    try:
+        trusted = kms_signing_key(run.target.client("kms"), key_id).public_key_pem
+    except HarnessError as exc:
+        return f"the signing key cannot be read ({str(exc).splitlines()[0]})", None
+
+    def verify(folder: Path) -> Any:
+        return verify_folder(folder, trusted_public_key=trusted)
+
+    hit = scan_reuse.find(found, inputs, verify=verify, scanners=names)
+    for rejected in hit.rejected:
+        run.progress(f"  scan: not reusing {rejected}")
+    if hit.run_dir is None:
+        if hit.rejected:
+            return "the earlier run with identical inputs does not verify", None
+        return "the plan differs from every earlier run's with this code", None
+    reused = scan_reuse.reused_from(hit, inputs)
+    scan_reuse.copy_results(hit.run_dir, run.run_dir, names)
+    try:
+        outcomes = {spec.name: spec.load(run.run_dir / spec.name) for spec in scanners if spec.load}
+    except HarnessError as exc:
+        for name in names:
+            shutil.rmtree(run.run_dir / name, ignore_errors=True)
+        return f"the earlier results cannot be read ({str(exc).splitlines()[0]})", None
+    for outcome in outcomes.values():
+        if hasattr(outcome.record, "reused"):
+            outcome.record.reused = reused
+    scan_reuse.write_record(run.run_dir, inputs, scanners=names, complete=True, reused_from=reused)
+    run.progress(f"  scan {scan_reuse.describe(reused)}: results copied from {hit.run_dir}")
+    return "", outcomes
 
 
 def _checkov_record(run: Run) -> Any:
@@ -912,11 +1017,13 @@ def qualify(
     evidence_root: Path | None = None,
     converge: bool = True,
     baseline: str | None = None,
+    fresh_scan: bool = False,
 ) -> Run:
     """Run the qualification. ``converge=False`` qualifies the platform as it is installed: apply,
     train and deploy are not run (QA qualifying an installation it does not own, or a control that
     was changed outside Terraform: converging first would hide it). ``baseline``: the package the
-    drift check compares with (default: the platform's latest approved, else passing, package)."""
+    drift check compares with (default: the platform's latest approved, else passing, package).
+    ``fresh_scan``: scan even when an earlier run scanned byte-identical inputs (:func:`scan`)."""
     from harness.validation import package
 
     root = evidence_root or layout.work_dir / "evidence"
@@ -929,6 +1036,7 @@ def qualify(
         converge=converge,
         started=_utc(),
         baseline=baseline,
+        fresh_scan=fresh_scan,
     )
     progress(f"qualification run {run.run_dir.name} on target {target_name} (evidence: {run.run_dir})")
     record_protocol(run)

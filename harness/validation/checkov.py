@@ -57,6 +57,9 @@ class ScanSummary:
 class ScanResult:
     scans: list[ScanSummary]
     checkov_version: str
+    #: Set when the results are a previous run's, copied because the inputs were identical
+    #: (``harness.validation.scan_reuse``): the run they came from, the input digest, checkov's version.
+    reused: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -76,7 +79,32 @@ class ScanResult:
             "checkov_version": self.checkov_version,
             "totals": self.totals(),
             "scans": [dataclasses.asdict(s) for s in self.scans],
+            "reused": self.reused,
         }
+
+
+#: How checkov is run: the code scans (name, arguments, target, framework), the plan scan's arguments
+#: after ``-f <plan>``, the output options and the environment. They are the scan's configuration
+#: (with inline suppressions, its only skip configuration): a change in them is a change of the
+#: scan's inputs (``harness.validation.scan_reuse``).
+CODE_SCANS: tuple[tuple[str, list[str], str, str], ...] = (
+    ("terraform", ["-d", "terraform", "--framework", "terraform"], "terraform/", "terraform"),
+    ("modules", ["-d", "modules", "--framework", "terraform"], "modules/", "terraform"),
+)
+#: enrichment maps plan resources back to the code, so inline suppressions apply there too
+PLAN_ARGS = ("--framework", "terraform_plan", "--repo-root-for-plan-enrichment", ".")
+OUTPUT_ARGS = ("--skip-download", "-o", "json", "-o", "junitxml", "--output-file-path")
+ENVIRONMENT = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"}
+
+
+def configuration() -> dict[str, Any]:
+    """Everything that configures a scan besides the code and the plan (for the reuse digest)."""
+    return {
+        "code_scans": [[name, *args] for name, args, _, _ in CODE_SCANS],
+        "plan_args": list(PLAN_ARGS),
+        "output_args": list(OUTPUT_ARGS),
+        "environment": ENVIRONMENT,
+    }
 
 
 def find_checkov(repo_root: Path) -> str:
@@ -118,18 +146,8 @@ def _run(
 ) -> tuple[ScanSummary, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env.update({"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "ERROR"})
-    command = [
-        binary,
-        *args,
-        "--skip-download",
-        "-o",
-        "json",
-        "-o",
-        "junitxml",
-        "--output-file-path",
-        str(out_dir),
-    ]
+    env.update(ENVIRONMENT)
+    command = [binary, *args, *OUTPUT_ARGS, str(out_dir)]
     proc = runner(command, cwd=cwd, env=env)
     (out_dir / "checkov.log").write_text(f"$ {' '.join(command)}\n{proc.stdout}\n{proc.stderr}")
     results_file = out_dir / "results_json.json"
@@ -138,7 +156,12 @@ def _run(
             f"checkov failed on {target} (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}",
             hint=f"see {out_dir / 'checkov.log'}",
         )
-    data = json.loads(results_file.read_text())
+    return _summarize(name, target, framework, out_dir)
+
+
+def _summarize(name: str, target: str, framework: str, out_dir: Path) -> tuple[ScanSummary, str]:
+    """One scan's summary and checkov's version, read from the JSON results checkov wrote."""
+    data = json.loads((out_dir / "results_json.json").read_text())
     reports = data if isinstance(data, list) else [data]
     passed = failed = skipped = parsing = 0
     failures: list[Finding] = []
@@ -174,10 +197,7 @@ def scan(
     it is there. ``runner`` runs each checkov process (``harness.processes.Children.run``: stoppable)."""
     binary = find_checkov(repo_root)
     say = progress or (lambda _m: None)
-    jobs: list[tuple[str, list[str], str, str]] = [
-        ("terraform", ["-d", "terraform", "--framework", "terraform"], "terraform/", "terraform"),
-        ("modules", ["-d", "modules", "--framework", "terraform"], "modules/", "terraform"),
-    ]
+    jobs = CODE_SCANS
     # The scans are independent checkov processes: run them side by side, report them in order.
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs) + 1) as pool:
         futures = []
@@ -188,15 +208,7 @@ def scan(
             )
         plan_file = plan_json() if callable(plan_json) else plan_json
         if plan_file is not None:
-            # enrichment maps plan resources back to the code, so inline suppressions apply there too
-            args = [
-                "-f",
-                str(plan_file),
-                "--framework",
-                "terraform_plan",
-                "--repo-root-for-plan-enrichment",
-                ".",
-            ]
+            args = ["-f", str(plan_file), *PLAN_ARGS]
             say(f"checkov terraform_plan {plan_file.name}")
             futures.append(
                 pool.submit(
@@ -221,6 +233,24 @@ def scan(
             where = f"{f.file}:{'-'.join(map(str, f.lines))}"
             say(f"      FAILED {f.check_id} {f.resource} ({where}) {f.check_name}")
         scans.append(summary)
+    result = ScanResult(scans, version)
+    (out_dir / "summary.json").write_text(json.dumps(result.to_dict(), indent=2))
+    return result
+
+
+def load(out_dir: Path) -> ScanResult:
+    """The result of a scan whose folders were copied to ``out_dir`` (a previous run's, reused),
+    read from checkov's own JSON results again; ``summary.json`` is rewritten for the new place."""
+    try:
+        recorded = json.loads((out_dir / "summary.json").read_text())
+        scans, version = [], str(recorded.get("checkov_version") or "")
+        for entry in recorded["scans"]:
+            name = entry["name"]
+            summary, seen = _summarize(name, entry["target"], entry["framework"], out_dir / name)
+            scans.append(summary)
+            version = seen or version
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ScanError(f"the scan results in {out_dir} are unreadable: {exc}") from exc
     result = ScanResult(scans, version)
     (out_dir / "summary.json").write_text(json.dumps(result.to_dict(), indent=2))
     return result

@@ -277,3 +277,23 @@ def lint(
         for f in findings:
             progress(f"  FAILED {f.issue} ({f.severity}) {f.policy}: {f.title} {f.detail}")
     return result
+
+
+def load(out_dir: Path) -> LintResult:
+    """The result of a lint whose folder was copied to ``out_dir`` (a previous run's, reused), read
+    back from its ``policy-lint.json``, which is rewritten for the new place."""
+    try:
+        data = json.loads((out_dir / "policy-lint.json").read_text())
+        result = LintResult(
+            tool=data["tool"],
+            version=data["version"],
+            policies=list(data["policies"]),
+            unrendered=list(data["unrendered"]),
+            findings=[LintFinding(**f) for f in data["findings"]],
+            reasoned=[LintFinding(**f) for f in data["reasoned"]],
+            output_dir=str(out_dir),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LintError(f"the policy lint results in {out_dir} are unreadable: {exc}") from exc
+    (out_dir / "policy-lint.json").write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    return result

@@ -84,6 +84,8 @@ def summarize_checkov(data: Any) -> dict[str, Any] | None:
             "skipped_checks": skipped,
             "failed_ids": sorted({c["check_id"] for c in failed}),
             "passed_ids": [],
+            # results copied from an earlier run with byte-identical inputs (scan_reuse), or None
+            "reused": data.get("reused"),
         }
     if isinstance(data, Mapping) and "failed_checks" in data and "summary" in data and "failed_ids" in data:
         return dict(data)  # already a summary

@@ -1,0 +1,208 @@
+"""The scan stage reuses an earlier run's results only when every input is byte-identical and that
+run's package verifies against this platform's signing key; anything else scans."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from harness import qualify
+from harness.provisioning import Layout
+from harness.validation import package, scan_reuse
+
+REGION = "eu-central-1"
+
+
+@pytest.fixture(scope="module")
+def kms() -> Iterator[tuple[Any, str]]:
+    from moto import mock_aws
+
+    from harness.emulator.patches import kms_sign
+
+    kms_sign.apply()
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_PROFILE"):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            client = boto3.client("kms", region_name=REGION)
+            key = client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+            yield client, key
+
+
+class _Target:
+    def __init__(self, kms: Any) -> None:
+        self._kms = kms
+
+    def client(self, name: str) -> Any:
+        assert name == "kms"
+        return self._kms
+
+
+class _Plan:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+
+PLAN = {"format_version": "1.2", "timestamp": "2026-12-01T03:00:00Z", "planned_values": {"root_module": {}}}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "terraform").mkdir(parents=True)
+    (root / "terraform" / "main.tf").write_text('module "a" {\n  source = "../modules/a"\n}\n')
+    (root / "modules" / "a").mkdir(parents=True)
+    (root / "modules" / "a" / "main.tf").write_text('resource "aws_s3_bucket" "this" {}\n')
+    (root / "terraform" / ".terraform").mkdir()
+    (root / "terraform" / ".terraform" / "noise").write_text("not read by checkov")
+    return root
+
+
+class _Scanners:
+    """Stand-in scanners that count their runs and write results like the real ones."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def specs(self) -> list[qualify.ScannerSpec]:
+        def run(run: qualify.Run, out: Path, plan_json: qualify.PlanSource) -> qualify.ScanOutcome:
+            self.runs += 1
+            path = plan_json()
+            assert path is not None and path.exists()
+            (out / "results.json").write_text(json.dumps({"passed": 3, "plan": path.name}))
+            return qualify.ScanOutcome(True, "fake passed 3", {"passed": 3})
+
+        def load(out: Path) -> qualify.ScanOutcome:
+            data = json.loads((out / "results.json").read_text())
+            return qualify.ScanOutcome(True, f"fake passed {data['passed']}", data)
+
+        return [qualify.ScannerSpec("fake", run, load=load)]
+
+
+def _validate(repo: Path, tmp_path: Path, kms: tuple[Any, str], name: str, scanners: _Scanners, **kw: Any):
+    """One run's scan stage, then its package sealed as the report stage would."""
+    client, key = kms
+    run_dir = tmp_path / "evidence" / name
+    run_dir.mkdir(parents=True)
+    run = qualify.Run(
+        target_name="local",
+        layout=Layout(root=repo, work=tmp_path),
+        run_dir=run_dir,
+        progress=lambda _m: None,
+        started="2026-12-01T03:00:00Z",
+        **kw,
+    )
+    run.target = _Target(client)  # type: ignore[assignment]
+    run.outputs = {"kms_key_arns": {"signing": key}}
+    run.plan = _Plan({**PLAN, "timestamp": f"2026-12-01T03:00:0{len(name) % 10}Z"})
+    ok, detail = qualify.scan(run, scanners.specs())
+    package.sign_package(run_dir, kms_client=client, key_id=key)
+    record = json.loads((run_dir / scan_reuse.RECORD).read_text())
+    return ok, detail, record
+
+
+def test_identical_inputs_reuse_the_earlier_results_and_record_where_they_came_from(
+    repo: Path, tmp_path: Path, kms: tuple[Any, str]
+) -> None:
+    scanners = _Scanners()
+    ok1, detail1, first = _validate(repo, tmp_path, kms, "20261201T030000Z-aaaaaa", scanners)
+    assert ok1 and scanners.runs == 1 and first["reused_from"] is None and first["complete"]
+    assert "reused" not in detail1
+    assert not any(".terraform" in f for f in first["files"])  # what checkov skips is not an input
+
+    ok2, detail2, second = _validate(repo, tmp_path, kms, "20261201T030100Z-bbbbbb", scanners)
+    assert ok2 and scanners.runs == 1  # not scanned again: the plan differs only in its timestamp
+    assert second["digest"] == first["digest"]
+    assert second["reused_from"]["run"] == "20261201T030000Z-aaaaaa"
+    assert second["reused_from"]["digest"] == first["digest"]
+    assert "checkov" in second["reused_from"]["versions"]
+    said = f"reused from 20261201T030000Z-aaaaaa (inputs identical, sha256 {first['digest']})"
+    assert detail2.endswith(said)
+    copied = tmp_path / "evidence" / "20261201T030100Z-bbbbbb" / "fake" / "results.json"
+    assert json.loads(copied.read_text())["passed"] == 3  # the package carries the results itself
+    assert package.verify_folder(copied.parent.parent).ok
+
+    # a third run names the run that scanned, not the one it copied from
+    _, _, third = _validate(repo, tmp_path, kms, "20261201T030200Z-cccccc", scanners)
+    assert scanners.runs == 1
+    assert third["reused_from"]["run"] == "20261201T030000Z-aaaaaa"
+    assert third["reused_from"]["copied_from"] == "20261201T030100Z-bbbbbb"
+
+
+def test_one_changed_tf_file_scans_again(repo: Path, tmp_path: Path, kms: tuple[Any, str]) -> None:
+    scanners = _Scanners()
+    _validate(repo, tmp_path, kms, "20261201T030000Z-aaaaaa", scanners)
+    (repo / "modules" / "a" / "main.tf").write_text('resource "aws_s3_bucket" "this" {\n}\n')
+    _, detail, record = _validate(repo, tmp_path, kms, "20261201T030100Z-bbbbbb", scanners)
+    assert scanners.runs == 2 and record["reused_from"] is None and "reused" not in detail
+
+
+def test_a_changed_plan_scans_again(repo: Path, tmp_path: Path, kms: tuple[Any, str]) -> None:
+    scanners = _Scanners()
+    _validate(repo, tmp_path, kms, "20261201T030000Z-aaaaaa", scanners)
+    PLAN["planned_values"] = {"root_module": {"resources": [{"address": "x"}]}}
+    try:
+        _, _, record = _validate(repo, tmp_path, kms, "20261201T030100Z-bbbbbb", scanners)
+    finally:
+        PLAN["planned_values"] = {"root_module": {}}
+    assert scanners.runs == 2 and record["reused_from"] is None
+    assert "plan differs" in record["why_scanned"]
+
+
+def test_a_tampered_earlier_result_scans_again(repo: Path, tmp_path: Path, kms: tuple[Any, str]) -> None:
+    scanners = _Scanners()
+    _validate(repo, tmp_path, kms, "20261201T030000Z-aaaaaa", scanners)
+    result = tmp_path / "evidence" / "20261201T030000Z-aaaaaa" / "fake" / "results.json"
+    result.write_text(json.dumps({"passed": 4, "plan": "tfplan.json"}))
+    _, _, record = _validate(repo, tmp_path, kms, "20261201T030100Z-bbbbbb", scanners)
+    assert scanners.runs == 2 and record["reused_from"] is None
+    assert "does not verify" in record["why_scanned"]
+
+
+def test_a_missing_earlier_result_scans_again(repo: Path, tmp_path: Path, kms: tuple[Any, str]) -> None:
+    scanners = _Scanners()
+    _validate(repo, tmp_path, kms, "20261201T030000Z-aaaaaa", scanners)
+    (tmp_path / "evidence" / "20261201T030000Z-aaaaaa" / "fake" / "results.json").unlink()
+    _validate(repo, tmp_path, kms, "20261201T030100Z-bbbbbb", scanners)
+    assert scanners.runs == 2
+
+
+def test_fresh_scan_always_scans(repo: Path, tmp_path: Path, kms: tuple[Any, str]) -> None:
+    scanners = _Scanners()
+    _validate(repo, tmp_path, kms, "20261201T030000Z-aaaaaa", scanners)
+    _, _, record = _validate(repo, tmp_path, kms, "20261201T030100Z-bbbbbb", scanners, fresh_scan=True)
+    assert scanners.runs == 2 and record["why_scanned"] == "--fresh-scan"
+
+
+def test_the_digest_ignores_only_the_plans_timestamp() -> None:
+    assert scan_reuse.plan_digest({**PLAN, "timestamp": "x"}) == scan_reuse.plan_digest(PLAN)
+    assert scan_reuse.plan_digest({**PLAN, "format_version": "1.3"}) != scan_reuse.plan_digest(PLAN)
+
+
+def test_the_real_scanners_read_back_what_they_wrote(tmp_path: Path) -> None:
+    from harness.validation import checkov, policy_lint
+
+    out = tmp_path / "checkov"
+    (out / "plan").mkdir(parents=True)
+    summary = {"passed": 5, "failed": 0, "skipped": 1, "parsing_errors": 0, "checkov_version": "9"}
+    skipped = [{"check_id": "CKV_1", "check_result": {"suppress_comment": "why"}}]
+    results = {"summary": summary, "results": {"skipped_checks": skipped}}
+    (out / "plan" / "results_json.json").write_text(json.dumps(results))
+    scans = [{"name": "plan", "target": "tfplan.json", "framework": "terraform_plan"}]
+    (out / "summary.json").write_text(json.dumps({"checkov_version": "9", "scans": scans}))
+    loaded = checkov.load(out)
+    assert loaded.totals() == {"passed": 5, "failed": 0, "skipped": 1, "parsing_errors": 0}
+    assert loaded.scans[0].skips[0].reason == "why" and loaded.checkov_version == "9"
+    assert loaded.scans[0].output_dir == str(out / "plan")
+    lint_dir = tmp_path / "policy-lint"
+    lint_dir.mkdir()
+    linted = policy_lint.LintResult("parliament", "1.6.4", ["a"], [], [], [], str(lint_dir))
+    (lint_dir / "policy-lint.json").write_text(json.dumps(linted.to_dict()))
+    assert policy_lint.load(lint_dir).totals() == linted.totals()
