@@ -127,6 +127,10 @@ class Run:
     baseline: str | None = None
     #: Scan even when an earlier run scanned byte-identical inputs (``--fresh-scan``): see :func:`scan`.
     fresh_scan: bool = False
+    #: An earlier run's ``checkov`` folder whose code scans (terraform/, modules/) read byte-identical
+    #: code with the same checkov: copied instead of scanned (set by :func:`scan` when only the plan differs).
+    code_scans_from: Path | None = None
+    code_scans_reused: dict[str, Any] | None = None
     #: The STS identity that started the run (the deploying identity; the evidence's executor).
     executor: Any = None  # harness.identity.Identity
     #: The target the current stage acts through (the deploying identity's, or a validation-role
@@ -489,8 +493,15 @@ def checkov_scanner(run: Run, out_dir: Path, plan_json: PlanSource) -> ScanOutco
     from harness.validation import checkov
 
     result = checkov.scan(
-        run.layout.root, out_dir, plan_json=plan_json, progress=run.progress, runner=run.children.run
+        run.layout.root,
+        out_dir,
+        plan_json=plan_json,
+        progress=run.progress,
+        runner=run.children.run,
+        code_results=run.code_scans_from,
     )
+    if run.code_scans_from is not None:
+        result.reused = run.code_scans_reused
     return _checkov_outcome(result)
 
 
@@ -601,22 +612,39 @@ def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
                     futures[spec.name] = pool.submit(spec.run, run, out, settled_plan_file)
                 run.scans = {name: f.result() for name, f in futures.items()}
             complete = inputs.digest is not None and all(o.record is not None for o in run.scans.values())
-            scan_reuse.write_record(run.run_dir, inputs, scanners=names, complete=complete, why_scanned=why)
+            partial = _code_scans_reused(run)
+            scan_reuse.write_record(
+                run.run_dir,
+                inputs,
+                scanners=names,
+                complete=complete,
+                code_scans_reused_from=partial,
+                why_scanned=why,
+            )
     finally:
         plan_json.unlink(missing_ok=True)  # the plan carries every attribute; the scans are the evidence
     ok = all(o.ok for o in run.scans.values())
     detail = "; ".join(o.detail for o in run.scans.values())
-    if reuse is not None:
-        record = json.loads((run.run_dir / scan_reuse.RECORD).read_text())
-        detail += f"; {scan_reuse.describe(record['reused_from'])}"
+    record = json.loads((run.run_dir / scan_reuse.RECORD).read_text())
+    said = record["reused_from"] or record["code_scans_reused_from"]
+    if said:
+        detail += f"; {scan_reuse.describe(said)}"
     return ok, detail
+
+
+def _code_scans_reused(run: Run) -> dict[str, Any] | None:
+    """Where the code scans handed to checkov (:attr:`Run.code_scans_from`) came from, if any."""
+    return run.code_scans_reused if run.code_scans_from is not None else None
 
 
 def _reusable_scan(
     run: Run, scanners: Sequence[ScannerSpec], inputs: Any, plan_file: PlanSource
 ) -> tuple[str, dict[str, ScanOutcome] | None]:
     """An earlier run's results for byte-identical inputs, copied into this run and read back; or
-    why the scan must run (``--fresh-scan``, nothing identical, an earlier package that does not verify)."""
+    why the scan must run (``--fresh-scan``, nothing identical, an earlier package that does not verify).
+
+    When an earlier verified run scanned the same code with the same scanners but the plan differs,
+    its code scans are handed to checkov (:attr:`Run.code_scans_from`): only the plan is scanned."""
     from harness.validation import scan_reuse
     from harness.validation.package import kms_signing_key, verify_folder
 
@@ -628,8 +656,6 @@ def _reusable_scan(
     found = scan_reuse.candidates(run.run_dir.parent, run.run_dir, inputs)
     if not found:
         return "no earlier run scanned this code with these scanners and options", None
-    if plan_file() is None:
-        return "no plan of the platform", None
     key_id = ((run.outputs or {}).get("kms_key_arns") or {}).get("signing")
     if run.target is None or not key_id:
         return "no signing key to verify an earlier run's package with", None
@@ -637,16 +663,36 @@ def _reusable_scan(
         trusted = kms_signing_key(run.target.client("kms"), key_id).public_key_pem
     except HarnessError as exc:
         return f"the signing key cannot be read ({str(exc).splitlines()[0]})", None
+    verified: dict[Path, Any] = {}
+    rejected: list[str] = []
 
-    def verify(folder: Path) -> Any:
-        return verify_folder(folder, trusted_public_key=trusted)
+    def lookup(match: Callable[[Any], bool], needs: list[str]) -> Any:
+        hit = scan_reuse.find(
+            found,
+            match=match,
+            needs=needs,
+            verify=lambda folder: verify_folder(folder, trusted_public_key=trusted),
+            verified=verified,
+        )
+        for why in hit.rejected:
+            if why not in rejected:
+                rejected.append(why)
+                run.progress(f"  scan: not reusing {why}")
+        return hit
 
-    hit = scan_reuse.find(found, inputs, verify=verify, scanners=names)
-    for rejected in hit.rejected:
-        run.progress(f"  scan: not reusing {rejected}")
+    code_scans = [f"checkov/{name}" for name in ("terraform", "modules")] if "checkov" in names else []
+    code_hit = lookup(lambda _record: True, code_scans)
+    if code_hit.run_dir is None:
+        return "the earlier runs with this code do not verify", None
+    if plan_file() is None:
+        return "no plan of the platform", None
+    hit = lookup(lambda record: record.get("digest") == inputs.digest, names)
     if hit.run_dir is None:
-        if hit.rejected:
-            return "the earlier run with identical inputs does not verify", None
+        if not code_scans:
+            return "the plan differs from every earlier run's with this code", None
+        partial = scan_reuse.reused_from(code_hit, inputs, code_only=True)
+        run.code_scans_from, run.code_scans_reused = code_hit.run_dir / "checkov", partial
+        run.progress(f"  scan: the plan differs; {scan_reuse.describe(partial)}")
         return "the plan differs from every earlier run's with this code", None
     reused = scan_reuse.reused_from(hit, inputs)
     scan_reuse.copy_results(hit.run_dir, run.run_dir, names)

@@ -190,11 +190,14 @@ def scan(
     plan_json: Path | Callable[[], Path | None] | None = None,
     progress: Progress | None = None,
     runner: Runner = run_captured,
+    code_results: Path | None = None,
 ) -> ScanResult:
     """Scan the root configuration (with its modules), every module on its own, and the plan JSON.
 
     ``plan_json`` may be a call that waits for the plan: the code scans start first, the plan's when
-    it is there. ``runner`` runs each checkov process (``harness.processes.Children.run``: stoppable)."""
+    it is there. ``runner`` runs each checkov process (``harness.processes.Children.run``: stoppable).
+    ``code_results``: an earlier scan's folder whose code scans read byte-identical inputs
+    (``harness.validation.scan_reuse``): their results are copied instead of scanning the code again."""
     binary = find_checkov(repo_root)
     say = progress or (lambda _m: None)
     jobs = CODE_SCANS
@@ -202,6 +205,12 @@ def scan(
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs) + 1) as pool:
         futures = []
         for name, args, target, framework in jobs:
+            earlier = code_results / name if code_results is not None else None
+            if earlier is not None and (earlier / "results_json.json").is_file():
+                say(f"checkov {framework} {target}: results copied from {code_results.parent.name}")
+                shutil.copytree(earlier, out_dir / name, dirs_exist_ok=True)
+                futures.append(pool.submit(_summarize, name, target, framework, out_dir / name))
+                continue
             say(f"checkov {framework} {target}")
             futures.append(
                 pool.submit(_run, binary, name, args, out_dir / name, repo_root, target, framework, runner)

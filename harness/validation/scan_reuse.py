@@ -141,9 +141,12 @@ def write_record(
     scanners: Iterable[str],
     complete: bool,
     reused_from: Mapping[str, Any] | None = None,
+    code_scans_reused_from: Mapping[str, Any] | None = None,
     why_scanned: str | None = None,
 ) -> Path:
     """The record of this run's scan inputs (and, when reused, where its results came from)."""
+    origin = (reused_from or {}).get("run") or run_dir.name
+    code_origin = (code_scans_reused_from or {}).get("run") or (reused_from or {}).get("code_run") or origin
     record = {
         "schema": SCHEMA,
         "digest": inputs.digest,
@@ -153,8 +156,11 @@ def write_record(
         "scanners": list(scanners),
         # only a scan that produced every scanner's results can be reused by a later run
         "complete": complete,
-        "scanned_in": (reused_from or {}).get("run") or run_dir.name,
+        "scanned_in": origin,
         "reused_from": dict(reused_from) if reused_from else None,
+        # the code scans (terraform/, modules/) alone, reused when only the plan differed
+        "code_scanned_in": code_origin,
+        "code_scans_reused_from": dict(code_scans_reused_from) if code_scans_reused_from else None,
         "why_scanned": None if reused_from else why_scanned,
         "files": inputs.files,
         "environment": inputs.environment,
@@ -202,24 +208,27 @@ class Found:
 
 def find(
     found: list[tuple[Path, dict[str, Any]]],
-    inputs: Inputs,
     *,
-    verify: Callable[[Path], Any] | None = None,
-    scanners: Iterable[str] = (),
+    match: Callable[[Mapping[str, Any]], bool],
+    needs: Iterable[str],
+    verify: Callable[[Path], Any],
+    verified: dict[Path, Any] | None = None,
 ) -> Found:
-    """The newest earlier run with this digest whose package verifies and holds every scanner's
-    results; ``rejected`` says why a matching one was passed over (altered, unsigned, incomplete)."""
-    if verify is None:
-        from harness.validation.package import verify_folder as verify
+    """The newest earlier run whose record ``match``-es, that holds the results folders it ``needs``,
+    and whose package verifies; ``rejected`` says why a matching one was passed over (altered, signed
+    with another key, incomplete). ``verified`` caches the verifications between calls."""
+    cache = {} if verified is None else verified
     rejected: list[str] = []
     for run_dir, record in found:
-        if inputs.digest is None or record.get("digest") != inputs.digest:
+        if not match(record):
             continue
-        missing = [name for name in scanners if not (run_dir / name).is_dir()]
+        missing = [name for name in needs if not (run_dir / name).is_dir()]
         if missing:
             rejected.append(f"{run_dir.name}: no {', '.join(missing)} results")
             continue
-        result = verify(run_dir)
+        if run_dir not in cache:
+            cache[run_dir] = verify(run_dir)
+        result = cache[run_dir]
         if not result.ok:
             problems = result.all_problems() or ["its package does not verify"]
             rejected.append(f"{run_dir.name}: {'; '.join(problems[:3])}")
@@ -237,19 +246,32 @@ def copy_results(source: Path, run_dir: Path, scanners: Iterable[str]) -> None:
         shutil.copytree(source / name, target)
 
 
-def reused_from(found: Found, inputs: Inputs) -> dict[str, Any]:
-    """What the new package records about the results it carries."""
+def reused_from(found: Found, inputs: Inputs, *, code_only: bool = False) -> dict[str, Any]:
+    """What the new package records about the results it carries: the run that scanned, the package
+    they were copied from, the digest they were reused on, the scanners' versions and the words."""
     assert found.run_dir is not None and found.record is not None
-    return {
-        "run": found.record.get("scanned_in") or found.run_dir.name,
+    record = found.record
+    if code_only:
+        origin = record.get("code_scanned_in") or record.get("scanned_in") or found.run_dir.name
+        digest, what, scans = inputs.code_digest, "code identical", ["terraform", "modules"]
+    else:
+        origin = record.get("scanned_in") or found.run_dir.name
+        digest, what, scans = inputs.digest, "inputs identical", None
+    reuse: dict[str, Any] = {
+        "run": origin,
+        "code_run": record.get("code_scanned_in") or origin,
         "copied_from": found.run_dir.name,
-        "digest": inputs.digest,
+        "digest": digest,
+        "scans": scans,
         "versions": inputs.versions(),
         "package_verified": True,
     }
+    prefix = "checkov terraform/, modules/ " if code_only else ""
+    reuse["said"] = f"{prefix}reused from {origin} ({what}, sha256 {digest})"
+    return reuse
 
 
 def describe(reuse: Mapping[str, Any]) -> str:
     """``reused from <run> (inputs identical, sha256 <digest>)``: the words the report, the receipt
     and the terminal use."""
-    return f"reused from {reuse['run']} (inputs identical, sha256 {reuse['digest']})"
+    return str(reuse["said"])

@@ -141,7 +141,7 @@ details { margin: .3em 0; } summary { cursor: pointer; }
 
 {% if checkov %}
 <h2 id="checkov">Static analysis (checkov)</h2>
-{% if checkov.reused %}<p>Not scanned again: results reused from run <code>{{ checkov.reused.run }}</code> (inputs identical, sha256 <code>{{ checkov.reused.digest }}</code>; checkov {{ checkov.reused.versions.checkov }}), copied into this package from <code>{{ checkov.reused.copied_from }}</code> after its package verified. See <code>scan-inputs.json</code>.</p>{% endif %}
+{% if checkov.reused %}<p>{% if checkov.reused.scans %}The code scans ({{ checkov.reused.scans|join(', ') }}) were not run again{% else %}Not scanned again{% endif %}: {{ checkov.reused.said }}; checkov {{ checkov.reused.versions.checkov }}; results copied into this package from <code>{{ checkov.reused.copied_from }}</code> after its package verified against this platform's signing key. See <code>scan-inputs.json</code>.</p>{% endif %}
 <table><tr>{% for k, v in checkov.summary.items() %}<th>{{ k }}</th>{% endfor %}</tr>
 <tr>{% for k, v in checkov.summary.items() %}<td>{{ v }}</td>{% endfor %}</tr></table>
 {% if checkov.failed_checks %}<h3>Failed checks</h3><table><tr><th>Check</th><th>Name</th><th>Resource</th><th>File</th></tr>

@@ -70,12 +70,17 @@ class _Scanners:
 
     def __init__(self) -> None:
         self.runs = 0
+        self.code_scans_from: list[Path | None] = []
 
     def specs(self) -> list[qualify.ScannerSpec]:
         def run(run: qualify.Run, out: Path, plan_json: qualify.PlanSource) -> qualify.ScanOutcome:
             self.runs += 1
+            self.code_scans_from.append(run.code_scans_from)
             path = plan_json()
             assert path is not None and path.exists()
+            for code in ("terraform", "modules"):  # where checkov keeps its code scans
+                (out / code).mkdir()
+                (out / code / "results_json.json").write_text("{}")
             (out / "results.json").write_text(json.dumps({"passed": 3, "plan": path.name}))
             return qualify.ScanOutcome(True, "fake passed 3", {"passed": 3})
 
@@ -83,7 +88,7 @@ class _Scanners:
             data = json.loads((out / "results.json").read_text())
             return qualify.ScanOutcome(True, f"fake passed {data['passed']}", data)
 
-        return [qualify.ScannerSpec("fake", run, load=load)]
+        return [qualify.ScannerSpec("checkov", run, load=load)]
 
 
 def _validate(repo: Path, tmp_path: Path, kms: tuple[Any, str], name: str, scanners: _Scanners, **kw: Any):
@@ -125,7 +130,7 @@ def test_identical_inputs_reuse_the_earlier_results_and_record_where_they_came_f
     assert "checkov" in second["reused_from"]["versions"]
     said = f"reused from 20261201T030000Z-aaaaaa (inputs identical, sha256 {first['digest']})"
     assert detail2.endswith(said)
-    copied = tmp_path / "evidence" / "20261201T030100Z-bbbbbb" / "fake" / "results.json"
+    copied = tmp_path / "evidence" / "20261201T030100Z-bbbbbb" / "checkov" / "results.json"
     assert json.loads(copied.read_text())["passed"] == 3  # the package carries the results itself
     assert package.verify_folder(copied.parent.parent).ok
 
@@ -154,22 +159,28 @@ def test_a_changed_plan_scans_again(repo: Path, tmp_path: Path, kms: tuple[Any, 
         PLAN["planned_values"] = {"root_module": {}}
     assert scanners.runs == 2 and record["reused_from"] is None
     assert "plan differs" in record["why_scanned"]
+    # the code was the same: checkov's code scans are handed over, only the plan is scanned again
+    earlier = tmp_path / "evidence" / "20261201T030000Z-aaaaaa"
+    assert scanners.code_scans_from == [None, earlier / "checkov"]
+    assert record["code_scans_reused_from"]["run"] == earlier.name
+    assert record["code_scans_reused_from"]["digest"] == record["code_digest"]
+    assert record["code_scanned_in"] == earlier.name
 
 
 def test_a_tampered_earlier_result_scans_again(repo: Path, tmp_path: Path, kms: tuple[Any, str]) -> None:
     scanners = _Scanners()
     _validate(repo, tmp_path, kms, "20261201T030000Z-aaaaaa", scanners)
-    result = tmp_path / "evidence" / "20261201T030000Z-aaaaaa" / "fake" / "results.json"
+    result = tmp_path / "evidence" / "20261201T030000Z-aaaaaa" / "checkov" / "results.json"
     result.write_text(json.dumps({"passed": 4, "plan": "tfplan.json"}))
     _, _, record = _validate(repo, tmp_path, kms, "20261201T030100Z-bbbbbb", scanners)
     assert scanners.runs == 2 and record["reused_from"] is None
-    assert "does not verify" in record["why_scanned"]
+    assert "not verify" in record["why_scanned"] and record["code_scans_reused_from"] is None
 
 
 def test_a_missing_earlier_result_scans_again(repo: Path, tmp_path: Path, kms: tuple[Any, str]) -> None:
     scanners = _Scanners()
     _validate(repo, tmp_path, kms, "20261201T030000Z-aaaaaa", scanners)
-    (tmp_path / "evidence" / "20261201T030000Z-aaaaaa" / "fake" / "results.json").unlink()
+    (tmp_path / "evidence" / "20261201T030000Z-aaaaaa" / "checkov" / "results.json").unlink()
     _validate(repo, tmp_path, kms, "20261201T030100Z-bbbbbb", scanners)
     assert scanners.runs == 2
 
@@ -206,3 +217,32 @@ def test_the_real_scanners_read_back_what_they_wrote(tmp_path: Path) -> None:
     linted = policy_lint.LintResult("parliament", "1.6.4", ["a"], [], [], [], str(lint_dir))
     (lint_dir / "policy-lint.json").write_text(json.dumps(linted.to_dict()))
     assert policy_lint.load(lint_dir).totals() == linted.totals()
+
+
+def test_checkov_copies_handed_over_code_scans_and_scans_only_the_plan(tmp_path: Path) -> None:
+    import subprocess
+
+    from harness.provisioning import REPO_ROOT
+    from harness.validation import checkov
+
+    earlier = tmp_path / "earlier" / "checkov"
+    summary = {"passed": 2, "failed": 0, "skipped": 0, "parsing_errors": 0, "checkov_version": "9"}
+    for code in ("terraform", "modules"):
+        (earlier / code).mkdir(parents=True)
+        (earlier / code / "results_json.json").write_text(json.dumps({"summary": summary}))
+    ran: list[list[str]] = []
+
+    def runner(command: list[str], **_kw: Any) -> subprocess.CompletedProcess[str]:
+        ran.append(command)
+        out = Path(command[command.index("--output-file-path") + 1])
+        (out / "results_json.json").write_text(json.dumps({"summary": {**summary, "passed": 7}}))
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    plan = tmp_path / "tfplan.json"
+    plan.write_text("{}")
+    result = checkov.scan(REPO_ROOT, tmp_path / "out", plan_json=plan, runner=runner, code_results=earlier)
+    assert len(ran) == 1 and "terraform_plan" in ran[0]  # one checkov process: the plan's
+    assert result.totals()["passed"] == 2 + 2 + 7
+    assert (tmp_path / "out" / "modules" / "results_json.json").read_bytes() == (
+        earlier / "modules" / "results_json.json"
+    ).read_bytes()
