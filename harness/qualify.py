@@ -589,7 +589,7 @@ def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
             if not written:
                 plan = run.settled_plan()
                 if plan is not None:
-                    plan_json.write_text(json.dumps(plan.data))
+                    plan_json.write_text(json.dumps(scan_reuse.steady_plan(plan.data)))
                     inputs.plan = scan_reuse.plan_digest(plan.data)
                 written.append(plan_json if plan is not None else None)
             return written[0]
@@ -603,7 +603,7 @@ def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
             # the plan went with copies that could not be read: write it again for the scanners
             if written and written[0] is not None and not plan_json.exists():
                 plan_dir.mkdir(parents=True, exist_ok=True)
-                plan_json.write_text(json.dumps(run.plan.data))
+                plan_json.write_text(json.dumps(scan_reuse.steady_plan(run.plan.data)))
             with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(scanners))) as pool:
                 futures = {}
                 for spec in scanners:

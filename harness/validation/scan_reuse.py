@@ -17,7 +17,9 @@ The digest covers (each listed in the record by its own SHA-256):
 - ``files``: every file under ``terraform/`` and ``modules/`` (``.terraform/`` excepted: checkov does not
   read it) and every Terraform file (``*.tf``, ``*.tf.json``, ``*.tfvars``, ``*.tfvars.json``) or checkov
   configuration (``.checkov.yaml``/``.yml``) elsewhere under the repository (hidden folders excepted);
-- ``plan``: the converged plan's JSON without Terraform's top-level ``timestamp``, canonically serialised;
+- ``plan``: the converged plan's JSON as the scanners read it (``relevant_attributes``, which Terraform
+  writes in a varying order, sorted: :func:`steady_plan`) without Terraform's top-level ``timestamp``,
+  canonically serialised;
 - ``environment``: every distribution installed in ``.venv-checkov`` (checkov and parliament with their
   versions, and everything they run on), the checkov options and environment
   (:func:`harness.validation.checkov.configuration`), and the source of the modules that run and read
@@ -96,9 +98,22 @@ def environment(repo_root: Path) -> dict[str, Any]:
     }
 
 
+def steady_plan(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan as the scanners read it: Terraform writes ``relevant_attributes`` (a set of resource and
+    attribute pairs) in a varying order from one plan to the next of the same platform; sorted, two
+    plans of an unchanged platform are the same bytes but for their ``timestamp``."""
+    out = dict(plan)
+    if isinstance(out.get("relevant_attributes"), list):
+        out["relevant_attributes"] = sorted(
+            out["relevant_attributes"], key=lambda item: json.dumps(item, sort_keys=True)
+        )
+    return out
+
+
 def plan_digest(plan: Mapping[str, Any]) -> str:
-    """The plan's SHA-256 without Terraform's top-level ``timestamp`` (the moment it was made)."""
-    return _sha(_canonical({k: v for k, v in plan.items() if k != "timestamp"}))
+    """The plan's SHA-256 (as :func:`steady_plan` gives it) without Terraform's top-level ``timestamp``
+    (the moment it was made)."""
+    return _sha(_canonical({k: v for k, v in steady_plan(plan).items() if k != "timestamp"}))
 
 
 def version_of(dists: Iterable[str], name: str) -> str | None:

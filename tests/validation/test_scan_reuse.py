@@ -192,9 +192,13 @@ def test_fresh_scan_always_scans(repo: Path, tmp_path: Path, kms: tuple[Any, str
     assert scanners.runs == 2 and record["why_scanned"] == "--fresh-scan"
 
 
-def test_the_digest_ignores_only_the_plans_timestamp() -> None:
+def test_the_digest_ignores_only_the_plans_timestamp_and_the_order_terraform_varies() -> None:
     assert scan_reuse.plan_digest({**PLAN, "timestamp": "x"}) == scan_reuse.plan_digest(PLAN)
     assert scan_reuse.plan_digest({**PLAN, "format_version": "1.3"}) != scan_reuse.plan_digest(PLAN)
+    pairs = [{"resource": "b", "attribute": ["id"]}, {"resource": "a", "attribute": ["arn"]}]
+    one = scan_reuse.plan_digest({**PLAN, "relevant_attributes": pairs})
+    assert one == scan_reuse.plan_digest({**PLAN, "relevant_attributes": pairs[::-1]})
+    assert one != scan_reuse.plan_digest({**PLAN, "relevant_attributes": pairs[:1]})
 
 
 def test_the_real_scanners_read_back_what_they_wrote(tmp_path: Path) -> None:
