@@ -1136,6 +1136,9 @@ def run_suite(
     if layout.work is not None:
         env["HARNESS_WORK_DIR"] = str(layout.work)
     env.pop(OUTPUTS_FILE, None)
+    # The suites need pytest-bdd and the evidence plugin, both named below; the other installed plugins
+    # (xdist, timeout) are for the project's tests, and importing them costs every stage's start-up.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if outputs:
         handed = run_dir / "terraform-outputs.json"
         handed.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
@@ -1144,6 +1147,8 @@ def run_suite(
         sys.executable,
         "-m",
         "pytest",
+        "-p",
+        "pytest_bdd.plugin",
         "-p",
         "harness.validation.pytest_plugin",
         "--strict-markers",

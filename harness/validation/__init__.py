@@ -32,12 +32,31 @@ A run, end to end::
     python -m harness report verify evidence/latest            # offline, any time later
 """
 
+from typing import Any
+
 # The receipt and people's signatures register their checks of a sealed package on import.
 from harness.validation import approvals as _approvals  # noqa: F401
 from harness.validation import receipt as _receipt  # noqa: F401
-from harness.validation.commands import FinalizeResult, finalize, verify_command
 from harness.validation.errors import EvidenceError, PackageError, RequirementsError
-from harness.validation.report import ReportResult, build_report
+
+#: Imported when first used: the report and its templates are not needed by the suites' processes,
+#: which import this package through the pytest plugin.
+_LAZY = {
+    "FinalizeResult": "harness.validation.commands",
+    "finalize": "harness.validation.commands",
+    "verify_command": "harness.validation.commands",
+    "ReportResult": "harness.validation.report",
+    "build_report": "harness.validation.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "EvidenceError",
