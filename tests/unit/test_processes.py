@@ -9,7 +9,10 @@ import time
 
 from harness.processes import group_alive, pid_alive, stop_process
 
-POLITE = "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); time.sleep(60)"
+POLITE = (
+    "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+    "print('ready', flush=True); time.sleep(60)"
+)
 STUBBORN = (
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
     "time.sleep(60)"
@@ -17,8 +20,9 @@ STUBBORN = (
 
 
 def test_a_process_that_obeys_is_not_killed() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", POLITE])
-    time.sleep(0.3)
+    proc = subprocess.Popen([sys.executable, "-c", POLITE], stdout=subprocess.PIPE)
+    # its handler is in place once it says so (a fixed sleep was not enough on a loaded machine)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
     assert stop_process(proc, grace=5) is False
     assert proc.returncode == 0
 
