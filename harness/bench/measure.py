@@ -15,7 +15,7 @@ from harness.validation.charts import percentile  # the one percentile (linear i
 
 
 @dataclass
-class Run:
+class Latencies:
     """Latencies (seconds) of one scenario with some concurrent clients."""
 
     name: str
@@ -48,9 +48,9 @@ def drive(
     count: int,
     seconds: float,
     warmup: int = 20,
-) -> Run:
+) -> Latencies:
     """``clients`` threads, each with its own call (own connection), until ``count`` calls or ``seconds``."""
-    run = Run(name, clients)
+    run = Latencies(name, clients)
     lock = threading.Lock()
     issued = [0]
     ready = threading.Barrier(clients + 1)

@@ -36,7 +36,7 @@ TRACEBACK = "Traceback (most recent call last)"
 
 
 @dataclasses.dataclass
-class Run:
+class Spawned:
     """A harness command running in its own session, its stderr/stdout collected line by line."""
 
     proc: subprocess.Popen[str]
@@ -145,7 +145,7 @@ class World:
         env.pop("HARNESS_DEBUG", None)
         return env
 
-    def spawn(self, *args: str) -> Run:
+    def spawn(self, *args: str) -> Spawned:
         command = [sys.executable, "-m", "harness", *args]
         events = self.work / f"progress-{uuid.uuid4().hex[:8]}.jsonl"
         proc = subprocess.Popen(
@@ -162,7 +162,7 @@ class World:
             # otherwise make every Ctrl-C below a no-op.
             preexec_fn=_default_interrupt,
         )
-        return Run(proc, list(args), events)
+        return Spawned(proc, list(args), events)
 
     def harness(self, *args: str, timeout: float = 240) -> tuple[int, str, str]:
         run = self.spawn(*args)
