@@ -192,9 +192,16 @@ class Platform:
         self._initialized = True
 
     def _ensure_init(self) -> None:
-        """``terraform init`` once per Platform object: it is idempotent but costs seconds each time."""
-        if not self._initialized:
-            self.init()
+        """``terraform init`` at most once per Platform object, and not at all when the data directory
+        is already initialised from the same configuration, lock file, modules, backend and Terraform
+        (:meth:`~harness.terraform.TerraformRunner.init_needed` states the rule): init is idempotent
+        but costs a CPU-second or more each time, and every command of a run builds a Platform."""
+        if self._initialized:
+            return
+        if self.runner.init_needed() is None:
+            self._initialized = True
+            return
+        self.init()
 
     def _emulator_stopped(self) -> str | None:
         """Terraform's watchdog on the local target: the emulator process has gone (cheap: no request)."""

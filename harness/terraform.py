@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -154,6 +156,10 @@ def cli_config_env(cache_dir: Path, environ: Mapping[str, str] | None = None) ->
     return {"TF_CLI_CONFIG_FILE": str(rc)}
 
 
+#: The file a successful ``init`` leaves in the data directory: digests of what it initialised from.
+INIT_MARKER = "harness-init.json"
+
+
 #: What a provider started with ``-debug`` prints for Terraform to attach to it instead of launching one.
 _REATTACH_LINE = "TF_REATTACH_PROVIDERS='"
 
@@ -231,27 +237,64 @@ class ResourceChange:
         return len(self.actions)
 
 
-@dataclasses.dataclass
 class Plan:
-    """A saved plan, read as structured data from ``terraform show -json``."""
+    """A saved plan, read as structured data from ``terraform show -json``.
 
-    path: Path
-    data: dict[str, Any]
+    The JSON is read on first use (``load``), not when the plan is made: ``show -json`` of the
+    platform's plan costs about two CPU-seconds, and a plan with nothing to do (``empty``: Terraform's
+    ``-detailed-exitcode`` said 0) answers :attr:`pending`, :attr:`total_steps`,
+    :attr:`output_changes`, :attr:`has_changes` and :meth:`summary` without it. Terraform gives exit 0
+    only when the plan cannot be applied: no resource action other than no-op, no move, no import and
+    no change to a root output (an output-only change exits 2). Whoever reads :attr:`data`,
+    :attr:`resource_changes` or :meth:`resources` (the plan scan, ``harness scan``) gets the JSON as
+    before.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        data: dict[str, Any] | None = None,
+        *,
+        load: Callable[[], dict[str, Any]] | None = None,
+        empty: bool = False,
+    ) -> None:
+        if data is None and load is None:
+            raise ValueError("a Plan needs its data or a way to load it")
+        self.path = path
+        self.empty = empty
+        self._data = data
+        self._load = load
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the JSON has been read (tests and callers that count ``show`` calls)."""
+        return self._data is not None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        with self._lock:
+            if self._data is None:
+                assert self._load is not None
+                self._data = self._load()
+            return self._data
 
     @property
     def resource_changes(self) -> list[ResourceChange]:
         return [
             ResourceChange(rc["address"], tuple(rc["change"]["actions"]))
-            for rc in self.data.get("resource_changes", [])
+            for rc in self.data.get("resource_changes") or []
         ]
 
     @property
     def pending(self) -> list[ResourceChange]:
+        if self.empty:
+            return []
         return [rc for rc in self.resource_changes if rc.steps]
 
     @property
     def total_steps(self) -> int:
-        return sum(rc.steps for rc in self.resource_changes)
+        return sum(rc.steps for rc in self.pending)
 
     @property
     def has_changes(self) -> bool:
@@ -259,6 +302,8 @@ class Plan:
 
     @property
     def output_changes(self) -> list[str]:
+        if self.empty:
+            return []
         return [
             name
             for name, ch in (self.data.get("output_changes") or {}).items()
@@ -308,18 +353,22 @@ class _StreamingTerraform(Terraform):
         """Not used: state is read through ``terraform show -json`` (works with any backend)."""
         self.tfstate = None
 
+    def environment(self) -> dict[str, str]:
+        """The environment Terraform runs with (ours over the process's; an empty value of ours unsets)."""
+        env = os.environ.copy() if self.is_env_vars_included else {}
+        env.update(self._env)
+        env = {k: v for k, v in env.items() if v != "" or k not in self._env}
+        if env.get("TF_CLI_CONFIG_FILE") == "":
+            env.pop("TF_CLI_CONFIG_FILE")
+        return go_env(env)
+
     def cmd(self, cmd: str, *args: Any, **kwargs: Any) -> tuple[int, str, str]:
         # Pop our own options BEFORE the command line is built (python-terraform leaks them).
         for leaked in ("synchronous", "capture_output", "raise_on_error"):
             kwargs.pop(leaked, None)
         command = self.generate_cmd_string(cmd, *args, **kwargs)
         self.last_command = command
-        env = os.environ.copy() if self.is_env_vars_included else {}
-        env.update(self._env)
-        env = {k: v for k, v in env.items() if v != "" or k not in self._env}
-        if env.get("TF_CLI_CONFIG_FILE") == "":
-            env.pop("TF_CLI_CONFIG_FILE")
-        env = go_env(env)
+        env = self.environment()
         self._log_file.parent.mkdir(parents=True, exist_ok=True)
         out_lines: list[str] = []
         err_chunks: list[str] = []
@@ -477,6 +526,7 @@ class TerraformRunner:
         self.log_path = self.run_dir / "terraform.log"
         self.progress = progress
         self.backend_config = dict(backend_config or {})
+        self._plan_files: set[Path] = set()
         env = dict(env or {})
         if data_dir is not None:
             env["TF_DATA_DIR"] = str(data_dir)
@@ -554,7 +604,18 @@ class TerraformRunner:
 
     # -- commands ---------------------------------------------------------------------------------
 
+    @property
+    def data_dir(self) -> Path:
+        """Where ``terraform init`` installs providers and modules and records the backend."""
+        configured = self._tf.environment().get("TF_DATA_DIR")
+        return Path(configured) if configured else self.workdir / ".terraform"
+
+    @property
+    def _init_marker(self) -> Path:
+        return self.data_dir / INIT_MARKER
+
     def init(self, *, upgrade: bool = False, backend: bool = True) -> None:
+        """``terraform init``; on success, records what it initialised from (see :meth:`init_needed`)."""
         opts: dict[str, Any] = {
             "input": False,
             "no_color": IsFlagged,
@@ -562,7 +623,81 @@ class TerraformRunner:
             "backend_config": (self.backend_config or None) if backend else None,
             "upgrade": IsFlagged if upgrade else IsNotFlagged,
         }
+        self._init_marker.unlink(missing_ok=True)  # a failed or interrupted init is never trusted
         self._run("init", "init", **opts)
+        with contextlib.suppress(OSError):
+            tmp = self._init_marker.with_name(INIT_MARKER + ".tmp")
+            tmp.write_text(json.dumps({"inputs": self._init_inputs(backend=backend)}, sort_keys=True))
+            tmp.replace(self._init_marker)
+
+    def init_needed(self, *, backend: bool = True) -> str | None:
+        """Why ``terraform init`` must run before the next command, or None when it provably need not.
+
+        The rule: init is skipped only when the last successful init in this data directory (the
+        marker it left, :data:`INIT_MARKER`) was made from exactly what it would read now: the same
+        Terraform binary (path, size, modification time), working directory, backend configuration
+        (``-backend-config`` values and the backend flag), CLI configuration file (its content: where
+        providers come from), ``TF_PLUGIN_CACHE_DIR``, dependency lock file (``.terraform.lock.hcl``),
+        module manifest (``modules.json``: every module's key, source and version) and the content of
+        every ``.tf``/``.tf.json`` file of the root module and of each module in that manifest (so a new
+        or changed module call, provider requirement or backend block re-runs it); and when the backend
+        record (``terraform.tfstate`` in the data directory, with a backend) and every provider the lock
+        file names (its binary at the locked version) are still installed. Any difference, a missing
+        file or an unreadable one: init runs. ``init`` itself always runs and rewrites the marker.
+        """
+        marker = self._init_marker
+        if not marker.is_file():
+            return "not initialised by the harness in this data directory"
+        try:
+            recorded = json.loads(marker.read_text()).get("inputs")
+            current = self._init_inputs(backend=backend)
+        except (OSError, ValueError) as exc:
+            return f"cannot read what init used: {exc}"
+        if recorded != current:
+            changed = sorted(k for k in {*recorded, *current} if recorded.get(k) != current.get(k))
+            return "changed since the last init: " + ", ".join(changed)
+        if backend and not (self.data_dir / "terraform.tfstate").is_file():
+            return "the backend is not initialised"
+        missing = [p for p in _locked_providers(self.workdir) if not self._provider_installed(*p)]
+        if missing:
+            return "provider not installed: " + ", ".join(f"{a} {v}" for a, v in missing)
+        return None
+
+    def ensure_init(self, *, backend: bool = True) -> bool:
+        """``terraform init`` unless :meth:`init_needed` proves it unnecessary; True if it ran."""
+        if self.init_needed(backend=backend) is None:
+            return False
+        self.init(backend=backend)
+        return True
+
+    def _provider_installed(self, address: str, version: str) -> bool:
+        folder = self.data_dir / "providers" / address / version
+        name = address.rsplit("/", 1)[-1]
+        return any(folder.glob(f"*/terraform-provider-{name}*"))
+
+    def _init_inputs(self, *, backend: bool) -> dict[str, str]:
+        """What ``terraform init`` reads, each as a digest (the marker's content)."""
+        env = self._tf.environment()
+        binary = Path(self._tf.terraform_bin_path)
+        st = binary.stat()
+        cli_config = env.get("TF_CLI_CONFIG_FILE") or str(Path("~/.terraformrc").expanduser())
+        manifest = self.data_dir / "modules" / "modules.json"
+        module_dirs = {self.workdir.resolve()}
+        if manifest.is_file():
+            for mod in json.loads(manifest.read_text()).get("Modules") or []:
+                module_dirs.add((self.workdir / mod.get("Dir", ".")).resolve())
+        return {
+            "terraform": f"{binary.resolve()} {st.st_size} {st.st_mtime_ns}",
+            "workdir": str(self.workdir.resolve()),
+            "backend": json.dumps([backend, sorted(self.backend_config.items()) if backend else None]),
+            "cli_config": f"{cli_config} {_digest_file(Path(cli_config))}",
+            "plugin_cache": env.get("TF_PLUGIN_CACHE_DIR", ""),
+            "lock_file": _digest_file(self.workdir / ".terraform.lock.hcl"),
+            "modules": _digest_file(manifest),
+            "configuration": _digest_files(
+                f for d in sorted(module_dirs) for pattern in ("*.tf", "*.tf.json") for f in d.glob(pattern)
+            ),
+        }
 
     def test(self, files: Sequence[str] = ()) -> str:
         """``terraform test`` (module tests with mock providers), of only ``files`` (paths relative to
@@ -588,8 +723,11 @@ class TerraformRunner:
         return result
 
     def plan(self, *, destroy: bool = False, out: Path | None = None, refresh: bool = True) -> Plan:
-        """Plan into a file and read it back as JSON. Variable validation fails here."""
-        out = out or self.run_dir / ("destroy.tfplan" if destroy else "apply.tfplan")
+        """Plan into a file; its JSON is read back when first used (see :class:`Plan`). Variable
+        validation fails here. Each plan gets a file of its own (``apply.tfplan``, then
+        ``apply-2.tfplan``, ...): a plan whose JSON is not read yet must not be overwritten by the next."""
+        out = out or _free_path(self.run_dir, "destroy" if destroy else "apply", ".tfplan", self._plan_files)
+        self._plan_files.add(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         collector = _ProgressPrinter(0, None)
         opts = self._with_vars(
@@ -602,8 +740,9 @@ class TerraformRunner:
                 "lock_timeout": "60s",
             }
         )
-        self._run("plan", "plan", ok=(0, 2), on_line=collector, **opts)
-        return Plan(out, self.show(out))
+        rc, _, _ = self._run("plan", "plan", ok=(0, 2), on_line=collector, **opts)
+        saved = out
+        return Plan(saved, load=lambda: self.show(saved), empty=rc == 0)
 
     def show(self, plan_file: Path | None = None) -> dict[str, Any]:
         args = [str(plan_file)] if plan_file else []
@@ -647,6 +786,41 @@ class TerraformRunner:
         if not out.strip():
             return None
         return json.loads(out).get("serial")
+
+
+def _digest_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, or ``absent``."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return "absent"
+
+
+def _digest_files(paths: Iterable[Path]) -> str:
+    """One SHA-256 over several files' paths and contents (order-independent)."""
+    h = hashlib.sha256()
+    for path in sorted(set(paths)):
+        h.update(f"{path}\0{_digest_file(path)}\0".encode())
+    return h.hexdigest()
+
+
+#: ``provider "registry.terraform.io/hashicorp/aws" {`` then ``version = "5.100.0"`` in a lock file.
+_LOCKED = re.compile(r'^provider\s+"([^"]+)"\s*\{\s*\n\s*version\s*=\s*"([^"]+)"', re.MULTILINE)
+
+
+def _locked_providers(workdir: Path) -> list[tuple[str, str]]:
+    """(address, version) of every provider the dependency lock file pins."""
+    lock = workdir / ".terraform.lock.hcl"
+    return _LOCKED.findall(lock.read_text()) if lock.is_file() else []
+
+
+def _free_path(folder: Path, stem: str, suffix: str, taken: set[Path]) -> Path:
+    """``folder/stem+suffix``, or ``stem-2``, ``stem-3``... when that file exists or was handed out."""
+    path, n = folder / f"{stem}{suffix}", 1
+    while path in taken or path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    return path
 
 
 def _diagnostics_from(out: str) -> list[dict[str, Any]]:

@@ -31,6 +31,11 @@ PLAN_JSON = {
 }
 
 
+#: Where the fake ``init`` installs the provider the lock file below pins.
+PROVIDER = "registry.terraform.io/hashicorp/aws/5.100.0"
+LOCK_FILE = 'provider "registry.terraform.io/hashicorp/aws" {\n  version     = "5.100.0"\n}\n'
+
+
 def _apply_events() -> str:
     lines = []
     for addr, action in (
@@ -64,7 +69,11 @@ def fake_tf(tmp_path: Path) -> tuple[Path, Path]:
             echo "$@" >> {log}
             case "$1" in
               show) cat {plan_json} ;;
-              plan) echo '{{"type":"change_summary"}}'; exit 2 ;;
+              plan) echo '{{"type":"change_summary"}}'; exit "${{FAKE_PLAN_EXIT:-2}}" ;;
+              init) [ -n "$FAKE_INIT_FAIL" ] && exit 1
+                    mkdir -p "$TF_DATA_DIR/providers/{PROVIDER}/linux_amd64"
+                    touch "$TF_DATA_DIR/providers/{PROVIDER}/linux_amd64/terraform-provider-aws_v5.100.0_x5"
+                    echo '{{"backend": {{"type": "local"}}}}' > "$TF_DATA_DIR/terraform.tfstate" ;;
               apply) cat {events} ;;
               output) echo '{{"bucket": {{"value": "b-1", "type": "string", "sensitive": false}}}}' ;;
               slow) echo first; sleep 1; echo second ;;
@@ -291,3 +300,96 @@ def test_module_test_files_that_configure_the_real_provider_are_run_apart(tmp_pa
     (tests / "a.tftest.hcl").write_text('mock_provider "aws" {}\nrun "x" {}\n')
     (tests / "b.tftest.hcl").write_text('# real rendering\nprovider "aws" {\n  region = "eu-central-1"\n}\n')
     assert _test_files(tmp_path) == (["tests/b.tftest.hcl"], ["tests/a.tftest.hcl"])
+
+
+def _calls(log: Path, command: str) -> int:
+    return sum(1 for c in log.read_text().splitlines() if c.split()[:1] == [command]) if log.exists() else 0
+
+
+def test_a_plan_without_changes_is_not_shown_unless_its_json_is_read(
+    tmp_path: Path, fake_tf: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    binary, log = fake_tf
+    monkeypatch.setenv("FAKE_PLAN_EXIT", "0")  # -detailed-exitcode: no changes, outputs included
+    runner = _runner(tmp_path, binary)
+    plan = runner.plan()
+    assert (plan.has_changes, plan.pending, plan.total_steps, plan.output_changes) == (False, [], 0, [])
+    assert plan.summary() == {"add": 0, "change": 0, "destroy": 0}
+    assert runner.apply(plan).planned == 0
+    assert _calls(log, "show") == 0 and _calls(log, "apply") == 0 and not plan.loaded
+    # whoever reads the JSON (the plan scan) still gets it, read once
+    assert plan.data["format_version"] == "1.2" and plan.data is plan.data
+    assert _calls(log, "show") == 1
+
+
+def test_a_plan_with_changes_is_shown_when_read_and_each_plan_keeps_its_file(
+    tmp_path: Path, fake_tf: tuple[Path, Path]
+) -> None:
+    binary, log = fake_tf
+    runner = _runner(tmp_path, binary)
+    first, second = runner.plan(), runner.plan()
+    assert (first.path.name, second.path.name) == ("apply.tfplan", "apply-2.tfplan")
+    assert _calls(log, "show") == 0
+    assert first.has_changes and first.total_steps == 4
+    shown = [c for c in log.read_text().splitlines() if c.startswith("show ")]
+    assert len(shown) == 1 and shown[0].split()[-1] == str(first.path)
+
+
+def test_init_runs_only_when_something_it_reads_changed(
+    tmp_path: Path, fake_tf: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    binary, log = fake_tf
+    root = tmp_path / "root"
+    module = tmp_path / "modules" / "kms"
+    root.mkdir()
+    module.mkdir(parents=True)
+    (root / "main.tf").write_text('module "kms" { source = "../modules/kms" }\n')
+    (module / "main.tf").write_text('resource "aws_kms_key" "this" {}\n')
+    (root / ".terraform.lock.hcl").write_text(LOCK_FILE)
+    data = tmp_path / "data"
+
+    def runner(state: str = "a.tfstate") -> TerraformRunner:
+        return TerraformRunner(
+            root,
+            run_dir=tmp_path / "run",
+            terraform_bin=str(binary),
+            backend_config={"path": str(tmp_path / state)},
+            data_dir=data,
+        )
+
+    def inits_after(change: object = None, state: str = "a.tfstate") -> int:
+        before = _calls(log, "init")
+        runner(state).ensure_init()
+        return _calls(log, "init") - before
+
+    assert inits_after() == 1, "never initialised"
+    (data / "modules").mkdir()
+    (data / "modules" / "modules.json").write_text(
+        json.dumps({"Modules": [{"Key": "", "Dir": "."}, {"Key": "kms", "Dir": "../modules/kms"}]})
+    )
+    assert inits_after() == 1, "the module manifest changed"
+    assert inits_after() == 0 and inits_after() == 0, "nothing changed: no init"
+    assert runner().init_needed() is None
+
+    (module / "main.tf").write_text('resource "aws_kms_key" "this" { enable_key_rotation = true }\n')
+    assert "configuration" in (runner().init_needed() or "")
+    assert inits_after() == 1 and inits_after() == 0, "a module's code changed"
+    (root / "versions.tf").write_text("terraform {}\n")
+    assert inits_after() == 1 and inits_after() == 0, "a root file was added"
+    (root / ".terraform.lock.hcl").write_text(LOCK_FILE + "# upgraded\n")
+    assert inits_after() == 1 and inits_after() == 0, "the lock file changed"
+    assert inits_after(state="b.tfstate") == 1, "another backend configuration"
+    assert inits_after(state="b.tfstate") == 0
+    next((data / "providers").rglob("terraform-provider-aws*")).unlink()
+    assert "provider not installed" in (runner("b.tfstate").init_needed() or "")
+    assert inits_after(state="b.tfstate") == 1, "the provider binary is gone"
+    (data / "terraform.tfstate").unlink()
+    assert inits_after(state="b.tfstate") == 1, "the backend record is gone"
+
+    monkeypatch.setenv("FAKE_INIT_FAIL", "1")
+    (root / "main.tf").write_text('module "kms" { source = "../modules/kms" }\n# edited\n')
+    with pytest.raises(TerraformError):
+        runner("b.tfstate").ensure_init()
+    monkeypatch.delenv("FAKE_INIT_FAIL")
+    (root / "main.tf").write_text('module "kms" { source = "../modules/kms" }\n')
+    assert inits_after(state="b.tfstate") == 1, "a failed init is never trusted, even when undone"
