@@ -461,7 +461,15 @@ def cmd_deploy(args: argparse.Namespace, env: Environment) -> ExitStatus:
         f"deploying model version {version} ({arn}), {model_package['ModelApprovalStatus']}: {approval}"
     )
     env.progress(f"release pinned in {release}")
-    plat = _platform(args, env, autostart=False)  # picks up the release file
+    # the same platform and values, now with the release file (a Platform picks it up when built)
+    plat = Platform(
+        plat.target,
+        layout=env.layout,
+        run_dir=plat.run_dir,
+        variables=plat.runner.variables,
+        var_files=[f for f in plat.runner.var_files if f != release],
+        progress=env.progress,
+    )
     plat.apply()
     outputs = plat.outputs()
     desc = plat.target.client("sagemaker").describe_endpoint(EndpointName=outputs["endpoint_name"])

@@ -344,8 +344,9 @@ class Platform:
             release.rename(release.with_name(release.name + ".destroyed"))
 
     def outputs(self) -> dict[str, Any]:
-        """``terraform output``; without ``init`` when the working directory was initialised before
-        (reading outputs needs only the backend; init costs seconds per call)."""
+        """The platform's outputs; without ``init`` when the working directory was initialised before
+        (reading outputs needs only the backend; init costs seconds per call), and read from the local
+        backend's state file without starting Terraform (see ``TerraformRunner.output``)."""
         if not self._initialized and (self.data_dir / "terraform.tfstate").is_file():
             with contextlib.suppress(TerraformError):
                 return self.runner.output()

@@ -1141,7 +1141,12 @@ def run_suite(
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if outputs:
         handed = run_dir / "terraform-outputs.json"
-        handed.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(outputs, indent=2, sort_keys=True) + "\n"
+        if not handed.is_file() or handed.read_text() != text:
+            # written once per change of the outputs, whole (suites side by side may be reading it)
+            staged = handed.with_name(f".{handed.name}.{stage}")
+            staged.write_text(text)
+            staged.replace(handed)
         env[OUTPUTS_FILE] = str(handed)
     command = [
         sys.executable,

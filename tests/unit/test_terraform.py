@@ -393,3 +393,44 @@ def test_init_runs_only_when_something_it_reads_changed(
     monkeypatch.delenv("FAKE_INIT_FAIL")
     (root / "main.tf").write_text('module "kms" { source = "../modules/kms" }\n')
     assert inits_after(state="b.tfstate") == 1, "a failed init is never trusted, even when undone"
+
+
+def test_outputs_are_read_from_the_local_backends_state_without_terraform(
+    tmp_path: Path, fake_tf: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    binary, log = fake_tf
+    state = tmp_path / "state" / "terraform.tfstate"
+    data = tmp_path / "data"
+
+    def runner(path: Path = state) -> TerraformRunner:
+        return TerraformRunner(
+            tmp_path,
+            run_dir=tmp_path / "run",
+            terraform_bin=str(binary),
+            backend_config={"path": str(path)},
+            data_dir=data,
+        )
+
+    assert runner().output() == {"bucket": "b-1"} and _calls(log, "output") == 1, "not initialised: Terraform"
+    data.mkdir()
+    record = {
+        "version": 3,
+        "backend": {"type": "local", "config": {"path": str(state), "workspace_dir": None}},
+    }
+    (data / "terraform.tfstate").write_text(json.dumps(record))
+    assert runner().output() == {} and _calls(log, "output") == 1, "no state yet: no outputs"
+    state.parent.mkdir()
+    outputs = {"bucket": {"value": "b-2", "type": "string"}, "keys": {"value": {"a": 1}, "type": "object"}}
+    state.write_text(json.dumps({"version": 4, "serial": 3, "outputs": outputs, "resources": []}))
+    assert runner().output() == {"bucket": "b-2", "keys": {"a": 1}} and _calls(log, "output") == 1
+
+    assert runner(tmp_path / "other.tfstate").output() == {"bucket": "b-1"}, "init recorded another path"
+    state.write_text('{"version": 4, "outp')  # caught mid-write
+    assert runner().output() == {"bucket": "b-1"}
+    state.write_text(json.dumps({"version": 4, "outputs": outputs}))
+    monkeypatch.setenv("TF_WORKSPACE", "staging")
+    assert runner().output() == {"bucket": "b-1"}, "another workspace's state lives elsewhere"
+    monkeypatch.delenv("TF_WORKSPACE")
+    record["backend"]["type"] = "s3"
+    (data / "terraform.tfstate").write_text(json.dumps(record))
+    assert runner().output() == {"bucket": "b-1"} and _calls(log, "output") == 5, "another backend: Terraform"
