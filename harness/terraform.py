@@ -160,6 +160,10 @@ def cli_config_env(cache_dir: Path, environ: Mapping[str, str] | None = None) ->
 INIT_MARKER = "harness-init.json"
 
 
+#: Environment variables that change what ``terraform init`` does (part of its marker's inputs).
+_INIT_ENVIRONMENT = ("TF_PLUGIN_CACHE_DIR", "TF_CLI_ARGS", "TF_CLI_ARGS_init", "TF_WORKSPACE")
+
+
 #: What a provider started with ``-debug`` prints for Terraform to attach to it instead of launching one.
 _REATTACH_LINE = "TF_REATTACH_PROVIDERS='"
 
@@ -637,13 +641,14 @@ class TerraformRunner:
         marker it left, :data:`INIT_MARKER`) was made from exactly what it would read now: the same
         Terraform binary (path, size, modification time), working directory, backend configuration
         (``-backend-config`` values and the backend flag), CLI configuration file (its content: where
-        providers come from), ``TF_PLUGIN_CACHE_DIR``, dependency lock file (``.terraform.lock.hcl``),
-        module manifest (``modules.json``: every module's key, source and version) and the content of
-        every ``.tf``/``.tf.json`` file of the root module and of each module in that manifest (so a new
-        or changed module call, provider requirement or backend block re-runs it); and when the backend
-        record (``terraform.tfstate`` in the data directory, with a backend) and every provider the lock
-        file names (its binary at the locked version) are still installed. Any difference, a missing
-        file or an unreadable one: init runs. ``init`` itself always runs and rewrites the marker.
+        providers come from), the environment init reads (:data:`_INIT_ENVIRONMENT`), dependency lock
+        file (``.terraform.lock.hcl``), module manifest (``modules.json``: every module's key, source and
+        version) and the content of every ``.tf``/``.tf.json`` file of the root module and of each module
+        in that manifest (so a new or changed module call, provider requirement or backend block re-runs
+        it); and when the backend record (``terraform.tfstate`` in the data directory, with a backend)
+        and every provider the lock file names (its binary at the locked version) are still installed.
+        Any difference, a missing file or an unreadable one: init runs. ``init`` itself always runs and
+        rewrites the marker.
         """
         marker = self._init_marker
         if not marker.is_file():
@@ -691,7 +696,7 @@ class TerraformRunner:
             "workdir": str(self.workdir.resolve()),
             "backend": json.dumps([backend, sorted(self.backend_config.items()) if backend else None]),
             "cli_config": f"{cli_config} {_digest_file(Path(cli_config))}",
-            "plugin_cache": env.get("TF_PLUGIN_CACHE_DIR", ""),
+            "environment": json.dumps([env.get(k, "") for k in _INIT_ENVIRONMENT]),
             "lock_file": _digest_file(self.workdir / ".terraform.lock.hcl"),
             "modules": _digest_file(manifest),
             "configuration": _digest_files(

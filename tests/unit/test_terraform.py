@@ -393,6 +393,9 @@ def test_init_runs_only_when_something_it_reads_changed(
     monkeypatch.delenv("FAKE_INIT_FAIL")
     (root / "main.tf").write_text('module "kms" { source = "../modules/kms" }\n')
     assert inits_after(state="b.tfstate") == 1, "a failed init is never trusted, even when undone"
+    monkeypatch.setenv("TF_CLI_ARGS_init", "-upgrade")
+    assert inits_after(state="b.tfstate") == 1, "the environment init reads changed"
+    assert inits_after(state="b.tfstate") == 0
 
 
 def test_outputs_are_read_from_the_local_backends_state_without_terraform(
