@@ -93,3 +93,87 @@ def test_router_mount_claims_routes(listener: tuple[int, Path, Router]) -> None:
     assert _get(f"{base}/pred")["app"] == "runtime"
     router.unmount(route)
     assert _get(f"{base}/endpoints/ep-1/invocations", method="POST")["app"] == "default"
+
+
+@contextlib.contextmanager
+def _serving(tmp_path: Path, app: Any) -> Iterator[int]:
+    server = make_server(0, tmp_path, app=app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def _varied(environ: dict[str, Any], start_response: Any) -> Any:
+    """/read reads its body, /chunks answers without a length, /boom fails; others ignore the body."""
+    path = environ["PATH_INFO"]
+    if path == "/boom":
+        raise RuntimeError("boom")
+    if path == "/chunks":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"one,", b"two"]
+    data = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)) if path == "/read" else b""
+    body = json.dumps({"path": path, "read": len(data)}).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def test_connections_are_kept_alive(tmp_path: Path) -> None:
+    """SDK calls share connections as on AWS: bodies read or not, answers with a length or chunked."""
+    import http.client
+
+    with _serving(tmp_path, _varied) as port:
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        for conn in (
+            http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5),
+            http.client.HTTPConnection("127.0.0.1", port, timeout=5),
+        ):
+            conn.connect()
+            sock = conn.sock
+            answers = []
+            for method, path, body in (
+                ("GET", "/a", None),
+                ("POST", "/unread", b"x" * 200_000),  # skipped by the server, not read as a request
+                ("POST", "/read", b"y" * 1000),
+                ("GET", "/chunks", None),
+                ("PUT", "/read", b""),
+            ):
+                conn.request(method, path, body=body)
+                response = conn.getresponse()
+                assert response.getheader("Connection") is None
+                answers.append(response.read())
+            assert conn.sock is sock  # one connection served them all
+            assert [json.loads(a) for a in answers if a.startswith(b"{")] == [
+                {"path": "/a", "read": 0},
+                {"path": "/unread", "read": 0},
+                {"path": "/read", "read": 1000},
+                {"path": "/read", "read": 0},
+            ]
+            assert answers[3] == b"one,two"
+            conn.close()
+
+
+def test_closing_requests_and_errors_close_the_connection(tmp_path: Path) -> None:
+    import http.client
+
+    with _serving(tmp_path, _varied) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/a", headers={"Connection": "close"})
+        response = conn.getresponse()
+        assert response.getheader("Connection") == "close"
+        assert json.loads(response.read()) == {"path": "/a", "read": 0}
+        conn.request("GET", "/boom")
+        response = conn.getresponse()
+        assert response.status == 500
+        assert response.getheader("Connection") == "close"
+        response.read()
+        assert conn.sock is None  # http.client closed it, as the server asked
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:  # HTTP/1.0: werkzeug's path
+            s.sendall(b"GET /a HTTP/1.0\r\n\r\n")
+            received = b""
+            while chunk := s.recv(65536):
+                received += chunk
+        assert b"Connection: close" in received and received.endswith(b'{"path": "/a", "read": 0}')
