@@ -566,7 +566,8 @@ def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
 
     The scanners start on the code at once; the plan they read is the one the run converged the
     platform to (:attr:`Run.plan`, from apply, or from deploy when it changed the release), handed
-    over once those stages have finished: no second Terraform plan, and no Terraform beside them.
+    over once those stages have finished: no second Terraform plan; its JSON is read when a scanner
+    first needs it (``terraform show``, see :class:`~harness.terraform.Plan`).
 
     When an earlier run of the local evidence folder scanned byte-identical inputs (the same code,
     plan, scanner versions and options: ``harness.validation.scan_reuse``) and its package verifies
