@@ -120,8 +120,8 @@ class Platform:
             self.runner.watchdog = self._emulator_stopped
         self._held = 0
         self._initialized = False
-        #: The plan of the platform as this object's last ``apply`` left it (normally nothing left to
-        #: do); None until an apply ran (or settled, see ``apply``).
+        #: The plan of the platform when this object's last ``apply`` had nothing to do; None until an
+        #: apply ran, and after one that changed something (see ``apply``).
         self.converged_plan: Plan | None = None
 
     @contextlib.contextmanager
@@ -275,18 +275,18 @@ class Platform:
         self.progress(TerraformPlanned(s["add"], s["change"], s["destroy"], refreshed=refresh))
         return plan
 
-    def apply(self, *, refresh: bool = True, settle: bool = False) -> ApplyResult:
+    def apply(self, *, refresh: bool = True) -> ApplyResult:
         """Converge the platform. ``refresh=False``: plan against the state as recorded (the caller
-        refreshed it earlier in the same run). ``settle``: after applying changes, plan once more
-        without refreshing, so that :attr:`converged_plan` holds the platform as converged (a plan
-        with nothing left to do, what a scanner of the plan reads)."""
+        refreshed it earlier in the same run). :attr:`converged_plan` is the plan when it had nothing
+        to do; after changes, a caller that needs the converged plan (a scanner) plans again without
+        refreshing, when it needs it."""
         started = time.monotonic()
         with self._exclusive("apply"):
-            result = self._apply(refresh=refresh, settle=settle)
+            result = self._apply(refresh=refresh)
         _report("apply", started, result.seconds)
         return result
 
-    def _apply(self, *, refresh: bool = True, settle: bool = False) -> ApplyResult:
+    def _apply(self, *, refresh: bool = True) -> ApplyResult:
         self.converged_plan = None
         plan = self.plan(refresh=refresh)
         if not plan.has_changes:
@@ -304,8 +304,6 @@ class Platform:
         finally:
             self._record_emulator()
         self.progress(TerraformApplied("apply", result.done, result.planned, result.seconds))
-        if settle:
-            self.converged_plan = self.plan(refresh=False)
         return result
 
     def destroy(self) -> ApplyResult:

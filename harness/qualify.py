@@ -20,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -140,6 +141,10 @@ class Run:
     #: The plan of the platform as this run converged it (``harness.terraform.Plan``): set by the
     #: stages that change the platform (apply, deploy), read by the scan instead of planning again.
     plan: Any = None
+    #: How to plan the platform as converged when a stage changed it and left :attr:`plan` unset:
+    #: called once, by :meth:`settled_plan`, when a scanner first needs the plan. A cold run's apply
+    #: is followed by deploy's own apply, so planning right after the first would be thrown away.
+    settle: Callable[[], Any] | None = None
     #: Set when the run is interrupted or crashes: overlapped stages stop.
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
     #: The processes overlapped stages run (checkov, parliament): stopped with the run, and run at a
@@ -169,6 +174,8 @@ class Run:
     def settled_plan(self) -> Any:
         """The converged plan once every stage that may change the platform has finished."""
         self.wait_for(*self._changes_platform)
+        if self.plan is None and self.settle is not None:
+            self.plan, self.settle = self.settle(), None
         return self.plan
 
     def table(self) -> str:
@@ -293,9 +300,18 @@ def apply(run: Run) -> Outcome:
     """Converge the platform with Terraform; keep the converged plan for the scan (no second plan)."""
     assert run.target is not None
     plat = Platform(run.target, layout=run.layout, progress=run.progress)
-    result = plat.apply(settle=True)
-    run.platform, run.outputs, run.plan = plat, plat.outputs(), plat.converged_plan
+    result = plat.apply()
+    run.platform, run.outputs = plat, plat.outputs()
+    _converged(run, plat)
     return True, f"{result.done} changes"
+
+
+def _converged(run: Run, plat: Platform) -> None:
+    """Hand the scan the plan of the platform as ``plat`` just converged it: the plan itself when there
+    was nothing to do, else a plan made once the scan asks (``Run.settle``), which a later apply in
+    the same run replaces."""
+    run.plan = plat.converged_plan
+    run.settle = None if run.plan is not None else functools.partial(plat.plan, refresh=False)
 
 
 def installed(run: Run) -> Outcome:
@@ -338,8 +354,9 @@ def deploy(run: Run) -> Outcome:
     plat = Platform(target, layout=run.layout, progress=run.progress)
     # apply refreshed every resource of the platform moments ago in this run; the release changes only
     # the model behind the endpoint, so this plan compares with the state as recorded.
-    plat.apply(refresh=False, settle=True)
-    run.platform, run.outputs, run.plan = plat, plat.outputs(), plat.converged_plan
+    plat.apply(refresh=False)
+    run.platform, run.outputs = plat, plat.outputs()
+    _converged(run, plat)
     ep = target.client("sagemaker").describe_endpoint(EndpointName=run.outputs["endpoint_name"])
     return ep[
         "EndpointStatus"

@@ -191,6 +191,33 @@ def test_an_overlapped_stage_runs_beside_the_next_stages_and_is_waited_for_where
     assert run.acting is None
 
 
+def test_the_converged_plan_is_made_once_when_the_scan_asks_after_the_last_apply(tmp_path: Path) -> None:
+    """A cold run's apply and deploy both change the platform: neither plans again right away; the scan
+    gets one plan, of the platform as deploy left it. An apply with nothing to do hands over its plan."""
+
+    class Plat:
+        def __init__(self, name: str, changed: bool) -> None:
+            self.name, self.planned = name, 0
+            self.converged_plan = None if changed else f"{name}'s own plan"
+
+        def plan(self, *, refresh: bool = True) -> str:
+            assert refresh is False
+            self.planned += 1
+            return f"converged after {self.name}"
+
+    applied, deployed = Plat("apply", changed=True), Plat("deploy", changed=True)
+    run = _run(tmp_path)
+    qualify._converged(run, applied)
+    qualify._converged(run, deployed)
+    assert (applied.planned, deployed.planned) == (0, 0)
+    assert run.settled_plan() == "converged after deploy"
+    assert run.settled_plan() == "converged after deploy"
+    assert (applied.planned, deployed.planned) == (0, 1)
+    warm = _run(tmp_path / "warm")
+    qualify._converged(warm, Plat("apply", changed=False))
+    assert warm.settled_plan() == "apply's own plan"
+
+
 def test_ctrl_c_stops_an_overlapped_stage_and_its_processes(tmp_path: Path) -> None:
     import sys
     import threading
