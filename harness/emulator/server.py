@@ -562,42 +562,15 @@ class DualProtocolServer(ThreadedWSGIServer):
         self.close_request(request)
 
 
-def _dispatcher(create_app: Any) -> Any:
-    """moto's dispatcher, remembering which backend serves a host.
-
-    moto answers that question anew on every request, under the dispatcher's lock: it lists its
-    package folder (a ``stat`` per entry) and then tries each service's URL patterns in turn. The
-    answer depends on the host name alone (the installed package and its URL index do not change
-    while the process runs), so it is kept per host; a host no backend serves is asked again.
-    """
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    class Dispatcher(DomainDispatcherApplication):
-        def __init__(self, create: Any) -> None:
-            super().__init__(create)
-            self._backend_for_host: dict[str, Any] = {}
-
-        def get_backend_for_host(self, host: str | None) -> Any:
-            if host is None:
-                return None
-            backend = self._backend_for_host.get(host)
-            if backend is None:
-                backend = super().get_backend_for_host(host)
-                if backend is not None:
-                    self._backend_for_host[host] = backend
-            return backend
-
-    return Dispatcher(create_app)
-
-
 def build_app() -> Router:
     """moto's dispatcher (all services) behind the front router, with the fidelity fixes applied."""
     from moto.moto_server.werkzeug_app import create_backend_app
 
-    from . import cloudtrail, patches, runtime
+    from . import cloudtrail, lookups, patches, runtime
 
+    lookups.install()  # moto's per-request lookups, answered without repeating moto's work
     patches.apply_all()
-    router = Router(_dispatcher(create_backend_app))
+    router = Router(lookups.dispatcher(create_backend_app))
     runtime.install(router)  # the local SageMaker data plane (training, hosting, InvokeEndpoint)
     cloudtrail.install(router)  # last: the recorder wraps everything else
     return router
