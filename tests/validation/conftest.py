@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -126,3 +128,22 @@ def results() -> dict[str, Any]:
         "summary": {},
         "scenarios": scenarios,
     }
+
+
+@contextlib.contextmanager
+def moto_kms(region: str = "eu-central-1") -> Iterator[Any]:
+    """An in-process moto with AWS's KMS Sign semantics (the emulator's fix) and test credentials,
+    free of the emulator's environment: yields a KMS client for signing keys."""
+    import boto3
+    from moto import mock_aws
+
+    from harness.emulator.patches import kms_sign
+
+    kms_sign.apply()
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_PROFILE"):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            yield boto3.client("kms", region_name=region)

@@ -16,6 +16,8 @@ pytest.importorskip("harness.identity")
 from harness.validation import deviations, package
 from harness.validation.errors import EvidenceError
 
+from .conftest import moto_kms
+
 REGION = "eu-central-1"
 
 
@@ -30,35 +32,22 @@ class _Target:
 
 @pytest.fixture
 def sealed(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    from moto import mock_aws
-
-    from harness.emulator.patches import kms_sign
-
-    kms_sign.apply()
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_PROFILE"):
-            mp.delenv(name, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        with mock_aws():
-            kms = boto3.client("kms", region_name=REGION)
-            seal_key = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-            approvals_key = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-            folder = tmp_path / "20261201T030000Z-abcdef"
-            folder.mkdir()
-            report = {
-                "deviations": [
-                    {"id": "DEV-001", "ref": "DEV-001", "kind": "checkov", "requirement": "URS_018",
-                     "classification": "critical", "expected": "CKV_AWS_7 passes", "observed": "failed",
-                     "status": "open"},
-                ]
-            }  # fmt: skip
-            (folder / "report.json").write_text(json.dumps(report))
-            (folder / "context.json").write_text(
-                json.dumps({"executor": {"arn": "arn:aws:iam::1:user/runner"}})
-            )
-            package.sign_package(folder, kms_client=kms, key_id=seal_key)
-            yield folder, approvals_key
+    with moto_kms(REGION) as kms:
+        seal_key = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        approvals_key = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        folder = tmp_path / "20261201T030000Z-abcdef"
+        folder.mkdir()
+        report = {
+            "deviations": [
+                {"id": "DEV-001", "ref": "DEV-001", "kind": "checkov", "requirement": "URS_018",
+                 "classification": "critical", "expected": "CKV_AWS_7 passes", "observed": "failed",
+                 "status": "open"},
+            ]
+        }  # fmt: skip
+        (folder / "report.json").write_text(json.dumps(report))
+        (folder / "context.json").write_text(json.dumps({"executor": {"arn": "arn:aws:iam::1:user/runner"}}))
+        package.sign_package(folder, kms_client=kms, key_id=seal_key)
+        yield folder, approvals_key
 
 
 def test_a_resolution_is_a_signed_record_and_the_deviation_reads_resolved(sealed: tuple[Path, str]) -> None:

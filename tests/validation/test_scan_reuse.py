@@ -8,32 +8,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from harness import qualify
 from harness.provisioning import Layout
 from harness.validation import package, scan_reuse
 
+from .conftest import moto_kms
+
 REGION = "eu-central-1"
 
 
 @pytest.fixture(scope="module")
 def kms() -> Iterator[tuple[Any, str]]:
-    from moto import mock_aws
-
-    from harness.emulator.patches import kms_sign
-
-    kms_sign.apply()
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_PROFILE"):
-            mp.delenv(name, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        with mock_aws():
-            client = boto3.client("kms", region_name=REGION)
-            key = client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-            yield client, key
+    with moto_kms(REGION) as client:
+        yield client, client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
 
 
 class _Target:
