@@ -5,7 +5,7 @@ AWS:
   ``<prefix>/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/``
   ``<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16 chars>.json.gz``
   (``<region>``: where the events happened), SSE-KMS with the trail's key when it has one, a few
-  minutes after the calls (here every ``EMULATOR_TRAIL_DELIVERY_SECONDS``, default 5).
+  minutes after the calls (here every ``EMULATOR_TRAIL_DELIVERY_SECONDS``, default 2).
 - Digest files (log file validation on): per trail and region, gzip JSON naming every log file
   delivered since the previous digest with its SHA-256 (``logFiles[].hashValue``, over the
   uncompressed content), the previous digest's bucket, key, SHA-256 and signature (the chain;
@@ -41,7 +41,7 @@ from . import records, selectors, signing
 
 log = logging.getLogger("harness.emulator.cloudtrail")
 
-DELIVERY_SECONDS = float(os.environ.get("EMULATOR_TRAIL_DELIVERY_SECONDS", "5"))
+DELIVERY_SECONDS = float(os.environ.get("EMULATOR_TRAIL_DELIVERY_SECONDS", "2"))
 DIGEST_SECONDS = float(os.environ.get("EMULATOR_TRAIL_DIGEST_SECONDS", "10"))
 EMPTY_DIGEST_SECONDS = 3600.0
 MAX_RECORDS_PER_FILE = 5000
