@@ -36,7 +36,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import trustme
-from werkzeug.exceptions import InternalServerError
 from werkzeug.serving import ThreadedWSGIServer
 
 from .ports import HOST
@@ -127,68 +126,6 @@ def _request_handler_class() -> type:
             except TimeoutError as exc:
                 self.log_error("Request timed out: %r", exc)
                 self.close_connection = True
-
-        def run_wsgi(self) -> None:
-            """werkzeug's ``run_wsgi``, but the connection stays open when the request's framing allows.
-
-            werkzeug 3.1 answers every request with ``Connection: close`` (http.server cannot skip an
-            unread body, so werkzeug drains the socket and hangs up): every SDK call paid a TCP
-            connection, a TLS handshake and a thread, half of the emulator's CPU in a Terraform refresh.
-            An HTTP/1.1 request framed by one Content-Length (or without a body) is served here: the
-            same environ (``make_environ``), the same status line and headers in werkzeug's order
-            (``Server``, ``Date``, the application's, ``Transfer-Encoding: chunked`` when it gives no
-            length) without ``Connection: close``; then its unread body is skipped and the connection
-            waits for the next request, as AWS's endpoints do. Anything else (the client's
-            ``Connection: close``, HTTP/1.0, ``Transfer-Encoding``, repeated Content-Length) takes
-            werkzeug's own path; an error, or an answer whose length is not what it declared, closes
-            the connection after the answer.
-            """
-            length = self._framed_length()
-            if length is None:
-                super().run_wsgi()
-                return
-            if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
-                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # as werkzeug (after http.server's)
-            self.environ = environ = self.make_environ()
-            body = _Body(self.rfile, length)
-            environ["wsgi.input"] = body
-            answer = _Answer(self, environ)
-            try:
-                answer.execute(self.server.app)
-            except (ConnectionError, TimeoutError) as exc:
-                self.close_connection = True
-                self.connection_dropped(exc, environ)
-                return
-            except Exception as exc:
-                self.close_connection = True
-                if self.server.passthrough_errors:
-                    raise
-                if not answer.sent:  # werkzeug's 500 page, with its Connection: close
-                    with contextlib.suppress(Exception):
-                        answer.reset(closing=True)
-                        answer.execute(InternalServerError())
-                from werkzeug.debug.tbtools import DebugTraceback
-
-                self.server.log("error", f"Error on request:\n{DebugTraceback(exc).render_traceback_text()}")
-                return
-            if not answer.framed():
-                self.close_connection = True  # the client cannot tell where the answer ends
-            elif body.remaining and (body.remaining > DRAIN_LIMIT or not body.drain()):
-                self.close_connection = True
-
-        def _framed_length(self) -> int | None:
-            """The body length of a request that can share its connection; None: werkzeug's path."""
-            if self.close_connection or self.request_version != "HTTP/1.1":
-                return None
-            if "Transfer-Encoding" in self.headers:
-                return None
-            lengths = self.headers.get_all("Content-Length") or []
-            if not lengths:
-                return 0
-            value = lengths[0].strip()
-            if len(lengths) != 1 or not (value.isascii() and value.isdigit()):
-                return None
-            return int(value)
 
         def _fast_path(self) -> bool:
             """Answer a request a mounted application claims; False: werkzeug's path takes it as sent."""
@@ -313,109 +250,6 @@ def _request_handler_class() -> type:
                 log.log(FAST_LOG_LEVEL, '%s "%s" %s %s', scheme, self.requestline, status[:3], len(body))
 
     return DualProtocolRequestHandler
-
-
-class _Answer:
-    """One answer on a kept-alive connection: werkzeug's ``write``/``start_response``/``execute``.
-
-    Written the way werkzeug writes it (status line and ``Server``/``Date`` by ``send_response``,
-    the application's headers, chunked framing when it gives no length, a flush per write); only
-    ``Connection: close`` is left out, unless the answer is werkzeug's 500 page after an error.
-    """
-
-    def __init__(self, handler: Any, environ: dict[str, Any]) -> None:
-        self.handler = handler
-        self.environ = environ
-        self.reset(closing=False)
-
-    def reset(self, *, closing: bool) -> None:
-        """Start over (before werkzeug's 500 page, which says the connection closes)."""
-        self.closing = closing
-        self.status: str | None = None
-        self.headers: list[tuple[str, str]] = []
-        self.sent = False
-        self.chunked = False
-        self.declared = -1
-        self.written = 0
-
-    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        if exc_info:
-            try:
-                if self.sent:
-                    raise exc_info[1].with_traceback(exc_info[2])
-            finally:
-                exc_info = None
-        elif self.status is not None:
-            raise AssertionError("Headers already set")
-        self.status, self.headers = status, headers
-        return self.write
-
-    def write(self, data: bytes) -> None:
-        if self.status is None:
-            raise AssertionError("write() before start_response")
-        wfile = self.handler.wfile
-        if not self.sent:
-            self.sent = True
-            self._write_head()
-        if data:
-            if self.chunked:
-                wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            else:
-                wfile.write(data)
-                self.written += len(data)
-        wfile.flush()
-
-    def execute(self, app: Any) -> None:
-        result = app(self.environ, self.start_response)
-        try:
-            for data in result:
-                self.write(data)
-            if not self.sent:
-                self.write(b"")
-            if self.chunked:
-                self.handler.wfile.write(b"0\r\n\r\n")
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-
-    def framed(self) -> bool:
-        """True when the client can tell where this answer ended (the connection may go on)."""
-        if self.chunked:
-            return True
-        if self.declared == -2:
-            return False
-        if self.environ["REQUEST_METHOD"] == "HEAD":
-            return self.written == 0
-        return self.written == max(self.declared, 0)
-
-    def _write_head(self) -> None:
-        handler, status = self.handler, self.status or ""
-        try:
-            code_str, msg = status.split(None, 1)
-        except ValueError:
-            code_str, msg = status, ""
-        code = int(code_str)
-        handler.send_response(code, msg)
-        names = set()
-        for key, value in self.headers:
-            handler.send_header(key, value)
-            name = key.lower()
-            names.add(name)
-            if name == "content-length":
-                length = value.strip()
-                self.declared = int(length) if length.isascii() and length.isdigit() else -2
-        if not (
-            "content-length" in names
-            or self.environ["REQUEST_METHOD"] == "HEAD"
-            or 100 <= code < 200
-            or code in (204, 304)
-        ):
-            self.chunked = True
-            handler.send_header("Transfer-Encoding", "chunked")
-        if self.closing:
-            handler.send_header("Connection", "close")
-        handler.end_headers()
 
 
 class _Body:
