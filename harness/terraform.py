@@ -38,6 +38,7 @@ from typing import Any
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
 from harness.errors import ExitStatus, HarnessError
+from harness.ml.digest import sha256_file
 from harness.processes import stop_process
 from harness.progress import Progress, TerraformResource
 
@@ -168,13 +169,13 @@ _INIT_ENVIRONMENT = ("TF_PLUGIN_CACHE_DIR", "TF_CLI_ARGS", "TF_CLI_ARGS_init", "
 _REATTACH_LINE = "TF_REATTACH_PROVIDERS='"
 
 
-def installed_provider(data_dir: Path, name: str = "aws") -> Path | None:
-    """The plugin binary ``terraform init`` installed for ``hashicorp/<name>`` under ``data_dir``."""
-    found = sorted(
-        (data_dir / "providers" / "registry.terraform.io" / "hashicorp" / name).glob(
-            f"*/*/terraform-provider-{name}_*"
-        )
-    )
+def installed_provider(
+    data_dir: Path, address: str = "registry.terraform.io/hashicorp/aws", version: str = "*"
+) -> Path | None:
+    """The plugin binary ``terraform init`` installed for provider ``address`` (its newest version, or
+    ``version``) under ``data_dir``."""
+    name = address.rsplit("/", 1)[-1]
+    found = sorted((data_dir / "providers" / address / version).glob(f"*/terraform-provider-{name}_*"))
     return found[-1] if found else None
 
 
@@ -663,7 +664,8 @@ class TerraformRunner:
             return "changed since the last init: " + ", ".join(changed)
         if backend and not (self.data_dir / "terraform.tfstate").is_file():
             return "the backend is not initialised"
-        missing = [p for p in _locked_providers(self.workdir) if not self._provider_installed(*p)]
+        locked = _locked_providers(self.workdir)
+        missing = [p for p in locked if installed_provider(self.data_dir, *p) is None]
         if missing:
             return "provider not installed: " + ", ".join(f"{a} {v}" for a, v in missing)
         return None
@@ -674,11 +676,6 @@ class TerraformRunner:
             return False
         self.init(backend=backend)
         return True
-
-    def _provider_installed(self, address: str, version: str) -> bool:
-        folder = self.data_dir / "providers" / address / version
-        name = address.rsplit("/", 1)[-1]
-        return any(folder.glob(f"*/terraform-provider-{name}*"))
 
     def _init_inputs(self, *, backend: bool) -> dict[str, str]:
         """What ``terraform init`` reads, each as a digest (the marker's content)."""
@@ -746,8 +743,7 @@ class TerraformRunner:
             }
         )
         rc, _, _ = self._run("plan", "plan", ok=(0, 2), on_line=collector, **opts)
-        saved = out
-        return Plan(saved, load=lambda: self.show(saved), empty=rc == 0)
+        return Plan(out, load=lambda: self.show(out), empty=rc == 0)
 
     def show(self, plan_file: Path | None = None) -> dict[str, Any]:
         args = [str(plan_file)] if plan_file else []
@@ -829,7 +825,7 @@ class TerraformRunner:
 def _digest_file(path: Path) -> str:
     """SHA-256 of a file's bytes, or ``absent``."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_file(path)
     except FileNotFoundError:
         return "absent"
 
