@@ -46,6 +46,11 @@ SCHEMA = "harness.validation/scan-inputs/v1"
 SCANNED = ("terraform", "modules")
 #: Folders checkov skips by default (and that hold no input of ours).
 SKIPPED_DIRS = frozenset({".terraform", "node_modules", ".serverless", ".git", "__pycache__"})
+#: The harness's run-time state under ``terraform/`` when the work folder is the repository
+#: (``Layout.state_dir``: state, emulator marker, release file): no scanner reads it, it changes with
+#: every apply and emulator restart, and deploy writes it while the overlapped scan hashes its inputs.
+#: What it changes in the platform reaches the digest through the plan.
+RUNTIME_DIRS = frozenset({"terraform/state"})
 #: Files elsewhere in the repository that a scan could read (the plan enrichment reads the repo root).
 TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 CHECKOV_CONFIG = (".checkov.yaml", ".checkov.yml")
@@ -72,7 +77,11 @@ def input_files(repo_root: Path) -> dict[str, str]:
         top = rel_dir.parts[0] if rel_dir.parts else ""
         whole = top in SCANNED
         dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIPPED_DIRS and (whole or not d.startswith("."))
+            d
+            for d in dirnames
+            if d not in SKIPPED_DIRS
+            and (rel_dir / d).as_posix() not in RUNTIME_DIRS
+            and (whole or not d.startswith("."))
         )
         for name in filenames:
             if whole or name.endswith(TERRAFORM_SUFFIXES) or name in CHECKOV_CONFIG:

@@ -138,6 +138,20 @@ def test_one_changed_tf_file_scans_again(repo: Path, tmp_path: Path, kms: tuple[
     assert scanners.runs == 2 and record["reused_from"] is None and "reused" not in detail
 
 
+def test_the_run_time_state_under_terraform_is_not_a_scan_input(repo: Path) -> None:
+    """With the work folder in the repository, state, emulator marker and release file live under
+    terraform/state/: they change with every apply and restart, and no scanner reads them."""
+    state = repo / "terraform" / "state" / "local"
+    state.mkdir(parents=True)
+    before = scan_reuse.input_files(repo)
+    (state / "terraform.tfstate").write_text("{}")
+    (state / "emulator.id").write_text("1234:4566:1")
+    (state / "release.tfvars.json").write_text("{}")
+    assert scan_reuse.input_files(repo) == before
+    (repo / "terraform" / "extra.tf").write_text("locals {}\n")
+    assert "terraform/extra.tf" in scan_reuse.input_files(repo)
+
+
 def test_a_changed_plan_scans_again(repo: Path, tmp_path: Path, kms: tuple[Any, str]) -> None:
     scanners = _Scanners()
     _validate(repo, tmp_path, kms, "20261201T030000Z-aaaaaa", scanners)
