@@ -519,6 +519,7 @@ def checkov_scanner(run: Run, out_dir: Path, plan_json: PlanSource) -> ScanOutco
     )
     if run.code_scans_from is not None:
         result.reused = run.code_scans_reused
+        result.write(out_dir)
     return _checkov_outcome(result)
 
 
@@ -720,9 +721,10 @@ def _reusable_scan(
         for name in names:
             shutil.rmtree(run.run_dir / name, ignore_errors=True)
         return f"the earlier results cannot be read ({str(exc).splitlines()[0]})", None
-    for outcome in outcomes.values():
+    for name, outcome in outcomes.items():
         if hasattr(outcome.record, "reused"):
             outcome.record.reused = reused
+            outcome.record.write(run.run_dir / name)
     scan_reuse.write_record(run.run_dir, inputs, scanners=names, complete=True, reused_from=reused)
     run.progress(f"  scan {scan_reuse.describe(reused)}: results copied from {hit.run_dir}")
     return "", outcomes

@@ -82,6 +82,11 @@ class ScanResult:
             "reused": self.reused,
         }
 
+    def write(self, out_dir: Path) -> None:
+        """``summary.json``: written again whenever :attr:`reused` is set, so that the package's own
+        summary says what :mod:`~harness.validation.scan_reuse` recorded."""
+        (out_dir / "summary.json").write_text(json.dumps(self.to_dict(), indent=2))
+
 
 #: How checkov is run: the code scans (name, arguments, target, framework), the plan scan's arguments
 #: after ``-f <plan>``, the output options and the environment. They are the scan's configuration
@@ -243,7 +248,7 @@ def scan(
             say(f"      FAILED {f.check_id} {f.resource} ({where}) {f.check_name}")
         scans.append(summary)
     result = ScanResult(scans, version)
-    (out_dir / "summary.json").write_text(json.dumps(result.to_dict(), indent=2))
+    result.write(out_dir)
     return result
 
 
@@ -261,5 +266,5 @@ def load(out_dir: Path) -> ScanResult:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ScanError(f"the scan results in {out_dir} are unreadable: {exc}") from exc
     result = ScanResult(scans, version)
-    (out_dir / "summary.json").write_text(json.dumps(result.to_dict(), indent=2))
+    result.write(out_dir)
     return result

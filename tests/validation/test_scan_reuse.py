@@ -219,6 +219,10 @@ def test_the_real_scanners_read_back_what_they_wrote(tmp_path: Path) -> None:
     assert loaded.totals() == {"passed": 5, "failed": 0, "skipped": 1, "parsing_errors": 0}
     assert loaded.scans[0].skips[0].reason == "why" and loaded.checkov_version == "9"
     assert loaded.scans[0].output_dir == str(out / "plan")
+    # the package's own summary says it was reused, as scan-inputs.json does
+    loaded.reused = {"run": "20261201T030000Z-aaaaaa"}
+    loaded.write(out)
+    assert json.loads((out / "summary.json").read_text())["reused"] == {"run": "20261201T030000Z-aaaaaa"}
     lint_dir = tmp_path / "policy-lint"
     lint_dir.mkdir()
     linted = policy_lint.LintResult("parliament", "1.6.4", ["a"], [], [], [], str(lint_dir))
