@@ -59,7 +59,18 @@ def _harness(env: dict[str, str], *args: str, timeout: int = TIMEOUT) -> subproc
 #: on this shared machine it measures the suite's other workers as much as the platform. Speed is judged
 #: by ``make bench`` and never asserted by a test: a qualification run inside the suite may fail on these
 #: criteria, and only on these, provided its evidence records each measurement as a deviation.
-LATENCY_CRITERION = re.compile(r"\b(URS_\d+) criterion \w+(?:_ms|_spread) NOT met: measured ")
+LATENCY_CRITERION = re.compile(
+    r"\b(URS_\d+) criterion \w+(?:_ms|_spread) NOT met: measured ([\d.e+-]+), required <= ([\d.e+-]+)"
+)
+#: How far past its limit such a measurement may be and still count as the suite's load: a stall (a
+#: call retried until it succeeded, an emulator that froze) shows as a latency far beyond this.
+LATENCY_SLACK = 3.0
+
+
+def _latency_miss(observed: str) -> re.Match[str] | None:
+    """A latency criterion missed by at most :data:`LATENCY_SLACK` times its limit."""
+    m = LATENCY_CRITERION.search(observed)
+    return m if m and float(m.group(2)) <= LATENCY_SLACK * float(m.group(3)) else None
 
 
 def _unexplained_failures(run: Path, expected: frozenset[str] = frozenset()) -> list[str]:
@@ -71,7 +82,7 @@ def _unexplained_failures(run: Path, expected: frozenset[str] = frozenset()) -> 
     latency = {
         d["requirement"]
         for d in failures
-        if (m := LATENCY_CRITERION.search(d["observed"])) and m.group(1) == d["requirement"]
+        if (m := _latency_miss(d["observed"])) and m.group(1) == d["requirement"]
     }
     explained = expected | latency
     out = [
@@ -84,9 +95,10 @@ def _unexplained_failures(run: Path, expected: frozenset[str] = frozenset()) -> 
     for d in failures:
         if d["requirement"] in expected:
             continue
-        if d["requirement"] in latency and LATENCY_CRITERION.search(d["observed"]):
+        if d["requirement"] in latency and _latency_miss(d["observed"]):
             continue
-        if d["requirement"] is None and d["stage"] in stages and d["observed"].startswith("stage "):
+        # its stage's own row, when the stage's scenarios failed (pytest exit 1, not an error)
+        if d["requirement"] is None and d["stage"] in stages and d["observed"].endswith("pytest exit 1"):
             continue
         out.append(f"{d['ref']}: {d['observed']}")
     return out
