@@ -699,7 +699,10 @@ def _reusable_scan(
                 run.progress(f"  scan: not reusing {why}")
         return hit
 
-    code_scans = [f"checkov/{name}" for name in ("terraform", "modules")] if "checkov" in names else []
+    # the code scans' own results, which checkov.scan copies (a folder without them would be scanned)
+    code_scans = []
+    if "checkov" in names:
+        code_scans = [f"checkov/{name}/results_json.json" for name in ("terraform", "modules")]
     code_hit = lookup(lambda _record: True, code_scans)
     if code_hit.run_dir is None:
         return "the earlier runs with this code do not verify", None

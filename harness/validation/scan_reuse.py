@@ -238,7 +238,8 @@ def find(
     verify: Callable[[Path], Any],
     verified: dict[Path, Any] | None = None,
 ) -> Found:
-    """The newest earlier run whose record ``match``-es, that holds the results folders it ``needs``,
+    """The newest earlier run whose record ``match``-es, that holds the results (folders or files) it
+    ``needs``,
     and whose package verifies; ``rejected`` says why a matching one was passed over (altered, signed
     with another key, incomplete). ``verified`` caches the verifications between calls."""
     cache = {} if verified is None else verified
@@ -246,7 +247,7 @@ def find(
     for run_dir, record in found:
         if not match(record):
             continue
-        missing = [name for name in needs if not (run_dir / name).is_dir()]
+        missing = [name for name in needs if not (run_dir / name).exists()]
         if missing:
             rejected.append(f"{run_dir.name}: no {', '.join(missing)} results")
             continue
