@@ -114,7 +114,7 @@ tf-test: $(VENV)/.installed ## terraform test in every module and the root's val
 pytest: $(VENV)/.installed ## harness unit, emulator and integration tests
 	$(PYTEST)
 
-test-fast: $(VENV)/.installed ## pytest without an emulator (not integration, not slow): 443 tests, the part to run while editing
+test-fast: $(VENV)/.installed ## pytest without an emulator (not integration, not slow): the part to run while editing
 	$(PYTEST) -m "not integration and not slow"
 
 test: lint tf-fmt tf-validate ## everything CI runs (the module tests, niced, and pytest run side by side)

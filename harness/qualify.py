@@ -132,6 +132,8 @@ class Run:
     #: code with the same checkov: copied instead of scanned (set by :func:`scan` when only the plan differs).
     code_scans_from: Path | None = None
     code_scans_reused: dict[str, Any] | None = None
+    #: Earlier packages the scan would have reused but refused, and why (``scan-inputs.json`` keeps it).
+    scan_refused: list[str] = dataclasses.field(default_factory=list)
     #: The STS identity that started the run (the deploying identity; the evidence's executor).
     executor: Any = None  # harness.identity.Identity
     #: The target the current stage acts through (the deploying identity's, or a validation-role
@@ -639,6 +641,7 @@ def scan(run: Run, scanners: Sequence[ScannerSpec] | None = None) -> Outcome:
                 complete=complete,
                 code_scans_reused_from=partial,
                 why_scanned=why,
+                refused=run.scan_refused,
             )
     finally:
         plan_json.unlink(missing_ok=True)  # the plan carries every attribute; the scans are the evidence
@@ -683,7 +686,6 @@ def _reusable_scan(
     except HarnessError as exc:
         return f"the signing key cannot be read ({str(exc).splitlines()[0]})", None
     verified: dict[Path, Any] = {}
-    rejected: list[str] = []
 
     def lookup(match: Callable[[Any], bool], needs: list[str]) -> Any:
         hit = scan_reuse.find(
@@ -694,8 +696,8 @@ def _reusable_scan(
             verified=verified,
         )
         for why in hit.rejected:
-            if why not in rejected:
-                rejected.append(why)
+            if why not in run.scan_refused:
+                run.scan_refused.append(why)
                 run.progress(f"  scan: not reusing {why}")
         return hit
 
@@ -728,7 +730,9 @@ def _reusable_scan(
         if hasattr(outcome.record, "reused"):
             outcome.record.reused = reused
             outcome.record.write(run.run_dir / name)
-    scan_reuse.write_record(run.run_dir, inputs, scanners=names, complete=True, reused_from=reused)
+    scan_reuse.write_record(
+        run.run_dir, inputs, scanners=names, complete=True, reused_from=reused, refused=run.scan_refused
+    )
     run.progress(f"  scan {scan_reuse.describe(reused)}: results copied from {hit.run_dir}")
     return "", outcomes
 

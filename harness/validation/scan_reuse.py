@@ -167,8 +167,11 @@ def write_record(
     reused_from: Mapping[str, Any] | None = None,
     code_scans_reused_from: Mapping[str, Any] | None = None,
     why_scanned: str | None = None,
+    refused: Iterable[str] = (),
 ) -> Path:
-    """The record of this run's scan inputs (and, when reused, where its results came from)."""
+    """The record of this run's scan inputs (and, when reused, where its results came from; ``refused``:
+    the earlier packages with matching inputs that were passed over, and why: altered, signed with
+    another key, incomplete)."""
     origin = (reused_from or {}).get("run") or run_dir.name
     code_origin = (code_scans_reused_from or {}).get("run") or (reused_from or {}).get("code_run") or origin
     record = {
@@ -186,6 +189,7 @@ def write_record(
         "code_scanned_in": code_origin,
         "code_scans_reused_from": dict(code_scans_reused_from) if code_scans_reused_from else None,
         "why_scanned": None if reused_from else why_scanned,
+        "earlier_packages_refused": list(refused),
         "files": inputs.files,
         "environment": inputs.environment,
     }

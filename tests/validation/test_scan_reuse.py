@@ -178,6 +178,8 @@ def test_a_tampered_earlier_result_scans_again(repo: Path, tmp_path: Path, kms: 
     _, _, record = _validate(repo, tmp_path, kms, "20261201T030100Z-bbbbbb", scanners)
     assert scanners.runs == 2 and record["reused_from"] is None
     assert "not verify" in record["why_scanned"] and record["code_scans_reused_from"] is None
+    # the refusal is evidence of its own, not only a line on the terminal
+    assert [r for r in record["earlier_packages_refused"] if r.startswith("20261201T030000Z-aaaaaa")]
 
 
 def test_a_missing_earlier_result_scans_again(repo: Path, tmp_path: Path, kms: tuple[Any, str]) -> None:
