@@ -230,7 +230,7 @@ def refusal_in_history(
     found = wait_for(
         lambda: _history(aws, "CreateModelPackageGroup", attempt["started"], the_attempt),
         timeout=_delivery_wait(trail),
-        interval=0.5,
+        interval=1.0,  # LookupEvents: AWS allows 2 requests per second per account and region
     )
     assert found, f"the refused CreateModelPackageGroup {attempt['name']} is not in the event history"
     event, record = found
