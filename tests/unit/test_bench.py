@@ -144,10 +144,13 @@ def test_processes_are_read_through_psutil(tmp_path: Path) -> None:
     assert measure.rss_kib(os.getpid()) > 10_000
     model_dir = tmp_path / "work" / "endpoints" / "ep-1-0123abcd" / "model"
     sleeper = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(60)", str(tmp_path / "model_server.py"),
-         "--model-dir", str(model_dir), "--port", "43210"]
+        [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)",
+         str(tmp_path / "model_server.py"), "--model-dir", str(model_dir), "--port", "43210"],
+        stdout=subprocess.PIPE,
     )  # fmt: skip
     try:
+        # its command line is the model server's once it runs (right after fork it is still ours)
+        assert sleeper.stdout is not None and sleeper.stdout.readline().strip() == b"ready"
         found = measure.model_server_ports("ep-1", parent=os.getpid())
         assert found == {sleeper.pid: 43210}
         assert measure.model_server_ports("ep-1") == found  # the whole machine, same answer
