@@ -313,8 +313,10 @@ def cmd_emulator(args: argparse.Namespace, env: Environment) -> ExitStatus:
 def cmd_plan(args: argparse.Namespace, env: Environment) -> ExitStatus:
     plat = _platform(args, env, autostart=False)
     plan = plat.plan()
-    for rc in plan.pending:
-        env.out(f"  {'/'.join(rc.actions):<16} {rc.address}")
+    # the JSON's actions: a replace shows in the order Terraform will run it (the plan's stream omits it)
+    for rc in plan.resource_changes if not plan.empty else []:
+        if rc.steps:
+            env.out(f"  {'/'.join(rc.actions):<16} {rc.address}")
     return ExitStatus.OK
 
 

@@ -243,16 +243,19 @@ class ResourceChange:
 
 
 class Plan:
-    """A saved plan, read as structured data from ``terraform show -json``.
+    """A saved plan: what it will do, and its structured data from ``terraform show -json``.
 
-    The JSON is read on first use (``load``), not when the plan is made: ``show -json`` of the
-    platform's plan costs about two CPU-seconds, and a plan with nothing to do (``empty``: Terraform's
-    ``-detailed-exitcode`` said 0) answers :attr:`pending`, :attr:`total_steps`,
-    :attr:`output_changes`, :attr:`has_changes` and :meth:`summary` without it. Terraform gives exit 0
-    only when the plan cannot be applied: no resource action other than no-op, no move, no import and
-    no change to a root output (an output-only change exits 2). Whoever reads :attr:`data`,
-    :attr:`resource_changes` or :meth:`resources` (the plan scan, ``harness scan``) gets the JSON as
-    before.
+    ``show -json`` of the platform's plan costs about three CPU-seconds (Terraform, and the provider
+    it starts to read the schema), so :attr:`pending`, :attr:`total_steps`, :attr:`output_changes`,
+    :attr:`has_changes` and :meth:`summary` come from the plan command itself when it can say them
+    exactly: a plan with nothing to do (``empty``: Terraform's ``-detailed-exitcode`` said 0, which it
+    gives only when no resource action other than no-op, no move, no import and no change to a root
+    output is planned), or the ``changes``/``outputs`` its machine-readable UI stream reported (see
+    :class:`_PlanStream`). The JSON is read on first use (``load``) by whoever reads :attr:`data`,
+    :attr:`resource_changes` or :meth:`resources` (the plan scan, ``harness scan``, ``harness plan``),
+    and by the properties above when the stream did not account for the plan. From the stream a
+    replace is ``("delete", "create")`` whichever order Terraform will use (the stream does not say;
+    :attr:`resource_changes` does); steps and summary counts are the same either way.
     """
 
     def __init__(
@@ -262,11 +265,17 @@ class Plan:
         *,
         load: Callable[[], dict[str, Any]] | None = None,
         empty: bool = False,
+        changes: Sequence[ResourceChange] | None = None,
+        outputs: Sequence[str] | None = None,
     ) -> None:
         if data is None and load is None:
             raise ValueError("a Plan needs its data or a way to load it")
+        if (changes is None) != (outputs is None):
+            raise ValueError("a plan's streamed changes come with its output changes")
         self.path = path
         self.empty = empty
+        self._changes = None if changes is None else list(changes)
+        self._outputs = None if outputs is None else list(outputs)
         self._data = data
         self._load = load
         self._lock = threading.Lock()
@@ -292,10 +301,16 @@ class Plan:
         ]
 
     @property
+    def streamed(self) -> bool:
+        """Whether what the plan will do is known without its JSON (empty, or from the plan's stream)."""
+        return self.empty or self._changes is not None
+
+    @property
     def pending(self) -> list[ResourceChange]:
         if self.empty:
             return []
-        return [rc for rc in self.resource_changes if rc.steps]
+        changes = self._changes if self._changes is not None else self.resource_changes
+        return [rc for rc in changes if rc.steps]
 
     @property
     def total_steps(self) -> int:
@@ -309,6 +324,8 @@ class Plan:
     def output_changes(self) -> list[str]:
         if self.empty:
             return []
+        if self._outputs is not None:
+            return list(self._outputs)
         return [
             name
             for name, ch in (self.data.get("output_changes") or {}).items()
@@ -460,6 +477,86 @@ def _interrupt(proc: subprocess.Popen[str], grace: float = 30.0) -> None:
     stop_process(proc, grace=grace, first_signal=signal.SIGINT, group=True, absorb_interrupts=True)
 
 
+#: ``planned_change`` actions of Terraform's machine-readable UI, as the ``actions`` of a
+#: ``resource_changes`` entry of ``show -json``. "move" and "import" are reported only for what is
+#: otherwise a no-op. Not here, so read from the JSON: "remove" (forget) and whatever a later
+#: Terraform adds.
+_STREAM_ACTIONS: dict[str, tuple[str, ...]] = {
+    "create": ("create",),
+    "read": ("read",),
+    "update": ("update",),
+    "replace": ("delete", "create"),
+    "delete": ("delete",),
+    "noop": ("no-op",),
+    "move": ("no-op",),
+    "import": ("no-op",),
+}
+
+
+class _PlanStream:
+    """Collects what ``terraform plan -json`` says about the plan it saves, and its diagnostics.
+
+    Terraform's machine-readable UI prints a ``planned_change`` message (resource address, action) for
+    every resource instance change that is not a plain no-op, then a ``change_summary`` (add, change,
+    remove, import counts) and, when the root module has outputs, an ``outputs`` message (each output's
+    action, ``noop`` included). :meth:`changes` turns them into what ``show -json`` would give
+    :class:`Plan`, and only when they account for the plan: an action this table does not know, a
+    message kind that carries changes the JSON's ``resource_changes`` does not (deferred changes,
+    action invocations), no summary, or planned changes whose counts differ from Terraform's own
+    summary: None, and the plan's JSON answers.
+    """
+
+    def __init__(self) -> None:
+        self.diagnostics: list[dict[str, Any]] = []
+        self.planned: list[dict[str, Any]] = []
+        self.counts: dict[str, Any] | None = None
+        self.outputs: dict[str, Any] | None = None
+        self.unaccounted = False
+
+    def __call__(self, line: str) -> None:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(msg, dict):
+            return
+        kind = msg.get("type")
+        if kind == "diagnostic":
+            self.diagnostics.append(msg.get("diagnostic", {}))
+        elif kind == "planned_change":
+            self.planned.append(msg.get("change") or {})
+        elif kind == "change_summary":
+            self.counts = msg.get("changes")
+        elif kind == "outputs":
+            self.outputs = msg.get("outputs")
+        elif kind in ("deferred_change", "planned_action_invocation"):
+            self.unaccounted = True
+
+    def changes(self) -> tuple[list[ResourceChange], list[str]] | None:
+        """The plan's resource changes and changed root outputs, or None when the stream cannot say."""
+        counts = self.counts
+        if self.unaccounted or not isinstance(counts, dict) or counts.get("operation") != "plan":
+            return None
+        changes: list[ResourceChange] = []
+        tally = {"add": 0, "change": 0, "remove": 0, "import": 0}
+        for change in self.planned:
+            action = change.get("action")
+            address = (change.get("resource") or {}).get("addr")
+            if action not in _STREAM_ACTIONS or not address:
+                return None
+            tally["add"] += action in ("create", "replace")
+            tally["change"] += action == "update"
+            tally["remove"] += action in ("delete", "replace")
+            tally["import"] += change.get("importing") is not None
+            changes.append(ResourceChange(address, _STREAM_ACTIONS[action]))
+        if any(counts.get(k) != n for k, n in tally.items()):
+            return None
+        outputs = self.outputs or {}
+        if not isinstance(outputs, dict) or not all(isinstance(o, dict) for o in outputs.values()):
+            return None
+        return changes, [name for name, o in outputs.items() if o.get("action") not in ("noop", None)]
+
+
 class _ProgressPrinter:
     """Turns Terraform's ``-json`` UI stream into :class:`~harness.progress.TerraformResource` events."""
 
@@ -532,6 +629,8 @@ class TerraformRunner:
         self.progress = progress
         self.backend_config = dict(backend_config or {})
         self._plan_files: set[Path] = set()
+        #: The Terraform commands this runner ran, in order (``plan``, ``apply``, ``show``, ...).
+        self.commands: list[str] = []
         env = dict(env or {})
         if data_dir is not None:
             env["TF_DATA_DIR"] = str(data_dir)
@@ -583,6 +682,7 @@ class TerraformRunner:
         **opts: Any,
     ) -> tuple[int, str, str]:
         self._tf.on_line = on_line
+        self.commands.append(cmd)
         try:
             rc, out, err = self._tf.cmd(cmd, *args, **opts)
         finally:
@@ -731,7 +831,7 @@ class TerraformRunner:
         out = out or _free_path(self.run_dir, "destroy" if destroy else "apply", ".tfplan", self._plan_files)
         self._plan_files.add(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        collector = _ProgressPrinter(0, None)
+        collector = _PlanStream()
         opts = self._with_vars(
             {
                 "out": str(out),
@@ -743,7 +843,9 @@ class TerraformRunner:
             }
         )
         rc, _, _ = self._run("plan", "plan", ok=(0, 2), on_line=collector, **opts)
-        return Plan(out, load=lambda: self.show(out), empty=rc == 0)
+        streamed = collector.changes() if rc == 2 else None
+        changes, outputs = streamed if streamed is not None else (None, None)
+        return Plan(out, load=lambda: self.show(out), empty=rc == 0, changes=changes, outputs=outputs)
 
     def show(self, plan_file: Path | None = None) -> dict[str, Any]:
         args = [str(plan_file)] if plan_file else []

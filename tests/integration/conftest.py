@@ -41,6 +41,7 @@ class Applied:
     platform: Platform
     result: ApplyResult
     progress: Recorder = field(default_factory=Recorder)
+    commands: tuple[str, ...] = ()  # the Terraform commands the apply ran
 
     @cached_property
     def outputs(self) -> dict[str, Any]:
@@ -62,7 +63,8 @@ class SharedPlatform:
             said = Recorder()
             target = targets.resolve("local", state_dir=self.emulator_dir, environ={})
             platform = Platform(target, layout=self.layout, progress=said)
-            self._applied = Applied(platform, platform.apply(), said)
+            result = platform.apply()
+            self._applied = Applied(platform, result, said, tuple(platform.runner.commands))
         return self._applied
 
     def spend(self) -> None:

@@ -14,6 +14,7 @@ import pytest
 from harness.progress import TerraformApplied, TerraformResource
 from harness.provisioning import Layout, Platform
 from harness.target import Target
+from harness.terraform import Plan
 from tests.integration.conftest import PREFIX, Applied, SharedPlatform, project_buckets, project_roles
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -50,6 +51,8 @@ def test_apply_converges_with_progress(applied: Applied) -> None:
     assert steps and (steps[-1].done, steps[-1].total) == (result.planned, result.planned)
     [applied_event] = applied.progress.of(TerraformApplied)
     assert (applied_event.done, applied_event.planned) == (result.done, result.planned)
+    # the plan's own stream counted the steps: no `terraform show` of the plan
+    assert [c for c in applied.commands if c != "init"] == ["plan", "apply"], applied.commands
 
 
 def test_kms_keys_rotate_and_policies_have_no_star_principal(
@@ -194,6 +197,7 @@ def test_restarted_emulator_converges_again(
     emulator_dir: Path,
     work_layout: Layout,
     shared_platform: SharedPlatform,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from harness import target as targets
     from harness.emulator import control
@@ -205,9 +209,24 @@ def test_restarted_emulator_converges_again(
     fresh = targets.resolve("local", state_dir=emulator_dir, environ={})
     assert project_buckets(fresh) == []  # the emulator lost its state
     again = Platform(fresh, layout=work_layout)
+    plans: list[Plan] = []
+    planner = again.runner.plan
+    monkeypatch.setattr(again.runner, "plan", lambda **kw: plans.append(planner(**kw)) or plans[-1])
     result = again.apply()
     assert result.planned > 40 and result.done == result.planned
     assert len(project_buckets(fresh)) == 3
+    # the cold plan's stream counted what its JSON (read now, once) counts
+    [cold] = plans
+    assert cold.streamed and not cold.loaded
+    shown = Plan(cold.path, cold.data)
+    assert sorted((rc.address, sorted(rc.actions)) for rc in cold.pending) == sorted(
+        (rc.address, sorted(rc.actions)) for rc in shown.pending
+    )
+    assert (cold.total_steps, cold.summary(), sorted(cold.output_changes)) == (
+        shown.total_steps,
+        shown.summary(),
+        sorted(shown.output_changes),
+    )
 
 
 def test_destroy_leaves_nothing(

@@ -31,6 +31,29 @@ PLAN_JSON = {
 }
 
 
+def _stream(*messages: dict) -> str:
+    """``terraform plan -json`` lines: a version message, then ``messages``."""
+    return "\n".join(json.dumps(m) for m in ({"type": "version", "ui": "1.2"}, *messages)) + "\n"
+
+
+def _change(addr: str, action: str, **extra: object) -> dict:
+    return {"type": "planned_change", "change": {"resource": {"addr": addr}, "action": action, **extra}}
+
+
+def _summary(add: int = 0, change: int = 0, remove: int = 0, imported: int = 0) -> dict:
+    counts = {"add": add, "change": change, "import": imported, "remove": remove, "operation": "plan"}
+    return {"type": "change_summary", "changes": counts}
+
+
+#: What ``terraform plan -json`` prints for the plan PLAN_JSON shows (a no-op has no planned_change).
+PLAN_STREAM = _stream(
+    _change("aws_kms_key.a", "create"),
+    _change("aws_s3_bucket.b", "replace", reason="cannot_update"),
+    _change("aws_vpc.d", "update"),
+    _summary(add=2, change=1, remove=1),
+)
+
+
 #: Where the fake ``init`` installs the provider the lock file below pins.
 PROVIDER = "registry.terraform.io/hashicorp/aws/5.100.0"
 LOCK_FILE = 'provider "registry.terraform.io/hashicorp/aws" {\n  version     = "5.100.0"\n}\n'
@@ -57,6 +80,8 @@ def fake_tf(tmp_path: Path) -> tuple[Path, Path]:
     plan_json.write_text(json.dumps(PLAN_JSON))
     events = tmp_path / "events.jsonl"
     events.write_text(_apply_events() + "\n")
+    stream = tmp_path / "plan-stream.jsonl"
+    stream.write_text(PLAN_STREAM)
     diag = tmp_path / "diag.json"
     message = {"severity": "error", "summary": "Invalid value for variable"}
     message["detail"] = "log_retention_days must be at least 365"
@@ -69,7 +94,7 @@ def fake_tf(tmp_path: Path) -> tuple[Path, Path]:
             echo "$@" >> {log}
             case "$1" in
               show) cat {plan_json} ;;
-              plan) echo '{{"type":"change_summary"}}'; exit "${{FAKE_PLAN_EXIT:-2}}" ;;
+              plan) cat "${{FAKE_PLAN_STREAM:-{stream}}}"; exit "${{FAKE_PLAN_EXIT:-2}}" ;;
               init) [ -n "$FAKE_INIT_FAIL" ] && exit 1
                     mkdir -p "$TF_DATA_DIR/providers/{PROVIDER}/linux_amd64"
                     touch "$TF_DATA_DIR/providers/{PROVIDER}/linux_amd64/terraform-provider-aws_v5.100.0_x5"
@@ -331,8 +356,154 @@ def test_a_plan_with_changes_is_shown_when_read_and_each_plan_keeps_its_file(
     assert (first.path.name, second.path.name) == ("apply.tfplan", "apply-2.tfplan")
     assert _calls(log, "show") == 0
     assert first.has_changes and first.total_steps == 4
+    assert _calls(log, "show") == 0, "counted from the plan's own stream"
+    assert [rc.actions for rc in first.resource_changes][1] == ("delete", "create")
     shown = [c for c in log.read_text().splitlines() if c.startswith("show ")]
     assert len(shown) == 1 and shown[0].split()[-1] == str(first.path)
+
+
+def test_apply_counts_its_steps_from_the_plan_stream_without_show(
+    tmp_path: Path, fake_tf: tuple[Path, Path]
+) -> None:
+    binary, log = fake_tf
+    runner = _runner(tmp_path, binary)
+    plan = runner.plan()
+    assert plan.streamed and plan.summary() == {"add": 2, "change": 1, "destroy": 1}
+    assert [(rc.address, rc.steps) for rc in plan.pending] == [
+        ("aws_kms_key.a", 1),
+        ("aws_s3_bucket.b", 2),
+        ("aws_vpc.d", 1),
+    ]
+    result = runner.apply(plan)
+    assert (result.planned, result.done, result.summary) == (4, 4, {"add": 2, "change": 1, "destroy": 1})
+    assert runner.destroy().planned == 4
+    assert _calls(log, "show") == 0 and not plan.loaded
+    assert runner.commands == ["plan", "apply", "plan", "apply"]
+
+
+def _as_shown(plan: Plan) -> Plan:
+    """The same plan answered from its JSON, as before the stream was read."""
+    return Plan(plan.path, plan.data)
+
+
+def _answers(plan: Plan) -> tuple:
+    """What apply, destroy and the progress lines read of a plan (a replace's order aside)."""
+    pending = sorted((rc.address, sorted(rc.actions), rc.steps) for rc in plan.pending)
+    return pending, plan.total_steps, plan.summary(), sorted(plan.output_changes), plan.has_changes
+
+
+def _json_change(addr: str, *actions: str) -> dict:
+    return {"address": addr, "change": {"actions": list(actions)}}
+
+
+@pytest.mark.parametrize(
+    ("messages", "json_changes", "json_outputs"),
+    [
+        pytest.param(
+            [_change("a.x", "create"), _change("a.y", "create"), _summary(add=2)],
+            [_json_change("a.x", "create"), _json_change("a.y", "create")],
+            {},
+            id="create",
+        ),
+        pytest.param(
+            [_change("a.x", "update"), _summary(change=1)],
+            [_json_change("a.x", "update"), _json_change("a.keep", "no-op")],
+            {},
+            id="update",
+        ),
+        pytest.param(
+            [_change("a.x", "replace", reason="cannot_update"), _summary(add=1, remove=1)],
+            [_json_change("a.x", "delete", "create")],
+            {},
+            id="replace",
+        ),
+        pytest.param(
+            [_change("a.x", "replace", reason="cannot_update"), _summary(add=1, remove=1)],
+            [_json_change("a.x", "create", "delete")],
+            {},
+            id="create-before-destroy-replace",
+        ),
+        pytest.param(
+            [_change("a.x", "delete", reason="delete_because_no_resource_config"), _summary(remove=1)],
+            [_json_change("a.x", "delete")],
+            {},
+            id="delete",
+        ),
+        pytest.param(
+            [
+                _summary(),
+                {"type": "outputs", "outputs": {"o": {"action": "update"}, "p": {"action": "noop"}}},
+            ],
+            [_json_change("a.keep", "no-op")],
+            {"o": {"actions": ["update"]}, "p": {"actions": ["no-op"]}},
+            id="output-only",
+        ),
+        pytest.param(
+            [
+                _change("data.a.r", "read", reason="read_because_config_unknown"),
+                _change("a.moved", "move", previous_resource={"addr": "a.old"}),
+                _change("a.imp", "import", importing={"id": "i-1"}),
+                _change("a.upd", "update", importing={"id": "i-2"}),
+                _summary(change=1, imported=2),
+                {"type": "outputs", "outputs": {"o": {"action": "create", "sensitive": True}}},
+            ],
+            [
+                _json_change("data.a.r", "read"),
+                _json_change("a.moved", "no-op"),
+                _json_change("a.imp", "no-op"),
+                _json_change("a.upd", "update"),
+            ],
+            {"o": {"actions": ["create"]}},
+            id="read-move-import-and-a-new-output",
+        ),
+    ],
+)
+def test_the_plan_stream_counts_as_its_json_does(
+    tmp_path: Path,
+    fake_tf: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    messages: list[dict],
+    json_changes: list[dict],
+    json_outputs: dict,
+) -> None:
+    binary, log = fake_tf
+    (tmp_path / "stream.jsonl").write_text(_stream(*messages))
+    (tmp_path / "plan.json").write_text(
+        json.dumps({"resource_changes": json_changes, "output_changes": json_outputs})
+    )
+    monkeypatch.setenv("FAKE_PLAN_STREAM", str(tmp_path / "stream.jsonl"))
+    plan = _runner(tmp_path, binary).plan()
+    streamed = _answers(plan)
+    assert plan.streamed and _calls(log, "show") == 0
+    assert streamed == _answers(_as_shown(plan)) and plan.has_changes
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        pytest.param([_change("a.x", "create")], id="no change summary"),
+        pytest.param(
+            [_change("a.x", "create"), _change("a.x", "create"), _summary(add=1)], id="not the summary"
+        ),
+        pytest.param([_change("a.x", "remove"), _summary()], id="an action the table does not know"),
+        pytest.param(
+            [_change("a.x", "create"), _summary(add=1) | {"changes": {"operation": "apply"}}], id="apply"
+        ),
+        pytest.param(
+            [_change("a.x", "create"), _summary(add=1), {"type": "deferred_change", "deferred": {}}],
+            id="deferred changes",
+        ),
+    ],
+)
+def test_a_plan_stream_that_does_not_account_for_the_plan_leaves_it_to_the_json(
+    tmp_path: Path, fake_tf: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, messages: list[dict]
+) -> None:
+    binary, log = fake_tf
+    (tmp_path / "stream.jsonl").write_text(_stream(*messages))
+    monkeypatch.setenv("FAKE_PLAN_STREAM", str(tmp_path / "stream.jsonl"))
+    plan = _runner(tmp_path, binary).plan()
+    assert not plan.streamed
+    assert plan.total_steps == 4 and _calls(log, "show") == 1, "PLAN_JSON's four steps, from show"
 
 
 def test_init_runs_only_when_something_it_reads_changed(
