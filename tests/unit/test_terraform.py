@@ -608,3 +608,34 @@ def test_outputs_are_read_from_the_local_backends_state_without_terraform(
     record["backend"]["type"] = "s3"
     (data / "terraform.tfstate").write_text(json.dumps(record))
     assert runner().output() == {"bucket": "b-1"} and _calls(log, "output") == 5, "another backend: Terraform"
+
+
+def test_harness_plan_lists_the_plans_json_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream does not say which way round a replace runs; ``harness plan`` prints it from the JSON."""
+    from harness import cli
+    from harness.terraform import ResourceChange
+
+    data = {
+        "resource_changes": [
+            {"address": "aws_s3_bucket.b", "change": {"actions": ["create", "delete"]}},
+            {"address": "aws_iam_role.c", "change": {"actions": ["no-op"]}},
+        ]
+    }
+    streamed = Plan(
+        tmp_path / "apply.tfplan",
+        load=lambda: data,
+        changes=[ResourceChange("aws_s3_bucket.b", ("delete", "create"))],
+        outputs=[],
+    )
+
+    class FakePlatform:
+        def __init__(self, target: object, **kwargs: object) -> None:
+            pass
+
+        def plan(self) -> Plan:
+            return streamed
+
+    monkeypatch.setattr(cli, "Platform", FakePlatform)
+    done = cli.run(["plan"], cwd=tmp_path, environ={"TARGET": "aws"}, resolve=lambda name, **_: object())
+    assert done.status == cli.ExitStatus.OK
+    assert done.stdout.split() == ["create/delete", "aws_s3_bucket.b"]
