@@ -7,15 +7,28 @@ time before any API call, so one emulator serves the module and no case applies 
 The cases run the CLI in-process (``cli.run``: ``main`` with an :class:`~harness.cli.Environment` whose
 streams are captured), the same code ``python -m harness`` runs without an interpreter per case; the
 last tests run the real entry point as a process. The plans share one ``terraform init`` (providers and
-modules in the module's work folder), so each case costs one ``terraform plan``.
+modules in the module's work folder).
+
+The bad root variables share plans: Terraform reports every invalid root variable of one plan as a
+diagnostic of its own (type conversion errors and failed validation rules alike, in the same run), so
+the cases are grouped into as few ``harness plan --var ... --var ...`` runs as keep each variable once
+per plan (:func:`_plan_groups`; ``endpoint_instance_count`` has three cases, hence three plans), each
+run once for the module when its first case needs it. Every case still asserts on its own variable:
+its own error diagnostic (Terraform's ``-json`` diagnostics, attributed to the variable by Terraform's
+own words, pointing at the value the case passed, see ``tests/variable_diagnostics.py``) with the
+words it must contain, its message on the terminal, the exit status, no traceback, and nothing
+changed. A search of the whole text would not do: another case's message or the command could name
+the variable.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +38,8 @@ from harness import cli
 from harness import target as targets
 from harness.emulator import control
 from harness.provisioning import REPO_ROOT, Layout, Platform
+from harness.terraform import TerraformError
+from tests import variable_diagnostics
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +67,17 @@ def _process(env: dict[str, str], *args: str, timeout: float = 120) -> subproces
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """A refused ``harness plan``: exit status, everything it printed, and the error it printed."""
+
+    status: int
+    text: str
+    error: TerraformError | None
+    """The :class:`~harness.terraform.TerraformError` the plan raised inside the CLI (its structured
+    diagnostics), None when it raised none."""
+
+
 class Bench:
     """The module's work folder and emulator, and the CLI aimed at them in-process."""
 
@@ -68,6 +94,25 @@ class Bench:
     def harness(self, *args: str) -> tuple[int, str]:
         outcome = cli.run(args, environ=self.environ, layout=self.layout)
         return outcome.status, outcome.text
+
+    def refused_plan(self, *args: str) -> Refusal:
+        """``harness plan ARGS`` through :func:`cli.run` as every case runs it, also keeping the
+        :class:`TerraformError` the CLI turned into its message (a spy on :meth:`Platform.plan` that
+        re-raises it: the CLI's handling is unchanged)."""
+        raised: list[TerraformError] = []
+        real_plan = Platform.plan
+
+        def plan(platform: Platform, *a: Any, **kw: Any) -> Any:
+            try:
+                return real_plan(platform, *a, **kw)
+            except TerraformError as exc:
+                raised.append(exc)
+                raise
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Platform, "plan", plan)
+            rc, text = self.harness("plan", *args)
+        return Refusal(rc, text, raised[-1] if raised else None)
 
     def snapshot(self) -> dict[str, Any]:
         c = self._clients
@@ -157,12 +202,75 @@ def test_cli_input_is_refused(bench: Bench, args: list[str], needles: tuple[str,
     _check_refused(bench, rc, text, needles, status)
 
 
+def _assigned(assignment: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` as the CLI reads it (``--var``: the value as JSON, else as a string)."""
+    name, _, text = assignment.partition("=")
+    try:
+        return name, json.loads(text)
+    except ValueError:
+        return name, text
+
+
+def _plan_groups(assignments: Sequence[str]) -> list[list[str]]:
+    """The assignments in as few plans as keep every variable once per plan (first fit, case order)."""
+    groups: list[list[str]] = []
+    for assignment in assignments:
+        name = _assigned(assignment)[0]
+        group = next((g for g in groups if name not in {_assigned(a)[0] for a in g}), None)
+        if group is None:
+            group = []
+            groups.append(group)
+        group.append(assignment)
+    return groups
+
+
+class Plans:
+    """The VAR_CASES' shared plans, each run once (when the first of its cases asks for it)."""
+
+    def __init__(self, bench: Bench) -> None:
+        self.bench = bench
+        self.groups = _plan_groups([c[1] for c in VAR_CASES])
+        self._done: dict[int, Refusal] = {}
+
+    def carrying(self, assignment: str) -> Refusal:
+        """The refusal of the plan that carries ``assignment``."""
+        index = next(i for i, g in enumerate(self.groups) if assignment in g)
+        if index not in self._done:
+            self._done[index] = self.bench.refused_plan(
+                *(x for a in self.groups[index] for x in ("--var", a))
+            )
+        return self._done[index]
+
+
+@pytest.fixture(scope="module")
+def plans(initialised: Bench) -> Plans:
+    return Plans(initialised)
+
+
+def _check_variable_refused(
+    bench: Bench, refusal: Refusal, name: str, value: Any, needles: tuple[str, ...]
+) -> dict[str, Any]:
+    """The plan failed as a refused variable fails (exit 3, Terraform's error, nothing changed), and
+    ``name`` has its own error diagnostic, pointing at ``value``, whose words hold every needle and
+    whose message the user saw. Nothing about the plan's other variables: each case fails alone when
+    its own rule is gone. Returns the diagnostic."""
+    _check_refused(bench, refusal.status, refusal.text, ("terraform plan failed",), 3)
+    assert refusal.error is not None, f"the plan raised no TerraformError:\n{refusal.text[-3000:]}"
+    diagnostic = variable_diagnostics.refusal_of(refusal.error, name, value)
+    words = f"{diagnostic['summary']}\n{diagnostic['detail']}"
+    for needle in needles:
+        assert needle.lower() in words.lower(), f"{needle!r} not in var.{name}'s diagnostic:\n{words}"
+    message = diagnostic["detail"].splitlines()[0]
+    assert message in refusal.text, f"var.{name}'s message {message!r} not shown:\n{refusal.text[-3000:]}"
+    return diagnostic
+
+
 @pytest.mark.parametrize(("assignment", "needles"), [c[1:] for c in VAR_CASES], ids=[c[0] for c in VAR_CASES])
 def test_bad_variable_fails_at_plan_and_creates_nothing(
-    initialised: Bench, assignment: str, needles: tuple[str, ...]
+    plans: Plans, assignment: str, needles: tuple[str, ...]
 ) -> None:
-    rc, text = initialised.harness("plan", "--var", assignment)
-    _check_refused(initialised, rc, text, (*needles, "terraform plan failed"), 3)
+    refusal = plans.carrying(assignment)
+    _check_variable_refused(plans.bench, refusal, *_assigned(assignment), needles)
 
 
 def test_tfvars_file_with_unknown_variable_is_refused(bench: Bench, tmp_path: Path) -> None:
@@ -175,8 +283,10 @@ def test_tfvars_file_with_unknown_variable_is_refused(bench: Bench, tmp_path: Pa
 def test_tfvars_file_with_out_of_range_value_is_refused(initialised: Bench, tmp_path: Path) -> None:
     extra = tmp_path / "extra.tfvars.json"
     extra.write_text('{"endpoint_instance_count": 11}')
-    rc, text = initialised.harness("plan", "--var-file", str(extra))
-    _check_refused(initialised, rc, text, ("endpoint_instance_count",), 3)
+    refusal = initialised.refused_plan("--var-file", str(extra))
+    name = "endpoint_instance_count"
+    diagnostic = _check_variable_refused(initialised, refusal, name, 11, (name,))
+    assert Path(diagnostic["range"]["filename"]).resolve() == extra.resolve(), diagnostic["range"]
 
 
 def test_local_target_without_emulator_says_which_and_what_to_run(tmp_path: Path) -> None:
