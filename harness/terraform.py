@@ -175,8 +175,17 @@ def installed_provider(
     """The plugin binary ``terraform init`` installed for provider ``address`` (its newest version, or
     ``version``) under ``data_dir``."""
     name = address.rsplit("/", 1)[-1]
-    found = sorted((data_dir / "providers" / address / version).glob(f"*/terraform-provider-{name}_*"))
+    # ``version`` is part of the pattern (``*`` matches every version folder), never a literal folder
+    found = sorted(
+        (data_dir / "providers" / address).glob(f"{version}/*/terraform-provider-{name}_*"),
+        key=lambda path: _version_key(path.parent.parent.name),
+    )
     return found[-1] if found else None
+
+
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """A version folder's name ordered as versions are (5.100.0 after 5.99.0)."""
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in version.split("."))
 
 
 @contextlib.contextmanager

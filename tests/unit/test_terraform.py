@@ -279,6 +279,22 @@ def test_real_terraform_variable_validation_names_the_variable(tmp_path: Path) -
     assert not (tmp_path / "terraform.tfstate").exists()
 
 
+def test_installed_provider_finds_the_newest_version_or_the_one_asked(tmp_path: Path) -> None:
+    from harness.terraform import installed_provider
+
+    aws = tmp_path / "providers" / "registry.terraform.io" / "hashicorp" / "aws"
+    for version in ("5.99.0", "5.100.0"):
+        (aws / version / "linux_amd64").mkdir(parents=True)
+        (aws / version / "linux_amd64" / f"terraform-provider-aws_v{version}_x5").write_text("")
+    newest = installed_provider(tmp_path)
+    assert newest == aws / "5.100.0" / "linux_amd64" / "terraform-provider-aws_v5.100.0_x5"
+    assert installed_provider(tmp_path, version="5.99.0") == (
+        aws / "5.99.0" / "linux_amd64" / "terraform-provider-aws_v5.99.0_x5"
+    )
+    assert installed_provider(tmp_path, version="6.0.0") is None
+    assert installed_provider(tmp_path, "registry.terraform.io/hashicorp/random") is None
+
+
 def _fake_provider(tmp_path: Path, body: str) -> Path:
     binary = tmp_path / "terraform-provider-aws_v5.100.0_x5"
     binary.write_text("#!/bin/sh\n" + body)
