@@ -254,7 +254,7 @@ class ResourceChange:
 class Plan:
     """A saved plan: what it will do, and its structured data from ``terraform show -json``.
 
-    ``show -json`` of the platform's plan costs about three CPU-seconds (Terraform, and the provider
+    ``show -json`` of the platform's plan costs three to five CPU-seconds (Terraform, and the provider
     it starts to read the schema), so :attr:`pending`, :attr:`total_steps`, :attr:`output_changes`,
     :attr:`has_changes` and :meth:`summary` come from the plan command itself when it can say them
     exactly: a plan with nothing to do (``empty``: Terraform's ``-detailed-exitcode`` said 0, which it
