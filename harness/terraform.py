@@ -189,7 +189,9 @@ def _version_key(version: str) -> tuple[tuple[int, str], ...]:
 
 
 @contextlib.contextmanager
-def shared_provider(binary: Path, *, timeout: float = 60.0) -> Iterator[dict[str, str]]:
+def shared_provider(
+    binary: Path, *, timeout: float = 60.0, env: Mapping[str, str] | None = None
+) -> Iterator[dict[str, str]]:
     """One provider process that many Terraform commands attach to (``TF_REATTACH_PROVIDERS``).
 
     Terraform launches a provider plugin for every operation and asks it for its schema; the AWS
@@ -197,12 +199,15 @@ def shared_provider(binary: Path, *, timeout: float = 60.0) -> Iterator[dict[str
     test`` over a module's runs spends most of its time starting providers. Terraform's documented
     reattach mechanism (a provider started with ``-debug`` prints the variable) lets every command use
     one running process instead. Only for commands that never configure the provider against a real
-    endpoint (mock-provider ``terraform test``, ``validate``): one process holds one configuration.
-    Yields the environment entries to add; the process is stopped on exit.
+    endpoint (mock-provider ``terraform test``, ``validate``, a plan refused at variable validation,
+    which stops before any provider is configured): one process holds one configuration.
+    ``env`` (default: this process's) is the provider's own environment, where it reads endpoints and
+    credentials: the one Terraform would launch it with. Yields the environment entries to add; the
+    process is stopped on exit.
     """
     proc = subprocess.Popen(
         [str(binary), "-debug"],
-        env=go_env(os.environ),
+        env=go_env(os.environ if env is None else env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
