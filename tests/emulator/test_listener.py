@@ -72,6 +72,23 @@ def test_broken_handshake_does_not_stop_the_listener(listener: tuple[int, Path, 
     assert _get(f"https://127.0.0.1:{port}/again", state_dir / "ca.pem")["scheme"] == "https"
 
 
+def test_tls_handshakes_issue_no_session_tickets(listener: tuple[int, Path, Router]) -> None:
+    """No client here resumes a session: tickets would only cost server CPU per connection."""
+    port, state_dir, _ = listener
+    ctx = ssl.create_default_context(cafile=str(state_dir / "ca.pem"))
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    with raw, ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        assert tls.version() == "TLSv1.3"
+        tls.sendall(b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := tls.recv(4096):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
+        # a TLS 1.3 session is resumable only once the server sent a ticket
+        assert tls.session is None or not tls.session.has_ticket
+
+
 def test_ca_is_reused(tmp_path: Path) -> None:
     first = make_server(0, tmp_path, app=_echo)
     first.server_close()

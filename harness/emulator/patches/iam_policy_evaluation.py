@@ -29,6 +29,7 @@ The last decision of each request is kept in ``LAST_DECISION`` (per thread) for 
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Mapping
@@ -48,7 +49,9 @@ ERROR_STATUS = {
 LAST_DECISION = threading.local()
 
 
+@functools.lru_cache(maxsize=256)
 def _protocol(service: str) -> str:
+    """The service's wire protocol (its model's metadata, which does not change: read once)."""
     try:
         return str(_session().get_service_model(service).metadata.get("protocol", "query"))
     except Exception:
