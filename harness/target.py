@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -67,6 +68,14 @@ class Target:
     credentials: Mapping[str, str] | None = None
     #: The person carried by an assumed session (STS SourceIdentity); GetCallerIdentity never returns it.
     source_identity: str | None = None
+    #: Clients made so far, per service and settings (see :meth:`client`); never copied by
+    #: ``dataclasses.replace``, so a target with other credentials starts with none.
+    _clients: dict[tuple[Any, ...], Any] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _clients_lock: threading.Lock = dataclasses.field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     @property
     def is_local(self) -> bool:
@@ -90,8 +99,27 @@ class Target:
             )
         return boto3.Session(region_name=self.region, botocore_session=_botocore_session())
 
-    def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client aimed at this target (same settings the environment gives the AWS CLI)."""
+    def client(self, service: str, *, fresh: bool = False, **kwargs: Any) -> Any:
+        """A boto3 client aimed at this target (same settings the environment gives the AWS CLI).
+
+        Made once per service and settings and then reused: a client costs 20-60 ms of CPU to make
+        (a botocore session, its event handlers, the service model), a call on it ~1 ms, and the
+        harness asks for clients per step and per poll. boto3 clients are thread-safe and hold no
+        state between calls but their connection pool. ``fresh``: a client of its own, never shared
+        (e.g. a load test's client per simulated caller, each with its own connection)."""
+        key = (service, tuple(sorted(kwargs.items())))
+        try:
+            hash(key)
+        except TypeError:  # settings that cannot key a cache (a Config object ...): not shared
+            fresh = True
+        if fresh:
+            return self._new_client(service, **kwargs)
+        with self._clients_lock:
+            if key not in self._clients:
+                self._clients[key] = self._new_client(service, **kwargs)
+            return self._clients[key]
+
+    def _new_client(self, service: str, **kwargs: Any) -> Any:
         config = botocore.config.Config(
             retries={"max_attempts": int(self.env.get("AWS_MAX_ATTEMPTS", "5")), "mode": "standard"},
             s3={"addressing_style": "path"} if self.is_local else None,

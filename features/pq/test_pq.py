@@ -201,7 +201,7 @@ def _invoker(
     bad = '{"features": [72, 1]}'
 
     def make() -> Callable[[int], None]:
-        client = target.client("sagemaker-runtime")
+        client = target.client("sagemaker-runtime", fresh=True)  # its own connection, never shared
         client.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=good)[
             "Body"
         ].read()
