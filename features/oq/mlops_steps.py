@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from features.support import Clients, policy_statements, read_objects, threshold, trim, wait_for
+from features.support import Clients, policy_statements, read_listed, threshold, trim, wait_for
 from harness import monitoring, workflow
 
 STEP_ORDER = ["Preprocess", "Train", "Evaluate", "CheckCriterion", "RegisterModel"]
@@ -300,14 +300,14 @@ def _captured_since(aws: Clients, outputs: dict[str, Any], since: dt.datetime) -
         f"{outputs['data_capture_s3_uri'].rstrip('/')}/{outputs['endpoint_name']}/"
     )
     s3 = aws("s3")
-    keys = [
-        item["Key"]
+    listed = [
+        item
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key)
         for item in page.get("Contents", [])
         if item["LastModified"] >= since - dt.timedelta(seconds=5)  # not delivered before the traffic
     ]
     found = 0
-    for body in read_objects(s3, bucket, keys):
+    for body in read_listed(s3, bucket, listed):
         for line in body.splitlines():
             stamp = json.loads(line)["eventMetadata"]["inferenceTime"]
             found += dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) >= since

@@ -17,7 +17,7 @@ from typing import Any
 import botocore.exceptions
 from pytest_bdd import given, parsers, then, when
 
-from features.support import Clients, read_objects, threshold, trim, wait_for
+from features.support import Clients, read_listed, threshold, trim, wait_for
 from harness import identity
 from harness.validation import trail_integrity
 
@@ -105,18 +105,18 @@ def _log_records(
     s3 = aws("s3")
     found: list[dict[str, Any]] = []
     days = {since.date(), dt.datetime.now(dt.UTC).date()}
-    keys: list[str] = []
+    listed: list[dict[str, Any]] = []
     for day in sorted(days):
         listing = f"{base}AWSLogs/{account}/CloudTrail/{region}/{day:%Y/%m/%d}/"
         for page in s3.get_paginator("list_objects_v2").paginate(
             Bucket=trail["S3BucketName"], Prefix=listing
         ):
-            keys += [
-                obj["Key"]
+            listed += [
+                obj
                 for obj in page.get("Contents", [])
                 if obj["LastModified"] >= since - dt.timedelta(minutes=1)
             ]
-    for body in read_objects(s3, trail["S3BucketName"], keys):
+    for body in read_listed(s3, trail["S3BucketName"], listed):
         found += [r for r in json.loads(gzip.decompress(body))["Records"] if wanted(r)]
     return found
 
