@@ -16,6 +16,7 @@ from typing import Any, TextIO
 import botocore.exceptions
 
 from harness import target as targets
+from harness import terraform
 from harness.errors import ExitStatus, HarnessError, UsageError
 from harness.progress import EVENTS_ENV, Event, JsonLines, Printer
 from harness.provisioning import Layout, Platform, layout_from_env
@@ -826,7 +827,10 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     if isinstance(args, int):
         return args
     try:
-        return int(COMMANDS[args.command](args, env))
+        # the Terraform commands of this command share one AWS provider process per target, stopped
+        # when the command ends (harness.terraform.SharedProviders); SIGTERM stops it like Ctrl-C
+        with terraform.sharing_providers():
+            return int(COMMANDS[args.command](args, env))
     except KeyboardInterrupt:
         print(
             f"interrupted: `{args.command}` stopped (child processes were stopped and Terraform's state lock "

@@ -22,7 +22,14 @@ from harness.layout import layout_from_env as layout_from_env
 from harness.progress import Progress, TerraformApplied, TerraformCall, TerraformPlanned
 from harness.statelock import state_lock
 from harness.target import Target
-from harness.terraform import ApplyResult, Plan, TerraformError, TerraformRunner, cli_config_env
+from harness.terraform import (
+    ApplyResult,
+    Plan,
+    TerraformError,
+    TerraformRunner,
+    cli_config_env,
+    sharing_enabled,
+)
 
 TerraformObserver = Callable[[TerraformCall], None]
 _observers: list[TerraformObserver] = []
@@ -116,6 +123,9 @@ class Platform:
             data_dir=self.data_dir,
             progress=self.progress,
         )
+        # one AWS provider process for the Terraform commands of a harness command (see
+        # harness.terraform.SharedProviders): on the local target unless TF_SHARED_PROVIDER=0
+        self.runner.share_provider = sharing_enabled(local=target.is_local)
         if target.is_local and target.emulator is not None:
             self.runner.watchdog = self._emulator_stopped
         self._held = 0

@@ -20,6 +20,7 @@ each with a unit test in ``tests/unit/test_terraform.py``:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import hashlib
@@ -165,6 +166,10 @@ INIT_MARKER = "harness-init.json"
 _INIT_ENVIRONMENT = ("TF_PLUGIN_CACHE_DIR", "TF_CLI_ARGS", "TF_CLI_ARGS_init", "TF_WORKSPACE")
 
 
+#: The provider the harness shares among Terraform commands (the only one the configurations use).
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+
+
 #: What a provider started with ``-debug`` prints for Terraform to attach to it instead of launching one.
 _REATTACH_LINE = "TF_REATTACH_PROVIDERS='"
 
@@ -188,26 +193,15 @@ def _version_key(version: str) -> tuple[tuple[int, str], ...]:
     return tuple((int(part), "") if part.isdigit() else (-1, part) for part in version.split("."))
 
 
-@contextlib.contextmanager
-def shared_provider(
-    binary: Path, *, timeout: float = 60.0, env: Mapping[str, str] | None = None
-) -> Iterator[dict[str, str]]:
-    """One provider process that many Terraform commands attach to (``TF_REATTACH_PROVIDERS``).
-
-    Terraform launches a provider plugin for every operation and asks it for its schema; the AWS
-    provider's binary is ~700 MB and answering costs about a CPU-second each time, so ``terraform
-    test`` over a module's runs spends most of its time starting providers. Terraform's documented
-    reattach mechanism (a provider started with ``-debug`` prints the variable) lets every command use
-    one running process instead. Only for commands that never configure the provider against a real
-    endpoint (mock-provider ``terraform test``, ``validate``, a plan refused at variable validation,
-    which stops before any provider is configured): one process holds one configuration.
-    ``env`` (default: this process's) is the provider's own environment, where it reads endpoints and
-    credentials: the one Terraform would launch it with. Yields the environment entries to add; the
-    process is stopped on exit.
-    """
+def _start_debug_provider(
+    binary: Path, env: Mapping[str, str], timeout: float, sink: Callable[[str], None] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``binary -debug`` (own session) with ``env``; returns it and its ``TF_REATTACH_PROVIDERS``
+    value. Its later output (logs, a panic) goes to ``sink``; it is stopped if it does not start."""
     proc = subprocess.Popen(
         [str(binary), "-debug"],
-        env=go_env(os.environ if env is None else env),
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -222,10 +216,13 @@ def shared_provider(
         for line in proc.stdout:
             if not found and _REATTACH_LINE in line:
                 found.append(line.split(_REATTACH_LINE, 1)[1].rstrip().rstrip("'"))
+            elif found and sink is not None:
+                with contextlib.suppress(Exception):
+                    sink(line)
             elif len(lines) < 50:
                 lines.append(line.rstrip())
 
-    reader = threading.Thread(target=read, daemon=True)
+    reader = threading.Thread(target=read, daemon=True, name=f"provider-{proc.pid}")
     reader.start()
     deadline = time.monotonic() + timeout
     try:
@@ -238,9 +235,233 @@ def shared_provider(
                 )
             time.sleep(0.05)
         json.loads(found[0])  # what Terraform will parse: fail here, not in every command
-        yield {"TF_REATTACH_PROVIDERS": found[0]}
+    except BaseException:
+        stop_process(proc, grace=5.0, group=True)
+        raise
+    return proc, found[0]
+
+
+@contextlib.contextmanager
+def shared_provider(
+    binary: Path, *, timeout: float = 60.0, env: Mapping[str, str] | None = None
+) -> Iterator[dict[str, str]]:
+    """One provider process that many Terraform commands attach to (``TF_REATTACH_PROVIDERS``).
+
+    Terraform launches a provider plugin for every operation and asks it for its schema; the AWS
+    provider's binary is ~700 MB and answering costs about a CPU-second each time, so ``terraform
+    test`` over a module's runs spends most of its time starting providers. Terraform's documented
+    reattach mechanism (a provider started with ``-debug`` prints the variable) lets every command use
+    one running process instead. Only for commands that never configure the provider against a real
+    endpoint (mock-provider ``terraform test``, ``validate``, a plan refused at variable validation,
+    which stops before any provider is configured): one process holds one configuration, and
+    ``terraform test`` runs files in parallel. (The harness's own commands share one differently, one
+    Terraform command at a time: :class:`SharedProviders`.) ``env`` (default: this process's) is the
+    provider's own environment, where it reads endpoints and credentials: the one Terraform would
+    launch it with. Yields the environment entries to add; the process is stopped on exit.
+    """
+    proc, reattach = _start_debug_provider(binary, go_env(os.environ if env is None else env), timeout)
+    try:
+        yield {"TF_REATTACH_PROVIDERS": reattach}
     finally:
         stop_process(proc, grace=5.0, group=True)
+
+
+#: Terraform commands that start providers (the others: init installs them, output/state/version
+#: read the state or nothing). ``test`` has its own sharing (:func:`shared_provider`).
+PROVIDER_COMMANDS = frozenset({"plan", "apply", "show", "validate", "refresh", "import", "destroy"})
+
+
+def provider_package_hash(package_dir: Path) -> str:
+    """Terraform's ``h1:`` hash of an unpacked provider package (Go's ``dirhash.Hash1``): SHA-256 over
+    the lines ``<sha256 hex>  <relative path>`` of every file, sorted by path, base64."""
+    lines = []
+    for rel in sorted(p.relative_to(package_dir).as_posix() for p in package_dir.rglob("*") if p.is_file()):
+        lines.append(f"{sha256_file(package_dir / rel)}  {rel}\n")
+    return "h1:" + base64.b64encode(hashlib.sha256("".join(lines).encode()).digest()).decode()
+
+
+def _locked_hashes(workdir: Path, address: str) -> list[str]:
+    """The ``h1:`` checksums the dependency lock file records for ``address``."""
+    lock = workdir / ".terraform.lock.hcl"
+    text = lock.read_text() if lock.is_file() else ""
+    pattern = r'^provider\s+"' + re.escape(address) + r'"\s*\{(.*?)^\}'
+    block = re.search(pattern, text, re.MULTILINE | re.DOTALL)
+    return re.findall(r'"(h1:[^"]+)"', block.group(1)) if block else []
+
+
+def provider_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment a shared AWS provider starts with: the commands' own, except that a custom CA
+    bundle (``AWS_CA_BUNDLE``) is given as Go's ``SSL_CERT_FILE``.
+
+    The AWS provider (5.100.0, measured) configures itself again for every Terraform command, and its
+    second configuration in one process fails when ``AWS_CA_BUNDLE`` is set ("unable to add custom
+    RootCAs HTTPClient, has no WithTransportOptions, *http.Client"). ``SSL_CERT_FILE`` makes Go trust
+    exactly the certificates of that file, as ``AWS_CA_BUNDLE`` makes the AWS SDK do for its calls."""
+    env = dict(env)
+    bundle = env.pop("AWS_CA_BUNDLE", None)
+    if bundle:
+        env["SSL_CERT_FILE"] = bundle
+    return env
+
+
+class _SharedProcess:
+    """One running provider in debug mode and whose command is attached to it now (``busy``)."""
+
+    def __init__(self, binary: Path, env: Mapping[str, str], timeout: float) -> None:
+        self.log_file: Path | None = None
+        self.busy = threading.Lock()
+        self.proc, self.reattach = _start_debug_provider(
+            binary, provider_environment(env), timeout, self._log
+        )
+
+    def _log(self, line: str) -> None:
+        """Its own output (``TF_LOG`` logs, a panic) goes to the attached command's Terraform log, where
+        Terraform writes a provider's output when it launched it."""
+        if self.log_file is not None:
+            with self.log_file.open("a", encoding="utf-8") as log:
+                log.write("[provider] " + line)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        stop_process(self.proc, grace=5.0, group=True)
+
+
+class SharedProviders:
+    """The AWS provider processes that the Terraform commands of one harness command attach to.
+
+    Every plan, apply or ``show`` made Terraform launch the ~700 MB provider (twice: schema, then the
+    operation; ~0.9 CPU-second each) and hash its package against the lock file (~0.5 CPU-second).
+    Within one harness command every Terraform command runs against the same target with the same
+    configuration, so one provider process started at the first command that needs it (never for
+    ``init``, which must install providers) serves them all through ``TF_REATTACH_PROVIDERS``, the
+    mechanism Terraform's plugin SDK test harness uses for a sequence of commands against one provider
+    process (each command configures it again). The rules that keep this equivalent:
+
+    * one provider per (binary, full environment): the provider reads the target's endpoint and
+      credentials from its environment, so it is started with exactly the command's environment (the
+      fault tests find it by ``HARNESS_WORK_DIR`` like any child), and a different one gets its own;
+    * one Terraform command at a time per provider: a command that would overlap another one of the
+      same process (a scan's ``show`` beside an apply) launches its providers as usual;
+    * Terraform skips its lock-file checksum check for an attached provider, so the package is checked
+      against the lock file's ``h1:`` hashes here, before the process starts, or not shared;
+    * its output (logs, a panic) is appended to the attached command's Terraform log;
+    * a provider that has died is replaced at the next command; every process is stopped by
+      :meth:`close` (``with sharing_providers():`` in the CLI: normal end, error, Ctrl-C, SIGTERM).
+    """
+
+    def __init__(self, *, timeout: float = 60.0) -> None:
+        self.timeout = timeout
+        self._procs: dict[tuple[Any, ...], _SharedProcess] = {}
+        self._checked: dict[tuple[Any, ...], bool] = {}
+        self._lock = threading.Lock()
+        self.closed = False
+        #: How many provider processes were started (tests and the measurements in the README).
+        self.started = 0
+
+    @contextlib.contextmanager
+    def attach(
+        self,
+        binary: Path,
+        env: Mapping[str, str],
+        *,
+        lock_hashes: Sequence[str] = (),
+        log_file: Path | None = None,
+    ) -> Iterator[dict[str, str]]:
+        """The environment entries that attach one Terraform command to the shared provider for
+        (``binary``, ``env``), started now if needed; ``{}`` (Terraform launches its own, and checks
+        it) when it is busy with another command, sharing has ended, or the package matches none of
+        ``lock_hashes`` (the lock file's ``h1:`` checksums; none: not shared)."""
+        key = (str(binary), tuple(sorted(env.items())))
+        with self._lock:
+            if self.closed:
+                shared = None
+            else:
+                shared = self._procs.get(key)
+                if shared is not None and not shared.alive():
+                    shared.stop()
+                    shared = None
+                if shared is None and self._verified(binary, lock_hashes):
+                    shared = _SharedProcess(binary, env, self.timeout)
+                    self._procs[key] = shared
+                    self.started += 1
+            if shared is not None and not shared.busy.acquire(blocking=False):
+                shared = None
+        if shared is None:
+            yield {}
+            return
+        shared.log_file = log_file
+        try:
+            yield {"TF_REATTACH_PROVIDERS": shared.reattach}
+        finally:
+            shared.log_file = None
+            shared.busy.release()
+
+    def _verified(self, binary: Path, lock_hashes: Sequence[str]) -> bool:
+        """Whether the package of ``binary`` matches the lock file (hashed once per file version)."""
+        st = binary.stat()
+        key = (str(binary), st.st_size, st.st_mtime_ns, st.st_ino, tuple(lock_hashes))
+        if key not in self._checked:
+            self._checked[key] = bool(lock_hashes) and provider_package_hash(binary.parent) in lock_hashes
+        return self._checked[key]
+
+    def close(self) -> None:
+        """Stop every provider process (Ctrl-C while it waits is absorbed: nothing is left behind)."""
+        with self._lock:
+            self.closed = True
+            procs = list(self._procs.values())
+            self._procs.clear()
+        for shared in procs:
+            with contextlib.suppress(PermissionError):
+                stop_process(shared.proc, grace=5.0, group=True, absorb_interrupts=True)
+
+
+_sharing: SharedProviders | None = None
+
+
+def active_providers() -> SharedProviders | None:
+    """The provider sharing of the running harness command, if one is active."""
+    return _sharing
+
+
+def sharing_enabled(environ: Mapping[str, str] | None = None, *, local: bool = True) -> bool:
+    """Whether Terraform commands attach to a shared provider: on the local target unless
+    ``TF_SHARED_PROVIDER=0``; on AWS only with ``TF_SHARED_PROVIDER=1``."""
+    value = (os.environ if environ is None else environ).get("TF_SHARED_PROVIDER", "")
+    return value == "1" or (local and value != "0")
+
+
+@contextlib.contextmanager
+def sharing_providers() -> Iterator[SharedProviders]:
+    """Share provider processes among the Terraform commands of the block (see :class:`SharedProviders`);
+    every one is stopped when the block ends, however it ends. SIGTERM in the block (main thread) is
+    raised as KeyboardInterrupt, so it stops Terraform and the providers the way Ctrl-C does. Nested
+    blocks use the outer one's."""
+    global _sharing
+    if _sharing is not None:
+        yield _sharing
+        return
+    pool = SharedProviders()
+    previous: Any = None
+    if threading.current_thread() is threading.main_thread():
+        with contextlib.suppress(ValueError, OSError):
+            if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+                previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    _sharing = pool
+    try:
+        yield pool
+    finally:
+        _sharing = None
+        try:
+            pool.close()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @dataclasses.dataclass
@@ -402,9 +623,10 @@ class _StreamingTerraform(Terraform):
         # Pop our own options BEFORE the command line is built (python-terraform leaks them).
         for leaked in ("synchronous", "capture_output", "raise_on_error"):
             kwargs.pop(leaked, None)
+        extra_env: Mapping[str, str] = kwargs.pop("extra_env", None) or {}
         command = self.generate_cmd_string(cmd, *args, **kwargs)
         self.last_command = command
-        env = self.environment()
+        env = {**self.environment(), **extra_env}
         self._log_file.parent.mkdir(parents=True, exist_ok=True)
         out_lines: list[str] = []
         err_chunks: list[str] = []
@@ -645,6 +867,9 @@ class TerraformRunner:
         self._plan_files: set[Path] = set()
         #: The Terraform commands this runner ran, in order (``plan``, ``apply``, ``show``, ...).
         self.commands: list[str] = []
+        #: Attach provider-starting commands to the harness command's shared provider, when one is
+        #: active (:func:`sharing_providers`); the caller decides per target (:func:`sharing_enabled`).
+        self.share_provider = False
         env = dict(env or {})
         if data_dir is not None:
             env["TF_DATA_DIR"] = str(data_dir)
@@ -698,7 +923,8 @@ class TerraformRunner:
         self._tf.on_line = on_line
         self.commands.append(cmd)
         try:
-            rc, out, err = self._tf.cmd(cmd, *args, **opts)
+            with self._provider(cmd) as extra_env:
+                rc, out, err = self._tf.cmd(cmd, *args, extra_env=extra_env, **opts)
         finally:
             self._tf.on_line = None
         if rc not in ok:
@@ -713,6 +939,23 @@ class TerraformRunner:
                 log_path=self.log_path,
             )
         return rc, out, err
+
+    def _provider(self, cmd: str) -> contextlib.AbstractContextManager[Mapping[str, str]]:
+        """The shared AWS provider for a command that starts providers, when :attr:`share_provider` is
+        set and a harness command shares them (:func:`sharing_providers`); else nothing to add."""
+        pool = active_providers()
+        if not self.share_provider or pool is None or cmd not in PROVIDER_COMMANDS:
+            return contextlib.nullcontext({})
+        env = self._tf.environment()
+        if env.get("TF_REATTACH_PROVIDERS"):
+            return contextlib.nullcontext({})  # the user attaches providers of their own
+        locked = dict(_locked_providers(self.workdir))
+        version = locked.get(AWS_PROVIDER)
+        binary = installed_provider(self.data_dir, AWS_PROVIDER, version) if version else None
+        if binary is None:
+            return contextlib.nullcontext({})  # Terraform says what is missing
+        hashes = _locked_hashes(self.workdir, AWS_PROVIDER)
+        return pool.attach(binary, env, lock_hashes=hashes, log_file=self.log_path)
 
     def _with_vars(self, opts: dict[str, Any]) -> dict[str, Any]:
         options = self._tf._generate_default_options(opts)
