@@ -296,12 +296,32 @@ def provider_environment(env: Mapping[str, str]) -> dict[str, str]:
     The AWS provider (5.100.0, measured) configures itself again for every Terraform command, and its
     second configuration in one process fails when ``AWS_CA_BUNDLE`` is set ("unable to add custom
     RootCAs HTTPClient, has no WithTransportOptions, *http.Client"). ``SSL_CERT_FILE`` makes Go trust
-    exactly the certificates of that file, as ``AWS_CA_BUNDLE`` makes the AWS SDK do for its calls."""
+    exactly the certificates of that file, as ``AWS_CA_BUNDLE`` makes the AWS SDK do for its calls.
+
+    Unless ``TF_LOG``/``TF_LOG_PROVIDER`` asks for logs, its log subsystems are off
+    (:data:`_PROVIDER_LOG_SUBSYSTEMS`): in debug mode it writes every one at TRACE to its output (3,107
+    lines for a one-data-source plan, none with them off), which Terraform without ``TF_LOG`` never
+    shows. A panic's stack is not a log line and still reaches the command's log."""
     env = dict(env)
     bundle = env.pop("AWS_CA_BUNDLE", None)
     if bundle:
         env["SSL_CERT_FILE"] = bundle
+    if not env.get("TF_LOG") and not env.get("TF_LOG_PROVIDER"):
+        for name in _PROVIDER_LOG_SUBSYSTEMS:
+            env.setdefault(name, "OFF")
     return env
+
+
+#: terraform-plugin-log's subsystems in the AWS provider (SDKv2, framework, mux, protocol, its own).
+_PROVIDER_LOG_SUBSYSTEMS = (
+    "TF_LOG_SDK",
+    "TF_LOG_SDK_PROTO",
+    "TF_LOG_SDK_FRAMEWORK",
+    "TF_LOG_SDK_MUX",
+    "TF_LOG_SDK_HELPER_SCHEMA",
+    "TF_LOG_SDK_HELPER_RESOURCE",
+    "TF_LOG_PROVIDER_AWS",
+)
 
 
 class _SharedProcess:

@@ -189,6 +189,7 @@ def test_a_provider_that_died_is_replaced_at_the_next_command(world: dict[str, P
 
 
 def test_the_provider_environment_gives_the_ca_bundle_to_go() -> None:
-    env = provider_environment({"AWS_CA_BUNDLE": "/ca.pem", "HARNESS_WORK_DIR": "/w"})
-    assert env == {"SSL_CERT_FILE": "/ca.pem", "HARNESS_WORK_DIR": "/w"}
-    assert provider_environment({"A": "1"}) == {"A": "1"}
+    env = provider_environment({"AWS_CA_BUNDLE": "/ca.pem", "HARNESS_WORK_DIR": "/w", "TF_LOG": "DEBUG"})
+    assert env == {"SSL_CERT_FILE": "/ca.pem", "HARNESS_WORK_DIR": "/w", "TF_LOG": "DEBUG"}
+    quiet = provider_environment({"A": "1"})
+    assert quiet["A"] == "1" and quiet["TF_LOG_SDK"] == quiet["TF_LOG_PROVIDER_AWS"] == "OFF"
