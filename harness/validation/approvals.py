@@ -59,9 +59,11 @@ def context_of(folder: Path) -> dict[str, Any]:
     return _json(folder / CONTEXT) or dict(_json(folder / REPORT).get("context") or {})
 
 
-def executor_of(folder: Path) -> Identity | None:
-    """The STS identity that started the run (``context.executor``; older packages: ``context.caller``)."""
-    context = context_of(folder)
+def executor_of(folder: Path, context: dict[str, Any] | None = None) -> Identity | None:
+    """The STS identity that started the run (``context.executor``; older packages: ``context.caller``).
+
+    ``context``: the package's context when already read (it may come from a report of megabytes)."""
+    context = context_of(folder) if context is None else context
     data = context.get("executor") or context.get("caller") or {}
     return Identity.from_dict(data) if data.get("arn") else None
 
@@ -177,7 +179,7 @@ def read(folder: str | Path, *, trusted_public_key: bytes | None = None) -> Appr
     context = context_of(folder)
     result = Approvals(
         manifest_sha256=sha,
-        executor=executor_of(folder),
+        executor=executor_of(folder, context),
         executed_at=context.get("finished") or context.get("started"),
         checks=[],
         problems=[],
