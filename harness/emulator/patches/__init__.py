@@ -39,6 +39,9 @@ FIXES: dict[str, str] = {
     "stepfunctions_execution": "executions run their ASL (SDK integrations call this emulator), with history",
     "events_stepfunctions_target": "rules deliver matched events to state machine targets (StartExecution)",
     "logs_stream_prefix": "FilterLogEvents honours logStreamNamePrefix (moto searched every stream)",
+    "s3_suspended_versioning_delete": (
+        "versioning suspended: a version or delete marker deleted by id goes alone (moto: 500 on a marker)"
+    ),
 }
 
 DISABLE_ENV = "EMULATOR_DISABLE_FIXES"
