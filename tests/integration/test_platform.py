@@ -1,4 +1,4 @@
-"""The platform on the embedded local AWS: apply, inspect the live resources, re-plan, restart, destroy.
+"""The platform on the embedded local AWS: apply, inspect the live resources, re-plan, destroy, restart.
 
 Every assertion reads the live system through boto3, never Terraform state.
 """
@@ -191,47 +191,11 @@ def test_second_apply_and_plan_change_nothing(platform: Platform) -> None:
     assert again.planned == 0
 
 
-def test_restarted_emulator_converges_again(
-    platform: Platform,
-    local_target: Target,
-    emulator_dir: Path,
-    work_layout: Layout,
-    shared_platform: SharedPlatform,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from harness import target as targets
-    from harness.emulator import control
-
-    port = local_target.emulator.port
-    control.stop(emulator_dir)
-    shared_platform.spend()
-    control.start(port=port, state_dir=emulator_dir)
-    fresh = targets.resolve("local", state_dir=emulator_dir, environ={})
-    assert project_buckets(fresh) == []  # the emulator lost its state
-    again = Platform(fresh, layout=work_layout)
-    plans: list[Plan] = []
-    planner = again.runner.plan
-    monkeypatch.setattr(again.runner, "plan", lambda **kw: plans.append(planner(**kw)) or plans[-1])
-    result = again.apply()
-    assert result.planned > 40 and result.done == result.planned
-    assert len(project_buckets(fresh)) == 3
-    # the cold plan's stream counted what its JSON (read now, once) counts
-    [cold] = plans
-    assert cold.streamed and not cold.loaded
-    shown = Plan(cold.path, cold.data)
-    assert sorted((rc.address, sorted(rc.actions)) for rc in cold.pending) == sorted(
-        (rc.address, sorted(rc.actions)) for rc in shown.pending
-    )
-    assert (cold.total_steps, cold.summary(), sorted(cold.output_changes)) == (
-        shown.total_steps,
-        shown.summary(),
-        sorted(shown.output_changes),
-    )
-
-
 def test_destroy_leaves_nothing(
     work_layout: Layout, emulator_dir: Path, shared_platform: SharedPlatform
 ) -> None:
+    """Destroys the fully applied platform the tests above read (its one apply); runs before the restart
+    test below, so that a restart needs no second apply of the whole platform to leave one here."""
     from harness import target as targets
 
     target = targets.resolve("local", state_dir=emulator_dir, environ={})
@@ -251,3 +215,63 @@ def test_destroy_leaves_nothing(
     assert target.client("cloudtrail").describe_trails()["trailList"] == []
     sm = target.client("sagemaker")
     assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+
+
+def test_restarted_emulator_is_empty_and_the_platform_plans_from_scratch(
+    local_target: Target,
+    emulator_dir: Path,
+    work_layout: Layout,
+    shared_platform: SharedPlatform,
+) -> None:
+    """A graceful restart (``make down``, ``make up``) on the same port is a new emulator instance that holds
+    nothing of the old one's, and the platform's recorded state still plans the whole platform against it.
+
+    Runs after ``test_destroy_leaves_nothing``, on what the destroy left: the platform's keys waiting out
+    their deletion window (which the restart must lose) and a state without resources, which belongs to any
+    instance, so it is kept and recorded for the new one instead of set aside. That a state holding
+    resources of a stopped instance is set aside and ``apply`` converges from scratch on a new emulator is
+    proven by tests/faults/test_1_apply_faults.py::
+    test_emulator_killed_during_apply_fails_clearly_then_apply_converges (and, after a train, by
+    tests/faults/test_4_emulator_killed_in_train.py); a full apply here would prove it a second time.
+    The plan is also the chain's cold plan: its stream must count what its JSON counts.
+    """
+    from harness import target as targets
+    from harness.emulator import control
+
+    before = targets.resolve("local", state_dir=emulator_dir, environ={})
+    assert before.emulator is not None
+    port, instance = before.emulator.port, before.emulator.instance_id
+    assert before.client("kms").list_keys()["Keys"], "the destroyed platform's keys should still be listed"
+    state_file = work_layout.state_dir(before.name) / "terraform.tfstate"
+    assert state_file.is_file() and not json.loads(state_file.read_text()).get("resources")
+
+    assert control.stop(emulator_dir)
+    shared_platform.spend()
+    assert not control.status(emulator_dir).running
+    control.start(port=port, state_dir=emulator_dir)
+    fresh = targets.resolve("local", state_dir=emulator_dir, environ={})
+    assert fresh.emulator is not None and fresh.endpoint_url == local_target.endpoint_url
+    assert fresh.emulator.instance_id != instance
+    assert fresh.client("kms").list_keys()["Keys"] == []  # the emulator lost its state
+    assert project_buckets(fresh) == [] and project_roles(fresh) == []
+
+    plan = Platform(fresh, layout=work_layout).plan()
+    assert plan.streamed and not plan.loaded  # a cold plan's steps come from its own stream...
+    summary = plan.summary()
+    assert summary["add"] > 40 and summary["change"] == summary["destroy"] == 0, summary
+    fresh_steps = (("create",), ("read",))  # resources created, data sources read at apply
+    assert all(rc.actions in fresh_steps for rc in plan.pending), [
+        f"{rc.address}: {rc.actions}" for rc in plan.pending if rc.actions not in fresh_steps
+    ]
+    # ...and count what its JSON (read now, once) counts
+    shown = Plan(plan.path, plan.data)
+    assert sorted((rc.address, sorted(rc.actions)) for rc in plan.pending) == sorted(
+        (rc.address, sorted(rc.actions)) for rc in shown.pending
+    )
+    assert (plan.total_steps, plan.summary(), sorted(plan.output_changes)) == (
+        shown.total_steps,
+        shown.summary(),
+        sorted(shown.output_changes),
+    )
+    assert not list(state_file.parent.glob("terraform.tfstate.stale-*")), "an empty state was set aside"
+    assert state_file.with_name("emulator.id").read_text().strip() == fresh.emulator.instance_id
