@@ -231,8 +231,9 @@ def test_restarted_emulator_is_empty_and_the_platform_plans_from_scratch(
     instance, so it is kept and recorded for the new one instead of set aside. That a state holding
     resources of a stopped instance is set aside and ``apply`` converges from scratch on a new emulator is
     proven by tests/faults/test_1_apply_faults.py::
-    test_emulator_killed_during_apply_fails_clearly_then_apply_converges (and, after a train, by
-    tests/faults/test_4_emulator_killed_in_train.py); a full apply here would prove it a second time.
+    test_emulator_killed_during_apply_fails_clearly_then_apply_converges (and the set-aside after a kill
+    during train by tests/faults/test_4_emulator_killed_in_train.py); a full apply here would prove it a
+    second time.
     The plan is also the chain's cold plan: its stream must count what its JSON counts.
     """
     from harness import target as targets
