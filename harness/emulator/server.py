@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
 import signal
@@ -38,6 +39,7 @@ from urllib.parse import unquote
 import trustme
 from werkzeug.serving import ThreadedWSGIServer
 
+from . import connlog
 from .ports import HOST
 from .router import Router
 
@@ -78,6 +80,8 @@ def make_tls_context(state_dir: Path) -> ssl.SSLContext:
     # CPU per connection), and no client here resumes a session (the SDKs keep no session cache, and
     # every answer closes its connection), so each connection does a full handshake either way.
     ctx.num_tickets = 0
+    if os.environ.get("EMULATOR_TLS_KEYLOG"):  # diagnostics: lets a packet capture be decrypted
+        ctx.keylog_filename = os.environ["EMULATOR_TLS_KEYLOG"]
     leaf.configure_cert(ctx)
     return ctx
 
@@ -99,6 +103,19 @@ def _request_handler_class() -> type:
             except ssl.SSLError as exc:
                 self.log_error("TLS error: %s", exc)
 
+        def setup(self) -> None:
+            super().setup()
+            self.wfile = _AnswerWriter(self.connection, connlog.current())
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            self.wfile.hold()  # the answer's status line, headers and body leave together
+            super().send_response(code, message)
+
+        def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+            trace = connlog.current()
+            if trace is not None:
+                trace.mark(f"dropped:{type(error).__name__}:{error}")
+
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if log.isEnabledFor(logging.INFO):
                 scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
@@ -117,6 +134,10 @@ def _request_handler_class() -> type:
                 if not self.raw_requestline:
                     self.close_connection = True
                     return
+                trace = connlog.current()
+                if trace is not None:
+                    trace.requests.append(self.raw_requestline[:80].decode("latin-1").rstrip())
+                    trace.mark("request")
                 if self.raw_requestline.startswith(FAST_METHODS) and self._fast_path():
                     return
                 if not self.parse_request():
@@ -256,6 +277,65 @@ def _request_handler_class() -> type:
     return DualProtocolRequestHandler
 
 
+class _AnswerWriter(io.BufferedIOBase):
+    """``wfile`` of every request: an answer's status line, headers and body leave in one write.
+
+    werkzeug (and ``BaseHTTPRequestHandler.send_error``) writes the head of an answer, then its body,
+    in two writes; over TLS each write is a record of its own, and under load the two reach the client
+    a fraction of a millisecond apart. The AWS provider's Go HTTP client (aws-sdk-go-v2) was then seen
+    to read the head record and close the connection (TLS close_notify, FIN) before the body record
+    arrived, reset it when the body came, and send the same request again (``attempt=2``). The
+    emulator had carried out the first one (200 in its access log), so a write that is not idempotent
+    failed the second time: ``RevokeSecurityGroupEgress`` NotFound, ``CreateSubnet`` Conflict, KMS
+    ``CreateAlias`` AlreadyExists, ``CreateSecurityGroup`` Duplicate in concurrent cold applies here,
+    each preceded by that sequence on the first attempt's connection (loopback captures, decrypted with
+    ``EMULATOR_TLS_KEYLOG``); reads met the same fate and were retried silently. Sent as one write (one
+    TLS record up to 16 KiB), the head and body arrive together, so a client that acts on the head
+    already holds the whole answer. The bytes on the wire are the same; only their segmentation changes.
+
+    Holding starts at ``send_response`` and ends at the next ``flush()`` (werkzeug flushes after each
+    body write, the request loop after each request); what is written outside (``100 Continue``, the
+    fast path's answers, later chunks of a streamed body) goes out at once.
+    """
+
+    def __init__(self, sock: socket.socket, trace: connlog.ConnTrace | None = None) -> None:
+        self._sock = sock
+        self._trace = trace
+        self._held: list[bytes] = []
+        self._holding = False
+
+    def writable(self) -> bool:
+        return True
+
+    def hold(self) -> None:
+        """Keep what is written from now on until ``flush()``."""
+        self._holding = True
+
+    def write(self, data: Any) -> int:
+        if self._holding:
+            self._held.append(bytes(data))
+        else:
+            self._send(bytes(data))
+        with memoryview(data) as view:
+            return view.nbytes
+
+    def flush(self) -> None:
+        self._holding = False
+        if self._held:
+            data = b"".join(self._held)
+            self._held.clear()
+            self._send(data)
+
+    def _send(self, data: bytes) -> None:
+        if self._trace is None:
+            self._sock.sendall(data)
+        else:
+            self._trace.sendall(self._sock, data)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+
 class _Body:
     """``wsgi.input`` of the fast path: at most Content-Length bytes of the connection."""
 
@@ -302,8 +382,6 @@ class _Replay:
     """The request's header bytes once more, then the connection: werkzeug parses what it would have."""
 
     def __init__(self, head: bytes, stream: Any) -> None:
-        import io
-
         self._head = io.BytesIO(head)
         self._stream = stream
         self._left = len(head)
@@ -365,12 +443,25 @@ class DualProtocolServer(ThreadedWSGIServer):
     def finish_request(self, request: Any, client_address: Any) -> None:  # runs in the worker thread
         with contextlib.suppress(OSError):  # answers leave in one write; no waiting on Nagle
             request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        trace = connlog.begin(client_address)
         conn = self.wrap_if_tls(request)
         if conn is None:
+            if trace is not None:
+                trace.mark("no-request")
+                trace.close_line(request)
             return
+        if trace is not None:
+            trace.tls = conn is not request
+            trace.mark("handshake")
         try:
             self.RequestHandlerClass(conn, client_address, self)
+        except BaseException as exc:
+            if trace is not None:
+                trace.mark(f"handler-error:{type(exc).__name__}:{exc}")
+            raise
         finally:
+            if trace is not None:
+                trace.close_line(conn)
             if conn is not request:
                 with contextlib.suppress(OSError):
                     conn.close()

@@ -110,3 +110,59 @@ def test_router_mount_claims_routes(listener: tuple[int, Path, Router]) -> None:
     assert _get(f"{base}/pred")["app"] == "runtime"
     router.unmount(route)
     assert _get(f"{base}/endpoints/ep-1/invocations", method="POST")["app"] == "default"
+
+
+def _tls_client(port: int, state_dir: Path) -> ssl.SSLSocket:
+    """A TLS 1.3 client like the Go SDKs' (one connection per call, every answer closes it)."""
+    ctx = ssl.create_default_context(cafile=str(state_dir / "ca.pem"))
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def test_answer_head_and_body_arrive_in_one_record(listener: tuple[int, Path, Router]) -> None:
+    """A client that acts on the first record it reads holds the whole answer, not just its head.
+
+    Go's HTTP client (the AWS provider) was seen closing the connection right after the record with
+    the head when the body came in a second record, then sending the request again; a write carried
+    out the first time then failed as a duplicate. One SSL read returns one record: it must hold the
+    status line, the headers and the body that Content-Length announces."""
+    port, state_dir, _ = listener
+    with _tls_client(port, state_dir) as conn:
+        body = b"Action=AuthorizeSecurityGroupIngress&GroupId=sg-1"
+        head = f"POST /x HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n\r\n"
+        conn.sendall(head.encode())  # head and body in two records, as Go writes them
+        conn.sendall(body)
+        first = conn.recv(65536)  # one TLS record
+    answer_head, sep, answer_body = first.partition(b"\r\n\r\n")
+    assert sep, first
+    assert answer_head.startswith(b"HTTP/1.1 200")
+    length = int(
+        next(
+            line.split(b":", 1)[1]
+            for line in answer_head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+    )
+    assert len(answer_body) == length and json.loads(answer_body)["path"] == "/x"
+
+
+def test_continue_and_error_answers_still_leave(listener: tuple[int, Path, Router]) -> None:
+    """``100 Continue`` goes out before the body is sent; an error answer (no WSGI app) still arrives."""
+    port, state_dir, _ = listener
+    with _tls_client(port, state_dir) as conn:
+        head = "PUT /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+        conn.sendall(head.encode())
+        assert conn.recv(65536).startswith(b"HTTP/1.1 100 Continue")
+        conn.sendall(b"{}")
+        answer = conn.recv(65536)
+        while answer.startswith(b"HTTP/1.1 100 Continue"):  # http.server and werkzeug each send one
+            answer = answer.partition(b"\r\n\r\n")[2] or conn.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200")
+    with _tls_client(port, state_dir) as conn:
+        conn.sendall(b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := conn.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 414"), answer[:80]
