@@ -291,7 +291,9 @@ class _AnswerWriter(io.BufferedIOBase):
     each preceded by that sequence on the first attempt's connection (loopback captures, decrypted with
     ``EMULATOR_TLS_KEYLOG``); reads met the same fate and were retried silently. Sent as one write (one
     TLS record up to 16 KiB), the head and body arrive together, so a client that acts on the head
-    already holds the whole answer. The bytes on the wire are the same; only their segmentation changes.
+    already holds the whole answer in its own buffers. The bytes on the wire are the same; only their
+    segmentation changes. Known gap: an answer over 16 KiB still spans several records (the head comes
+    with the first 16 KiB of the body); the writes seen failing answer a few hundred bytes.
 
     Holding starts at ``send_response`` and ends at the next ``flush()`` (werkzeug flushes after each
     body write, the request loop after each request); what is written outside (``100 Continue``, the
