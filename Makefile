@@ -119,7 +119,7 @@ test-fast: $(VENV)/.installed ## pytest without an emulator (not integration, no
 
 test: lint tf-fmt tf-validate ## everything CI runs (the module tests, niced, and pytest run side by side)
 	@mkdir -p .run; echo "terraform test runs beside pytest; its output follows pytest's (log: .run/tf-test.log)"
-	@nice -n 10 $(TF_TEST) > .run/tf-test.log 2>&1 & tf=$$!; \
+	@nice -n 19 $(TF_TEST) > .run/tf-test.log 2>&1 & tf=$$!; \
 	trap 'kill $$tf 2>/dev/null' INT TERM; \
 	$(PYTEST); py=$$?; \
 	wait $$tf; tf_rc=$$?; cat .run/tf-test.log; \
