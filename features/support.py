@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -88,21 +86,16 @@ def read_objects(s3: Any, bucket: str, keys: Iterable[str], *, readers: int = 8)
         return list(pool.map(read, keys))
 
 
-#: Bodies read by :func:`read_listed`, per client (its identity and endpoint) and by the listing's
-#: identity of the object's content.
-_LISTED_BODIES: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str, str, int], bytes]] = (
-    weakref.WeakKeyDictionary()
-)
-_LISTED_LOCK = threading.Lock()
-
-
-def read_listed(s3: Any, bucket: str, objects: Iterable[dict[str, Any]]) -> list[bytes]:
+def read_listed(
+    s3: Any, bucket: str, objects: Iterable[dict[str, Any]], seen: dict[tuple[str, str, str, str, int], bytes]
+) -> list[bytes]:
     """The bodies of objects just listed (``ListObjectsV2`` ``Contents`` entries), in their order.
 
     A poll lists a folder that grows (delivered log files, data capture) and reads what it holds; an
     object whose body this client already read under the same key, ETag, LastModified and Size (S3
     changes them when an object is written again) is that same content, so only the objects that are
-    new since the previous poll are fetched."""
+    new since the previous poll are fetched. ``seen`` holds the bodies read so far and belongs to one
+    wait of one step (a step checks only bytes it read itself, never an earlier scenario's)."""
     objects = list(objects)
 
     def identity(obj: dict[str, Any]) -> tuple[str, str, str, str, int]:
@@ -114,14 +107,11 @@ def read_listed(s3: Any, bucket: str, objects: Iterable[dict[str, Any]]) -> list
             int(obj.get("Size", -1)),
         )
 
-    with _LISTED_LOCK:
-        bodies = _LISTED_BODIES.setdefault(s3, {})
-        missing = [obj for obj in objects if identity(obj) not in bodies]
+    missing = [obj for obj in objects if identity(obj) not in seen]
     fetched = read_objects(s3, bucket, [obj["Key"] for obj in missing])
-    with _LISTED_LOCK:
-        for obj, body in zip(missing, fetched, strict=True):
-            bodies[identity(obj)] = body
-        return [bodies[identity(obj)] for obj in objects]
+    for obj, body in zip(missing, fetched, strict=True):
+        seen[identity(obj)] = body
+    return [seen[identity(obj)] for obj in objects]
 
 
 def wait_for(probe: Callable[[], Any], *, timeout: float, interval: float = 1.0) -> Any:

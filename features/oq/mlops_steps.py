@@ -294,7 +294,7 @@ def shifted(shift: float, outputs: dict[str, Any], target: Any) -> dict[str, Any
     return {"requests": count, "shift": shift, "sent": sent}
 
 
-def _captured_since(aws: Clients, outputs: dict[str, Any], since: dt.datetime) -> int:
+def _captured_since(aws: Clients, outputs: dict[str, Any], since: dt.datetime, seen: dict[Any, bytes]) -> int:
     """Records of the endpoint's data capture in S3 whose inference time is at or after ``since``."""
     bucket, key = workflow.s3_split(
         f"{outputs['data_capture_s3_uri'].rstrip('/')}/{outputs['endpoint_name']}/"
@@ -307,7 +307,7 @@ def _captured_since(aws: Clients, outputs: dict[str, Any], since: dt.datetime) -
         if item["LastModified"] >= since - dt.timedelta(seconds=5)  # not delivered before the traffic
     ]
     found = 0
-    for body in read_listed(s3, bucket, listed):
+    for body in read_listed(s3, bucket, listed, seen):
         for line in body.splitlines():
             stamp = json.loads(line)["eventMetadata"]["inferenceTime"]
             found += dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) >= since
@@ -323,8 +323,9 @@ def run_analysis(
     # The analysis reads what data capture has delivered to S3: wait until every scored request is there
     # (delivery is asynchronous: every second or so locally, within minutes on AWS).
     seconds = float(threshold("URS_017", "capture_seconds"))
+    seen: dict[Any, bytes] = {}  # bodies this wait has read (read_listed)
     delivered = wait_for(
-        lambda: _captured_since(aws, outputs, traffic["sent"]) >= traffic["requests"],
+        lambda: _captured_since(aws, outputs, traffic["sent"], seen) >= traffic["requests"],
         timeout=seconds,
         interval=0.25,
     )

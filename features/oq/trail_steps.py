@@ -95,7 +95,11 @@ def _delivery_wait(trail: dict[str, Any]) -> float:
 
 
 def _log_records(
-    trail: dict[str, Any], aws: Clients, since: dt.datetime, wanted: Callable[[dict[str, Any]], bool]
+    trail: dict[str, Any],
+    aws: Clients,
+    since: dt.datetime,
+    wanted: Callable[[dict[str, Any]], bool],
+    seen: dict[Any, bytes],
 ) -> list[dict[str, Any]]:
     """Records of the trail's log files delivered since ``since`` (its home region) that ``wanted`` keeps."""
     account = trail["TrailARN"].split(":")[4]
@@ -116,7 +120,7 @@ def _log_records(
                 for obj in page.get("Contents", [])
                 if obj["LastModified"] >= since - dt.timedelta(minutes=1)
             ]
-    for body in read_listed(s3, trail["S3BucketName"], listed):
+    for body in read_listed(s3, trail["S3BucketName"], listed, seen):
         found += [r for r in json.loads(gzip.decompress(body))["Records"] if wanted(r)]
     return found
 
@@ -124,8 +128,9 @@ def _log_records(
 def _wait_for_records(
     trail: dict[str, Any], aws: Clients, since: dt.datetime, wanted: Callable[[dict[str, Any]], bool]
 ) -> list[dict[str, Any]]:
+    seen: dict[Any, bytes] = {}  # bodies this wait has read (read_listed)
     return wait_for(
-        lambda: _log_records(trail, aws, since, wanted), timeout=_delivery_wait(trail), interval=0.5
+        lambda: _log_records(trail, aws, since, wanted, seen), timeout=_delivery_wait(trail), interval=0.5
     )
 
 
