@@ -40,7 +40,7 @@ from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
 from harness.errors import ExitStatus, HarnessError
 from harness.ml.digest import sha256_file
-from harness.processes import stop_process
+from harness.processes import start_session, stop_process
 from harness.progress import Progress, TerraformResource
 
 #: Where a machine image may carry an unpacked provider mirror (folder holding registry.terraform.io).
@@ -198,14 +198,13 @@ def _start_debug_provider(
 ) -> tuple[subprocess.Popen[str], str]:
     """Start ``binary -debug`` (own session) with ``env``; returns it and its ``TF_REATTACH_PROVIDERS``
     value. Its later output (logs, a panic) goes to ``sink``; it is stopped if it does not start."""
-    proc = subprocess.Popen(
+    proc = start_session(
         [str(binary), "-debug"],
         env=dict(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,
     )
     assert proc.stdout is not None
     lines: list[str] = []
@@ -271,13 +270,51 @@ def shared_provider(
 PROVIDER_COMMANDS = frozenset({"plan", "apply", "show", "validate", "refresh", "import", "destroy"})
 
 
-def provider_package_hash(package_dir: Path) -> str:
+#: Where a data directory keeps the ``h1:`` hashes of the provider packages it shared (see
+#: :func:`provider_package_hash`).
+PROVIDER_HASHES = "harness-provider-hashes.json"
+
+
+def _package_files(package_dir: Path) -> list[list[Any]]:
+    """Every file of the package as ``[relative path, size, mtime, ctime, inode, device]``, by path."""
+    files = []
+    for path in package_dir.rglob("*"):
+        if path.is_file():
+            st = path.stat()
+            rel = path.relative_to(package_dir).as_posix()
+            files.append([rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev])
+    return sorted(files)
+
+
+def provider_package_hash(package_dir: Path, *, cache: Path | None = None) -> str:
     """Terraform's ``h1:`` hash of an unpacked provider package (Go's ``dirhash.Hash1``): SHA-256 over
-    the lines ``<sha256 hex>  <relative path>`` of every file, sorted by path, base64."""
-    lines = []
-    for rel in sorted(p.relative_to(package_dir).as_posix() for p in package_dir.rglob("*") if p.is_file()):
-        lines.append(f"{sha256_file(package_dir / rel)}  {rel}\n")
-    return "h1:" + base64.b64encode(hashlib.sha256("".join(lines).encode()).digest()).decode()
+    the lines ``<sha256 hex>  <relative path>`` of every file, sorted by path, base64.
+
+    Reading the AWS provider's 700 MB costs a CPU-second or more, at every harness command. With
+    ``cache`` (a JSON file, e.g. :data:`PROVIDER_HASHES` in the data directory), a package whose files are
+    the same files as when it was last hashed is not read again: same paths, sizes, inodes and devices,
+    modification and status-change times. Any write to a file, a replaced file and a ``touch -d`` all
+    change its status-change time, which no user can set. A cache that cannot be read is ignored, and one
+    that cannot be written is not kept."""
+    files = _package_files(package_dir)
+    key = str(package_dir.resolve())
+    known: dict[str, Any] = {}
+    if cache is not None:
+        with contextlib.suppress(OSError, ValueError):
+            known = json.loads(cache.read_text())
+        entry = known.get(key) if isinstance(known, dict) else None
+        if isinstance(entry, dict) and entry.get("files") == files and str(entry.get("h1")).startswith("h1:"):
+            return str(entry["h1"])
+    lines = [f"{sha256_file(package_dir / f[0])}  {f[0]}\n" for f in files]
+    h1 = "h1:" + base64.b64encode(hashlib.sha256("".join(lines).encode()).digest()).decode()
+    if cache is not None and files == _package_files(package_dir):  # unchanged while it was read
+        known = known if isinstance(known, dict) else {}
+        known[key] = {"files": files, "h1": h1}
+        with contextlib.suppress(OSError):
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(known, sort_keys=True))
+            tmp.replace(cache)
+    return h1
 
 
 def _locked_hashes(workdir: Path, address: str) -> list[str]:
@@ -388,11 +425,13 @@ class SharedProviders:
         *,
         lock_hashes: Sequence[str] = (),
         log_file: Path | None = None,
+        hash_cache: Path | None = None,
     ) -> Iterator[dict[str, str]]:
         """The environment entries that attach one Terraform command to the shared provider for
         (``binary``, ``env``), started now if needed; ``{}`` (Terraform launches its own, and checks
         it) when it is busy with another command, sharing has ended, or the package matches none of
-        ``lock_hashes`` (the lock file's ``h1:`` checksums; none: not shared)."""
+        ``lock_hashes`` (the lock file's ``h1:`` checksums; none: not shared). ``hash_cache``: where the
+        package's hash is kept between processes (see :func:`provider_package_hash`)."""
         key = (str(binary), tuple(sorted(env.items())))
         with self._lock:
             if self.closed:
@@ -402,7 +441,7 @@ class SharedProviders:
                 if shared is not None and not shared.alive():
                     shared.stop()
                     shared = None
-                if shared is None and self._verified(binary, lock_hashes):
+                if shared is None and self._verified(binary, lock_hashes, hash_cache):
                     shared = _SharedProcess(binary, env, self.timeout)
                     self._procs[key] = shared
                     self.started += 1
@@ -418,12 +457,14 @@ class SharedProviders:
             shared.log_file = None
             shared.busy.release()
 
-    def _verified(self, binary: Path, lock_hashes: Sequence[str]) -> bool:
+    def _verified(self, binary: Path, lock_hashes: Sequence[str], hash_cache: Path | None = None) -> bool:
         """Whether the package of ``binary`` matches the lock file (hashed once per file version)."""
         st = binary.stat()
-        key = (str(binary), st.st_size, st.st_mtime_ns, st.st_ino, tuple(lock_hashes))
+        key = (str(binary), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, tuple(lock_hashes))
         if key not in self._checked:
-            self._checked[key] = bool(lock_hashes) and provider_package_hash(binary.parent) in lock_hashes
+            self._checked[key] = bool(lock_hashes) and (
+                provider_package_hash(binary.parent, cache=hash_cache) in lock_hashes
+            )
         return self._checked[key]
 
     def close(self) -> None:
@@ -653,7 +694,7 @@ class _StreamingTerraform(Terraform):
         with self._log_file.open("a", encoding="utf-8") as log:
             log.write(f"\n$ {' '.join(command)}\n")
             log.flush()
-            proc = subprocess.Popen(
+            proc = start_session(
                 command,
                 cwd=self.working_dir or None,
                 env=env,
@@ -662,7 +703,6 @@ class _StreamingTerraform(Terraform):
                 stderr=subprocess.PIPE,
                 text=True,
                 bufsize=1,
-                start_new_session=True,
             )
 
             def drain_err() -> None:
@@ -975,7 +1015,8 @@ class TerraformRunner:
         if binary is None:
             return contextlib.nullcontext({})  # Terraform says what is missing
         hashes = _locked_hashes(self.workdir, AWS_PROVIDER)
-        return pool.attach(binary, env, lock_hashes=hashes, log_file=self.log_path)
+        cache = self.data_dir / PROVIDER_HASHES
+        return pool.attach(binary, env, lock_hashes=hashes, log_file=self.log_path, hash_cache=cache)
 
     def _with_vars(self, opts: dict[str, Any]) -> dict[str, Any]:
         options = self._tf._generate_default_options(opts)

@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.processes import pid_alive, stop_process
+from harness.processes import pid_alive, start_session, stop_process
 
 from .errors import EmulatorError
 from .ports import free_port as free_port  # re-exported: control.free_port is the public name
@@ -182,7 +182,7 @@ def start(port: int | None = None, *, state_dir: Path, timeout: float = START_TI
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
     with open(log_path, "ab") as log_file:
-        proc = subprocess.Popen(
+        proc = start_session(
             [
                 sys.executable,
                 "-m",
@@ -197,7 +197,6 @@ def start(port: int | None = None, *, state_dir: Path, timeout: float = START_TI
             stderr=subprocess.STDOUT,
             cwd=root,
             env=env,
-            start_new_session=True,
         )
     _children[proc.pid] = proc
     (state_dir / PID_FILE).write_text(f"{proc.pid}\n")

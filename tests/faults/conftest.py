@@ -27,7 +27,7 @@ import pytest
 from harness import target as targets
 from harness.emulator import control
 from harness.layout import REPO_ROOT, Layout
-from harness.processes import group_members
+from harness.processes import group_members, start_session
 from harness.progress import EVENTS_ENV, Event, read_json_lines
 from harness.provisioning import Platform
 from tests.conftest import SHARED_WORKER
@@ -148,7 +148,7 @@ class World:
     def spawn(self, *args: str) -> Spawned:
         command = [sys.executable, "-m", "harness", *args]
         events = self.work / f"progress-{uuid.uuid4().hex[:8]}.jsonl"
-        proc = subprocess.Popen(
+        proc = start_session(
             command,
             cwd=REPO_ROOT,
             env={**self.environ(), EVENTS_ENV: str(events)},
@@ -156,7 +156,6 @@ class World:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            start_new_session=True,
             # As a terminal's foreground job has it: a runner that started the suite in the background
             # (a shell without job control ignores SIGINT there, and children inherit that) would
             # otherwise make every Ctrl-C below a no-op.

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import target as targets
 from harness.provisioning import Layout, Platform
-from harness.target import Target
 from harness.terraform import TerraformError
 from tests import variable_diagnostics
 from tests.integration.conftest import project_buckets, project_roles
@@ -19,7 +19,13 @@ from tests.integration.conftest import project_buckets, project_roles
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_bad_variable_fails_at_plan_and_creates_nothing(local_target: Target, tmp_path: Path) -> None:
+def test_bad_variable_fails_at_plan_and_creates_nothing(
+    emulator: object, emulator_dir: Path, tmp_path: Path
+) -> None:
+    # the running instance, resolved now: on a worker where test_platform.py ran first, its restart
+    # test replaced the session's emulator, and a target of the old instance would have Terraform's
+    # watchdog stop the plan as if the emulator had died
+    local_target = targets.resolve("local", state_dir=emulator_dir, environ={})
     # a state of its own: the plan stops at the variable before refreshing anything (the shared
     # platform's state would cost a refresh of every resource per plan)
     work_layout = Layout(work=tmp_path)

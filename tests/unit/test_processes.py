@@ -63,3 +63,27 @@ def test_children_start_at_the_lower_priority_they_were_given() -> None:
     done = Children(nice=5).run([sys.executable, "-c", "import os; print(os.nice(0))"])
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == min(19, os.nice(0) + 5)
+
+
+def test_a_child_in_a_session_of_its_own_keeps_its_parents_priority() -> None:
+    """Autogroup scheduling gives each new session a task group weighted as nice 0: a child started
+    with a session of its own would run beside its niced parent as an equal unless its group is niced."""
+    from pathlib import Path
+
+    import pytest
+
+    if not Path("/proc/self/autogroup").is_file():
+        pytest.skip("no autogroup scheduling on this kernel: a new session has no group of its own")
+    parent = (
+        "import os; os.setpriority(os.PRIO_PROCESS, 0, 7)\n"
+        "from harness.processes import start_session, stop_process\n"
+        "proc = start_session(['sleep', '30'])\n"
+        "print(open(f'/proc/{proc.pid}/autogroup').read().strip())\n"
+        "print(open('/proc/self/autogroup').read().strip())\n"
+        "stop_process(proc, grace=1, group=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    child, own = done.stdout.splitlines()
+    # a group of its own (``/autogroup-<n> nice <v>``), at the priority its parent runs at
+    assert child.split()[0] != own.split()[0] and child.split()[-1] == "7", (child, own)

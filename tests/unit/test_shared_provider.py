@@ -193,3 +193,39 @@ def test_the_provider_environment_gives_the_ca_bundle_to_go() -> None:
     assert env == {"SSL_CERT_FILE": "/ca.pem", "HARNESS_WORK_DIR": "/w", "TF_LOG": "DEBUG"}
     quiet = provider_environment({"A": "1"})
     assert quiet["A"] == "1" and quiet["TF_LOG_SDK"] == quiet["TF_LOG_PROVIDER_AWS"] == "OFF"
+
+
+def test_the_package_hash_is_kept_between_commands_until_a_file_changes(
+    world: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each harness command is a process of its own: the package is read once, not by every command,
+    and read again as soon as any of its files is written (even with its modification time put back)."""
+    from harness import terraform
+
+    package = next((world["data"] / "providers").rglob("terraform-provider-aws_*")).parent
+    cache = world["tmp"] / terraform.PROVIDER_HASHES
+    read: list[Path] = []
+    real = terraform.sha256_file
+    monkeypatch.setattr(terraform, "sha256_file", lambda path: read.append(path) or real(path))
+    first = provider_package_hash(package, cache=cache)
+    assert first == provider_package_hash(package) and len(read) == 2  # without a cache: read
+    read.clear()
+    assert provider_package_hash(package, cache=cache) == first and read == []
+    binary = package / "terraform-provider-aws_v5.100.0_x5"
+    before = binary.stat()
+    binary.write_text(binary.read_text().replace("sleep 60", "sleep 61"))  # same size
+    os.utime(binary, ns=(before.st_atime_ns, before.st_mtime_ns))
+    changed = provider_package_hash(package, cache=cache)
+    assert changed != first and read == [binary]
+    # an unreadable cache is no cache
+    cache.write_text("{not json")
+    read.clear()
+    assert provider_package_hash(package, cache=cache) == changed and read == [binary]
+
+
+def test_a_command_keeps_the_package_hash_in_its_data_directory(world: dict[str, Path]) -> None:
+    with sharing_providers() as pool:
+        _runner(world).plan()
+    kept = json.loads((world["data"] / "harness-provider-hashes.json").read_text())
+    package = next((world["data"] / "providers").rglob("terraform-provider-aws_*")).parent
+    assert pool.started == 1 and kept[str(package.resolve())]["h1"] == provider_package_hash(package)
