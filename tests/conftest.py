@@ -55,7 +55,9 @@ LONG_POLES = (
 #: Measured with ``make test`` on the same quiet 2-core machine and commit (d6807de): workers at nice 5
 #: and the module tests at nice 10, 7 min 3 s (the cold qualification took 258 s); at nice 15 and 19,
 #: 5 min 55 s (219 s). CFS gives a nice-15 process about 3 % of a nice-0 one's share, so the chain runs
-#: almost as on a quiet machine and the other units take the cycles it leaves.
+#: almost as on a quiet machine and the other units take the cycles it leaves. The processes they start
+#: in sessions of their own (Terraform, providers, emulators) keep it through
+#: ``harness.processes.start_session`` (autogroup scheduling would otherwise run them at nice 0).
 BACKGROUND_NICE = 15
 
 
