@@ -24,7 +24,13 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.layout import REPO_ROOT
 from harness.progress import Recorder
-from harness.terraform import TerraformRunner, cli_config_env, installed_provider, shared_provider
+from harness.terraform import (
+    TerraformRunner,
+    cli_config_env,
+    installed_provider,
+    shared_provider,
+    sharing_enabled,
+)
 
 
 def _data_dir(directory: Path) -> Path:
@@ -112,7 +118,7 @@ def _in_parallel(
 
 def _provider_env(action: str, dirs: Sequence[Path]) -> contextlib.AbstractContextManager[dict[str, str]]:
     """The shared provider for ``test`` when every directory installed the same AWS provider binary."""
-    if action != "test" or os.environ.get("TF_SHARED_PROVIDER", "1") == "0":
+    if action != "test" or not sharing_enabled():
         return contextlib.nullcontext({})
     binaries = [installed_provider(_data_dir(d)) for d in dirs]
     versions = {b.parent.parent.name if b is not None else None for b in binaries}
