@@ -141,9 +141,10 @@ def moto_kms(region: str = "eu-central-1") -> Iterator[Any]:
 
     kms_sign.apply()
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_PROFILE"):
+        for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_S3_USE_PATH_STYLE"):
             mp.delenv(name, raising=False)
         mp.setenv("AWS_ACCESS_KEY_ID", "testing")
         mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_DEFAULT_REGION", region)
         with mock_aws():
             yield boto3.client("kms", region_name=region)

@@ -24,41 +24,32 @@ from harness.validation import package
 from harness.validation.commands import finalize, verify_command
 from harness.validation.errors import PackageError
 
+from .conftest import moto_kms
+
 REGION = "eu-central-1"
 BUCKET = "evidence-bucket"
 
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[dict[str, Any]]:
-    from moto import mock_aws
-
-    from harness.emulator.patches import kms_sign
-
-    kms_sign.apply()  # AWS semantics for Sign: MessageType=DIGEST, PSS salt = digest length
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_S3_USE_PATH_STYLE"):
-            mp.delenv(name, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws():
-            kms = boto3.client("kms", region_name=REGION)
-            s3 = boto3.client("s3", region_name=REGION)
-            key_id = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-            other = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-            s3.create_bucket(
-                Bucket=BUCKET,
-                CreateBucketConfiguration={"LocationConstraint": REGION},
-                ObjectLockEnabledForBucket=True,
-            )
-            s3.put_object_lock_configuration(
-                Bucket=BUCKET,
-                ObjectLockConfiguration={
-                    "ObjectLockEnabled": "Enabled",
-                    "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
-                },
-            )
-            yield {"kms": kms, "s3": s3, "key_id": key_id, "other_key_id": other}
+    """In-process moto (Sign as AWS signs, see ``moto_kms``): two signing keys, an Object Lock bucket."""
+    with moto_kms(REGION) as kms:
+        s3 = boto3.client("s3", region_name=REGION)
+        key_id = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        other = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        s3.create_bucket(
+            Bucket=BUCKET,
+            CreateBucketConfiguration={"LocationConstraint": REGION},
+            ObjectLockEnabledForBucket=True,
+        )
+        s3.put_object_lock_configuration(
+            Bucket=BUCKET,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
+            },
+        )
+        yield {"kms": kms, "s3": s3, "key_id": key_id, "other_key_id": other}
 
 
 def _content(folder: Path) -> None:
