@@ -64,16 +64,14 @@ def attempt(call: str, operation: Callable[[], Any]) -> Attempt:
 
 
 class Session:
-    """A persona's assumed-role target whose clients are made once per service (a probe run makes many)."""
+    """A persona's assumed-role target whose clients are made once per service (a probe run makes many;
+    the target keeps them: :meth:`~harness.target.Target.client`)."""
 
     def __init__(self, target: targets.Target) -> None:
         self.target = target
-        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.target.client(service)
-        return self._clients[service]
+        return self.target.client(service)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.target, name)

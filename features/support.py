@@ -161,13 +161,11 @@ def s3_location(uri: str) -> tuple[str, str]:
 
 
 class Clients:
-    """boto3 clients aimed at the target, one per service, created on first use: ``aws("kms")``."""
+    """boto3 clients aimed at the target, one per service, created on first use: ``aws("kms")``
+    (the target keeps them: :meth:`~harness.target.Target.client`)."""
 
     def __init__(self, target: targets.Target) -> None:
         self._target = target
-        self._clients: dict[str, Any] = {}
 
     def __call__(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self._target.client(service)
-        return self._clients[service]
+        return self._target.client(service)
