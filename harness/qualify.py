@@ -518,10 +518,8 @@ def checkov_scanner(run: Run, out_dir: Path, plan_json: PlanSource) -> ScanOutco
         progress=run.progress,
         runner=run.children.run,
         code_results=run.code_scans_from,
+        reused=run.code_scans_reused if run.code_scans_from is not None else None,
     )
-    if run.code_scans_from is not None:
-        result.reused = run.code_scans_reused
-        result.write(out_dir)
     return _checkov_outcome(result)
 
 

@@ -83,8 +83,9 @@ class ScanResult:
         }
 
     def write(self, out_dir: Path) -> None:
-        """``summary.json``: written again whenever :attr:`reused` is set, so that the package's own
-        summary says what :mod:`~harness.validation.scan_reuse` recorded."""
+        """``summary.json``: the package's own summary, with what :mod:`~harness.validation.scan_reuse`
+        recorded when results were reused (written again by a reuse of the whole scan, after
+        :func:`load`)."""
         (out_dir / "summary.json").write_text(json.dumps(self.to_dict(), indent=2))
 
 
@@ -196,13 +197,15 @@ def scan(
     progress: Progress | None = None,
     runner: Runner = run_captured,
     code_results: Path | None = None,
+    reused: dict[str, Any] | None = None,
 ) -> ScanResult:
     """Scan the root configuration (with its modules), every module on its own, and the plan JSON.
 
     ``plan_json`` may be a call that waits for the plan: the code scans start first, the plan's when
     it is there. ``runner`` runs each checkov process (``harness.processes.Children.run``: stoppable).
     ``code_results``: an earlier scan's folder whose code scans read byte-identical inputs
-    (``harness.validation.scan_reuse``): their results are copied instead of scanning the code again."""
+    (``harness.validation.scan_reuse``): their results are copied instead of scanning the code again,
+    and ``reused`` (what scan_reuse recorded of them) goes into ``summary.json``."""
     binary = find_checkov(repo_root)
     say = progress or (lambda _m: None)
     jobs = CODE_SCANS
@@ -247,7 +250,7 @@ def scan(
             where = f"{f.file}:{'-'.join(map(str, f.lines))}"
             say(f"      FAILED {f.check_id} {f.resource} ({where}) {f.check_name}")
         scans.append(summary)
-    result = ScanResult(scans, version)
+    result = ScanResult(scans, version, reused)
     result.write(out_dir)
     return result
 

@@ -253,9 +253,14 @@ def test_checkov_copies_handed_over_code_scans_and_scans_only_the_plan(tmp_path:
 
     plan = tmp_path / "tfplan.json"
     plan.write_text("{}")
-    result = checkov.scan(REPO_ROOT, tmp_path / "out", plan_json=plan, runner=runner, code_results=earlier)
+    said = {"run": "20261201T030000Z-aaaaaa", "scanners": ["checkov"]}
+    result = checkov.scan(
+        REPO_ROOT, tmp_path / "out", plan_json=plan, runner=runner, code_results=earlier, reused=said
+    )
     assert len(ran) == 1 and "terraform_plan" in ran[0]  # one checkov process: the plan's
     assert result.totals()["passed"] == 2 + 2 + 7
+    # the package's own summary says where its code scans came from
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["reused"] == said
     assert (tmp_path / "out" / "modules" / "results_json.json").read_bytes() == (
         earlier / "modules" / "results_json.json"
     ).read_bytes()
