@@ -317,15 +317,6 @@ def provider_package_hash(package_dir: Path, *, cache: Path | None = None) -> st
     return h1
 
 
-def _locked_hashes(workdir: Path, address: str) -> list[str]:
-    """The ``h1:`` checksums the dependency lock file records for ``address``."""
-    lock = workdir / ".terraform.lock.hcl"
-    text = lock.read_text() if lock.is_file() else ""
-    pattern = r'^provider\s+"' + re.escape(address) + r'"\s*\{(.*?)^\}'
-    block = re.search(pattern, text, re.MULTILINE | re.DOTALL)
-    return re.findall(r'"(h1:[^"]+)"', block.group(1)) if block else []
-
-
 def provider_environment(env: Mapping[str, str]) -> dict[str, str]:
     """The environment a shared AWS provider starts with: the commands' own, except that a custom CA
     bundle (``AWS_CA_BUNDLE``) is given as Go's ``SSL_CERT_FILE``.
@@ -1009,12 +1000,10 @@ class TerraformRunner:
         env = self._tf.environment()
         if env.get("TF_REATTACH_PROVIDERS"):
             return contextlib.nullcontext({})  # the user attaches providers of their own
-        locked = dict(_locked_providers(self.workdir))
-        version = locked.get(AWS_PROVIDER)
+        version, hashes = _locked_providers(self.workdir).get(AWS_PROVIDER, ("", []))
         binary = installed_provider(self.data_dir, AWS_PROVIDER, version) if version else None
         if binary is None:
             return contextlib.nullcontext({})  # Terraform says what is missing
-        hashes = _locked_hashes(self.workdir, AWS_PROVIDER)
         cache = self.data_dir / PROVIDER_HASHES
         return pool.attach(binary, env, lock_hashes=hashes, log_file=self.log_path, hash_cache=cache)
 
@@ -1082,7 +1071,7 @@ class TerraformRunner:
             return "changed since the last init: " + ", ".join(changed)
         if backend and not (self.data_dir / "terraform.tfstate").is_file():
             return "the backend is not initialised"
-        locked = _locked_providers(self.workdir)
+        locked = [(address, version) for address, (version, _) in _locked_providers(self.workdir).items()]
         missing = [p for p in locked if installed_provider(self.data_dir, *p) is None]
         if missing:
             return "provider not installed: " + ", ".join(f"{a} {v}" for a, v in missing)
@@ -1259,13 +1248,19 @@ def _digest_files(paths: Iterable[Path]) -> str:
 
 
 #: ``provider "registry.terraform.io/hashicorp/aws" {`` then ``version = "5.100.0"`` in a lock file.
-_LOCKED = re.compile(r'^provider\s+"([^"]+)"\s*\{\s*\n\s*version\s*=\s*"([^"]+)"', re.MULTILINE)
+_LOCKED = re.compile(
+    r'^provider\s+"([^"]+)"\s*\{\s*\n\s*version\s*=\s*"([^"]+)"(.*?)^\}', re.MULTILINE | re.DOTALL
+)
 
 
-def _locked_providers(workdir: Path) -> list[tuple[str, str]]:
-    """(address, version) of every provider the dependency lock file pins."""
+def _locked_providers(workdir: Path) -> dict[str, tuple[str, list[str]]]:
+    """Every provider the dependency lock file pins: its address -> (version, ``h1:`` checksums)."""
     lock = workdir / ".terraform.lock.hcl"
-    return _LOCKED.findall(lock.read_text()) if lock.is_file() else []
+    text = lock.read_text() if lock.is_file() else ""
+    return {
+        address: (version, re.findall(r'"(h1:[^"]+)"', rest))
+        for address, version, rest in _LOCKED.findall(text)
+    }
 
 
 def _state_outputs(state: Path) -> dict[str, Any] | None:
