@@ -18,6 +18,7 @@ from harness import identity
 from harness.emulator import control
 from harness.target import Target
 from harness.validation import package
+from tests.buckets import create_locked_bucket
 
 ACCOUNT = "123456789012"
 TRUST = json.dumps(
@@ -90,18 +91,7 @@ def platform(target: Target) -> dict[str, Any]:
             PolicyName="signer",
             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
         )
-    s3.create_bucket(
-        Bucket=bucket,
-        CreateBucketConfiguration={"LocationConstraint": target.region},
-        ObjectLockEnabledForBucket=True,
-    )
-    s3.put_object_lock_configuration(
-        Bucket=bucket,
-        ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
-        },
-    )
+    create_locked_bucket(s3, bucket, target.region, mode="GOVERNANCE")
     target.client("sagemaker").create_model_package_group(ModelPackageGroupName="sig-models")
     return {
         "approver_role_arn": roles["sig-approver"],

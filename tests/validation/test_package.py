@@ -23,6 +23,7 @@ from harness.errors import UsageError
 from harness.validation import package
 from harness.validation.commands import finalize, verify_command
 from harness.validation.errors import PackageError
+from tests.buckets import create_locked_bucket
 
 from .conftest import moto_kms
 
@@ -37,18 +38,7 @@ def aws() -> Iterator[dict[str, Any]]:
         s3 = boto3.client("s3", region_name=REGION)
         key_id = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
         other = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-        s3.create_bucket(
-            Bucket=BUCKET,
-            CreateBucketConfiguration={"LocationConstraint": REGION},
-            ObjectLockEnabledForBucket=True,
-        )
-        s3.put_object_lock_configuration(
-            Bucket=BUCKET,
-            ObjectLockConfiguration={
-                "ObjectLockEnabled": "Enabled",
-                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
-            },
-        )
+        create_locked_bucket(s3, BUCKET, REGION, mode="COMPLIANCE")
         yield {"kms": kms, "s3": s3, "key_id": key_id, "other_key_id": other}
 
 
