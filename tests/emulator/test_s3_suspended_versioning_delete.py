@@ -48,3 +48,28 @@ def test_deleting_one_version_keeps_the_others(aws: Callable[..., Any]) -> None:
     versions = s3.list_object_versions(Bucket=bucket).get("Versions", [])
     assert [v["VersionId"] for v in versions] == [second]
     assert s3.get_object(Bucket=bucket, Key="model.csv")["Body"].read() == b"second\n"
+
+
+def test_a_version_deleted_by_id_is_notified_as_removed(aws: Callable[..., Any]) -> None:
+    """The bucket's ``s3:ObjectRemoved:*`` subscribers hear of a version permanently deleted."""
+    import json
+
+    s3, sqs = aws("s3"), aws("sqs")
+    bucket = _suspended_bucket(s3)
+    queue = sqs.create_queue(QueueName=f"removed-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectRemoved:*"]}]
+        },
+    )
+    first = s3.put_object(Bucket=bucket, Key="model.csv", Body=b"first\n")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="model.csv", Body=b"second\n")
+    _suspend(s3, bucket)
+    s3.delete_object(Bucket=bucket, Key="model.csv", VersionId=first)
+    records = []
+    for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        records += json.loads(message["Body"]).get("Records", [])
+    removed = [(r["eventName"], r["s3"]["object"]["key"]) for r in records]
+    assert removed == [("ObjectRemoved:Delete", "model.csv")], records

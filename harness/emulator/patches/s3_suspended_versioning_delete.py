@@ -7,7 +7,10 @@ Terraform's destroy hits it: destroying ``aws_s3_bucket_versioning`` suspends ve
 timeout, so a bucket that ever held a deleted object could not be destroyed.
 AWS: with a ``VersionId``, the call permanently deletes that one version, an object version or a
 delete marker (answering ``x-amz-delete-marker: true`` for a marker), whatever the bucket's versioning
-state; the key's other versions stay. A version under Object Lock retention is refused (403).
+state; the key's other versions stay. A version under Object Lock retention is refused (403). An object
+version permanently deleted sends the bucket's ``s3:ObjectRemoved:Delete`` notification ("an object was
+deleted or a versioned object was permanently deleted"), and its content is released here as moto's own
+delete releases it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from ._util import replace
 
 
 def apply() -> None:
+    from moto.s3 import notifications
     from moto.s3.exceptions import AccessDeniedByLock
     from moto.s3.models import FakeDeleteMarker, FakeKey, S3Backend
 
@@ -44,6 +48,10 @@ def apply() -> None:
                 bucket.keys.setlist(key_name, remaining)
             else:
                 dict.pop(bucket.keys, key_name)  # the store's own pop disposes of every version, markers too
+            if isinstance(chosen, FakeKey):
+                chosen.dispose()
+                event = notifications.S3NotificationEvent.OBJECT_REMOVED_DELETE_EVENT
+                notifications.send_event(self.account_id, event, bucket, chosen)
             return True, meta
 
         return delete_object
