@@ -314,10 +314,13 @@ def cmd_emulator(args: argparse.Namespace, env: Environment) -> ExitStatus:
 def cmd_plan(args: argparse.Namespace, env: Environment) -> ExitStatus:
     plat = _platform(args, env, autostart=False)
     plan = plat.plan()
-    # the JSON's actions: a replace shows in the order Terraform will run it (the plan's stream omits it)
-    for rc in plan.resource_changes if not plan.empty else []:
-        if rc.steps:
-            env.out(f"  {'/'.join(rc.actions):<16} {rc.address}")
+    changes = plan.pending  # from the plan's own stream: no `terraform show -json`...
+    if any(len(rc.actions) > 1 for rc in changes):
+        # ...unless a replace is pending: the JSON says the order Terraform will run it in (create
+        # before delete, or delete first), which the stream does not
+        changes = [rc for rc in plan.resource_changes if rc.steps]
+    for rc in changes:
+        env.out(f"  {'/'.join(rc.actions):<16} {rc.address}")
     return ExitStatus.OK
 
 

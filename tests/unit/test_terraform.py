@@ -655,3 +655,36 @@ def test_harness_plan_lists_the_plans_json_actions(tmp_path: Path, monkeypatch: 
     done = cli.run(["plan"], cwd=tmp_path, environ={"TARGET": "aws"}, resolve=lambda name, **_: object())
     assert done.status == cli.ExitStatus.OK
     assert done.stdout.split() == ["create/delete", "aws_s3_bucket.b"]
+
+
+def test_harness_plan_without_a_replace_prints_from_the_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creates, updates and deletes say all there is from the plan's stream: no ``show -json``."""
+    from harness import cli
+    from harness.terraform import ResourceChange
+
+    def never() -> dict[str, object]:
+        raise AssertionError("the plan's JSON was read")
+
+    streamed = Plan(
+        tmp_path / "apply.tfplan",
+        load=never,
+        changes=[
+            ResourceChange("aws_s3_bucket.b", ("create",)),
+            ResourceChange("aws_iam_role.c", ("update",)),
+        ],
+        outputs=[],
+    )
+
+    class FakePlatform:
+        def __init__(self, target: object, **kwargs: object) -> None:
+            pass
+
+        def plan(self) -> Plan:
+            return streamed
+
+    monkeypatch.setattr(cli, "Platform", FakePlatform)
+    done = cli.run(["plan"], cwd=tmp_path, environ={"TARGET": "aws"}, resolve=lambda name, **_: object())
+    assert done.status == cli.ExitStatus.OK and not streamed.loaded
+    assert done.stdout.split() == ["create", "aws_s3_bucket.b", "update", "aws_iam_role.c"]
