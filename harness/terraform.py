@@ -32,7 +32,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -399,8 +399,11 @@ class SharedProviders:
       :meth:`close` (``with sharing_providers():`` in the CLI: normal end, error, Ctrl-C, SIGTERM).
     """
 
-    def __init__(self, *, timeout: float = 60.0) -> None:
+    def __init__(self, *, timeout: float = 60.0, unkeyed: Collection[str] = ()) -> None:
         self.timeout = timeout
+        #: Environment variables that neither make a different provider nor reach it (a test runner's
+        #: per-test marker, e.g., which would otherwise start a provider per test).
+        self.unkeyed = frozenset(unkeyed)
         self._procs: dict[tuple[Any, ...], _SharedProcess] = {}
         self._checked: dict[tuple[Any, ...], bool] = {}
         self._lock = threading.Lock()
@@ -423,6 +426,7 @@ class SharedProviders:
         it) when it is busy with another command, sharing has ended, or the package matches none of
         ``lock_hashes`` (the lock file's ``h1:`` checksums; none: not shared). ``hash_cache``: where the
         package's hash is kept between processes (see :func:`provider_package_hash`)."""
+        env = {k: v for k, v in env.items() if k not in self.unkeyed}
         key = (str(binary), tuple(sorted(env.items())))
         with self._lock:
             if self.closed:
@@ -485,16 +489,16 @@ def sharing_enabled(environ: Mapping[str, str] | None = None, *, local: bool = T
 
 
 @contextlib.contextmanager
-def sharing_providers() -> Iterator[SharedProviders]:
-    """Share provider processes among the Terraform commands of the block (see :class:`SharedProviders`);
-    every one is stopped when the block ends, however it ends. SIGTERM in the block (main thread) is
-    raised as KeyboardInterrupt, so it stops Terraform and the providers the way Ctrl-C does. Nested
-    blocks use the outer one's."""
+def sharing_providers(*, unkeyed: Collection[str] = ()) -> Iterator[SharedProviders]:
+    """Share provider processes among the Terraform commands of the block (see :class:`SharedProviders`,
+    and its ``unkeyed``); every one is stopped when the block ends, however it ends. SIGTERM in the block
+    (main thread) is raised as KeyboardInterrupt, so it stops Terraform and the providers the way Ctrl-C
+    does. Nested blocks use the outer one's."""
     global _sharing
     if _sharing is not None:
         yield _sharing
         return
-    pool = SharedProviders()
+    pool = SharedProviders(unkeyed=unkeyed)
     previous: Any = None
     if threading.current_thread() is threading.main_thread():
         with contextlib.suppress(ValueError, OSError):

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from harness import target as targets
+from harness import terraform
 from harness.provisioning import Layout
 
 # Fixtures that start an emulator: a test that uses one (directly or through another fixture) is an
@@ -115,6 +116,31 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     # puts a file of six slow tests behind every file of many quick ones.
     config.option.loadscopereorder = False
     return SharedFileScheduling(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_providers() -> Iterator[terraform.SharedProviders]:
+    """The AWS provider processes that the in-process Terraform commands of this worker's session attach
+    to, as a harness command's do (``terraform.sharing_providers``): a test or fixture that drives a
+    ``Platform`` (or ``cli.run``) directly would otherwise have Terraform launch the ~700 MB provider
+    twice per command (about 2 CPU-seconds). One provider per binary and environment, so every emulator
+    (and every assumed-role session) gets its own; each command configures it again, so an emulator
+    restarted on the same port is served by the same process; one that died is replaced. Started at the
+    first command that needs one, all stopped when the session ends. Tests that are not integration tests
+    run outside it (``_providers_of_their_own``). The block also raises SIGTERM as KeyboardInterrupt in
+    this process, so a terminated worker still stops its providers. pytest's ``PYTEST_CURRENT_TEST``,
+    which names the running test in every child's environment, makes no provider of its own."""
+    with terraform.sharing_providers(unkeyed={"PYTEST_CURRENT_TEST"}) as pool:
+        yield pool
+
+
+@pytest.fixture(autouse=True)
+def _providers_of_their_own(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that are not ``integration`` tests (fake ``terraform`` binaries, the sharing's own unit tests)
+    see no session-wide sharing: Terraform launches providers as outside a harness command, and a
+    ``sharing_providers()`` block of theirs is a pool of its own. The session's providers keep running."""
+    if request.node.get_closest_marker("integration") is None:
+        monkeypatch.setattr(terraform, "_sharing", None)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,6 @@ the variable.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -39,7 +38,7 @@ from harness import cli
 from harness import target as targets
 from harness.emulator import control
 from harness.provisioning import REPO_ROOT, Layout, Platform
-from harness.terraform import TerraformError, installed_provider, shared_provider
+from harness.terraform import TerraformError, sharing_providers
 from tests import variable_diagnostics
 
 pytestmark = pytest.mark.integration
@@ -143,23 +142,17 @@ def initialised(bench: Bench) -> Iterator[Bench]:
     """One real ``terraform init`` in the module's work folder; the plans after it reuse its providers
     and modules (same data folder, same backend) instead of initialising again.
 
-    The plans attach to one AWS provider process (``terraform.shared_provider``, Terraform's
-    ``TF_REATTACH_PROVIDERS``) instead of each launching the ~700 MB binary, which Terraform checks
-    against the lock file and asks for its schema every time: about 2.5 of a refused plan's 4.3
-    CPU-seconds. Every plan here stops at variable validation, before any provider is configured,
-    so nothing a user sees differs; the provider runs with the environment the harness gives
-    Terraform (the emulator's endpoint and credentials), so a plan that wrongly got past validation
-    would still only talk to this module's emulator. ``TF_SHARED_PROVIDER=0``: launched as usual."""
+    The plans attach to one AWS provider process (``terraform.sharing_providers``, as the commands of one
+    harness command do, here across the module's commands; the session's own block when one is active)
+    instead of each launching the ~700 MB binary, which Terraform asks for its schema every time: about
+    2.5 of a refused plan's 4.3 CPU-seconds. The provider is checked against the lock file before it
+    starts and runs with the environment the harness gives Terraform (the emulator's endpoint and
+    credentials), so a plan that wrongly got past validation would still only talk to this module's
+    emulator. ``TF_SHARED_PROVIDER=0``: launched as usual."""
     platform = Platform(bench.target, layout=bench.layout)
     platform.init()
-    with contextlib.ExitStack() as stack:
-        patch = stack.enter_context(pytest.MonkeyPatch.context())
+    with pytest.MonkeyPatch.context() as patch, sharing_providers():
         patch.setattr(Platform, "init", lambda _self: None)
-        binary = installed_provider(platform.data_dir)
-        if binary is not None and os.environ.get("TF_SHARED_PROVIDER", "1") != "0":
-            shared = stack.enter_context(shared_provider(binary, env=bench.target.subprocess_env()))
-            for name, value in shared.items():
-                patch.setenv(name, value)
         yield bench
 
 

@@ -188,6 +188,29 @@ def test_a_provider_that_died_is_replaced_at_the_next_command(world: dict[str, P
     assert not any(pid_alive(p) for p in _provider_pids(world))
 
 
+def test_unkeyed_variables_make_no_provider_of_their_own_and_do_not_reach_it(
+    world: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test runner's per-test marker in the environment (the suite's session-wide sharing) is not a
+    different target: the commands of two tests share one provider, which never sees the marker;
+    any other difference still starts a provider of its own."""
+    runner = _runner(world)
+    with sharing_providers(unkeyed={"PER_TEST"}) as pool:
+        monkeypatch.setenv("PER_TEST", "first")
+        runner.plan()
+        monkeypatch.setenv("PER_TEST", "second")
+        runner.plan()
+        assert pool.started == 1
+        monkeypatch.setenv("MARK", "world-2")
+        runner.plan()
+        assert pool.started == 2
+        for pid in _provider_pids(world):
+            assert b"PER_TEST=" not in Path(f"/proc/{pid}/environ").read_bytes()
+    seen = world["pids"].read_text().splitlines()
+    assert [line.split()[1] for line in seen] == ["world-1", "world-2"]
+    assert not any(pid_alive(p) for p in _provider_pids(world))
+
+
 def test_the_provider_environment_gives_the_ca_bundle_to_go() -> None:
     env = provider_environment({"AWS_CA_BUNDLE": "/ca.pem", "HARNESS_WORK_DIR": "/w", "TF_LOG": "DEBUG"})
     assert env == {"SSL_CERT_FILE": "/ca.pem", "HARNESS_WORK_DIR": "/w", "TF_LOG": "DEBUG"}
