@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import itertools
 import logging
 import os
 import signal
@@ -37,7 +38,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import trustme
-from werkzeug.serving import ThreadedWSGIServer
+from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, connection_dropped_errors
 
 from . import connlog
 from .ports import HOST
@@ -48,6 +49,11 @@ PEEK_TIMEOUT = 10.0
 MAX_LINE = 65536
 MAX_HEADERS = 100
 DRAIN_LIMIT = 64 * 1024 * 1024  # an unread body up to this size is skipped to keep the connection
+# A kept-alive connection with no next request within this many seconds is closed (its thread ends).
+# Clients handle it: urllib3 checks a pooled connection before reusing it, Go drops one the server
+# closed, and a request that crosses the close was never read, so a retry cannot repeat it.
+IDLE_TIMEOUT = float(os.environ.get("EMULATOR_IDLE_TIMEOUT", "30"))
+NO_BODY_STATUSES = (204, 304)
 FAST_METHODS = (b"POST ", b"GET ")
 # Access lines of fast-path requests (every InvokeEndpoint) are DEBUG: formatting one costs more than
 # routing the request. EMULATOR_ACCESS_LOG=1 logs them at INFO like every other request.
@@ -106,6 +112,28 @@ def _request_handler_class() -> type:
         def setup(self) -> None:
             super().setup()
             self.wfile = _AnswerWriter(self.connection, connlog.current())
+            self.served = 0  # requests read on this connection
+
+        def run_wsgi(self) -> None:
+            """werkzeug's, but the connection stays open unless the client asked to close it.
+
+            werkzeug always answers ``Connection: close`` (it cannot find the end of an unread body);
+            here the body is bounded (Content-Length or chunked), skipped when the application left
+            some, and the answer framed by :meth:`_answer`."""
+            if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.environ = environ = self.make_environ()
+            if not isinstance(environ["wsgi.input"], DechunkedInput):
+                encoding = environ.get("HTTP_TRANSFER_ENCODING")
+                try:
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                except ValueError:
+                    length = -1
+                if encoding or length < 0:  # a body whose end cannot be found: the connection ends
+                    self.close_connection = True
+                    length = max(length, 0)
+                environ["wsgi.input"] = _Body(self.rfile, length)
+            self._answer(self.server.app, environ, logging.INFO)
 
         def send_response(self, code: int, message: str | None = None) -> None:
             self.wfile.hold()  # the answer's status line, headers and body leave together
@@ -125,8 +153,18 @@ def _request_handler_class() -> type:
             """BaseHTTPRequestHandler's, with the fast path for routes the front router claims."""
             if isinstance(self.rfile, _Replay) and self.rfile.spent:
                 self.rfile = self.rfile.stream  # the replayed header bytes are consumed
+            if self.served:  # a kept-alive connection: wait for its next request, not forever
+                try:
+                    self.connection.settimeout(IDLE_TIMEOUT)
+                    self.raw_requestline = self.rfile.readline(MAX_LINE + 1)
+                    self.connection.settimeout(None)
+                except (TimeoutError, OSError):
+                    self.close_connection = True
+                    return
             try:
-                self.raw_requestline = self.rfile.readline(MAX_LINE + 1)
+                if not self.served:
+                    self.raw_requestline = self.rfile.readline(MAX_LINE + 1)
+                self.served += 1
                 if len(self.raw_requestline) > MAX_LINE:
                     self.requestline = self.request_version = self.command = ""
                     self.send_error(414)
@@ -234,45 +272,57 @@ def _request_handler_class() -> type:
             return environ
 
         def _fast_answer(self, app: Any, environ: dict[str, Any]) -> None:
+            self._answer(app, environ, FAST_LOG_LEVEL)
+
+        def _answer(self, app: Any, environ: dict[str, Any], level: int) -> None:
+            """Run the application and send its answer, framed so that the connection can stay open.
+
+            Framing: the application's Content-Length; else Content-Length when the whole body is at
+            hand, chunked when it streams (HTTP/1.1), or the connection's end (HTTP/1.0). HEAD, 1xx,
+            204 and 304 answers carry no body. One write per answer while it is at hand (see
+            :class:`_AnswerWriter`); a streamed body leaves a chunk at a time, the last one with the
+            terminator. Afterwards the request body's unread rest is skipped, or the connection ends."""
             answer: list[Any] = []
+            early: list[bytes] = []  # what the legacy write() callable was given
 
             def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                if exc_info is not None and frame.started:
+                    raise exc_info[1].with_traceback(exc_info[2])
                 answer[:] = [status, headers]
-                return answer.append
+                return early.append
 
+            frame = _Framing(self, environ)
+            body = environ["wsgi.input"]  # the application (moto) may replace it with what it read
             try:
                 result = app(environ, start_response)
                 try:
-                    body = b"".join(result)
+                    held: bytes | None = None
+                    for data in itertools.chain(early, result):
+                        if data:
+                            if held is not None:
+                                frame.send(answer, held, last=False)
+                            held = data
+                    frame.send(answer, held or b"", last=True)
                 finally:
                     close = getattr(result, "close", None)
                     if close is not None:
                         close()
-                status, headers = answer[0], answer[1]
+            except connection_dropped_errors as exc:
+                self.close_connection = True
+                self.connection_dropped(exc, environ)
+                return
             except Exception:
                 log.exception("error on %s", self.requestline)
-                status, headers = "500 Internal Server Error", [("Content-Type", "text/plain")]
-                body = b"Internal Server Error"
                 self.close_connection = True
-            unread = environ["wsgi.input"].remaining
-            if unread and (unread > DRAIN_LIMIT or not environ["wsgi.input"].drain()):
+                if frame.started:
+                    return  # a broken answer: the client sees the connection end early
+                error = ["500 Internal Server Error", [("Content-Type", "text/plain")]]
+                frame.send(error, b"Internal Server Error", last=True)
+            if not self.close_connection and not _skip_rest(body):
                 self.close_connection = True
-            names = {name.lower() for name, _ in headers}
-            head = [f"{self.request_version} {status}\r\n"]
-            head.extend(f"{name}: {value}\r\n" for name, value in headers)
-            if "server" not in names:
-                head.append(f"Server: {self.version_string()}\r\n")
-            if "date" not in names:
-                head.append(f"Date: {_http_date()}\r\n")
-            if "content-length" not in names:
-                head.append(f"Content-Length: {len(body)}\r\n")
-            if self.close_connection:
-                head.append("Connection: close\r\n")
-            head.append("\r\n")
-            self.wfile.write("".join(head).encode("latin-1") + body)
-            if log.isEnabledFor(FAST_LOG_LEVEL):  # the model server's access line goes to CloudWatch
+            if log.isEnabledFor(level):
                 scheme = environ["wsgi.url_scheme"]
-                log.log(FAST_LOG_LEVEL, '%s "%s" %s %s', scheme, self.requestline, status[:3], len(body))
+                log.log(level, '%s "%s" %s %s', scheme, self.requestline, frame.code, frame.sent)
 
     return DualProtocolRequestHandler
 
@@ -378,6 +428,91 @@ class _Body:
             if not self.read(min(self.remaining, 1 << 16)):
                 return False
         return True
+
+
+class _Framing:
+    """How one answer's body is delimited on the wire, chosen when its head leaves."""
+
+    __slots__ = ("_chunked", "_handler", "_head_request", "_length", "_no_body", "code", "sent", "started")
+
+    def __init__(self, handler: Any, environ: dict[str, Any]) -> None:
+        self._handler = handler
+        self._head_request = environ["REQUEST_METHOD"] == "HEAD"
+        self._no_body = self._chunked = self.started = False
+        self._length: int | None = None
+        self.code = 0
+        self.sent = 0
+
+    def send(self, answer: list[Any], data: bytes, *, last: bool) -> None:
+        """Write ``data`` (with the head first, and the terminator when ``last``) in one write."""
+        parts: list[bytes] = []
+        if not self.started:
+            parts.append(self._head(answer[0], answer[1], data, last))
+            self.started = True
+        if data and not self._no_body:
+            if self._chunked:
+                parts.extend((b"%x\r\n" % len(data), data, b"\r\n"))
+            else:
+                parts.append(data)
+            self.sent += len(data)
+        if last:
+            if self._chunked:
+                parts.append(b"0\r\n\r\n")
+            elif self._length is not None and self.sent != self._length:
+                self._handler.close_connection = True  # the application's length was wrong
+        self._handler.wfile.write(b"".join(parts))
+
+    def _head(self, status: str, headers: list[tuple[str, str]], data: bytes, last: bool) -> bytes:
+        handler = self._handler
+        self.code = code = int(status[:3])
+        self._no_body = self._head_request or 100 <= code < 200 or code in NO_BODY_STATUSES
+        lines = [f"{handler.protocol_version} {status}\r\n"]
+        lines.extend(f"{name}: {value}\r\n" for name, value in headers)
+        names = {name.lower(): value for name, value in headers}
+        if "server" not in names:
+            lines.append(f"Server: {handler.version_string()}\r\n")
+        if "date" not in names:
+            lines.append(f"Date: {_http_date()}\r\n")
+        if "transfer-encoding" in names or names.get("connection", "").lower() == "close":
+            handler.close_connection = True  # framed by the application itself: end with the answer
+        elif self._no_body:
+            pass
+        elif "content-length" in names:
+            try:
+                self._length = int(names["content-length"])
+            except ValueError:
+                handler.close_connection = True
+        elif last:
+            self._length = len(data)
+            lines.append(f"Content-Length: {self._length}\r\n")
+        elif handler.request_version == "HTTP/1.1":
+            self._chunked = True
+            lines.append("Transfer-Encoding: chunked\r\n")
+        else:
+            handler.close_connection = True  # HTTP/1.0: the body ends with the connection
+        if "connection" not in names:
+            if handler.close_connection:
+                lines.append("Connection: close\r\n")
+            elif handler.request_version == "HTTP/1.0":
+                lines.append("Connection: keep-alive\r\n")
+        lines.append("\r\n")
+        return "".join(lines).encode("latin-1")
+
+
+def _skip_rest(stream: Any) -> bool:
+    """Skip what the application left unread of the request body; False: end the connection instead."""
+    if isinstance(stream, _Body):
+        return not stream.remaining or (stream.remaining <= DRAIN_LIMIT and stream.drain())
+    skipped = 0
+    try:
+        while skipped <= DRAIN_LIMIT:  # a chunked body (DechunkedInput): to its last chunk
+            data = stream.read(1 << 16)
+            if not data:
+                return bool(getattr(stream, "_done", False))
+            skipped += len(data)
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 class _Replay:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
+import time
 from pathlib import Path
 
 import pytest
 
 from harness.emulator import control
 from harness.emulator.errors import EmulatorError
+from harness.emulator.router import HEALTH_PATH
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +49,15 @@ def test_default_port_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_stop_kills_the_process_group(tmp_path: Path) -> None:
     info = control.start(control.free_port(), state_dir=tmp_path)
     assert os.getpgid(info.pid) == info.pid  # its own process group
-    assert control.stop(tmp_path) is True
+    ctx = ssl.create_default_context(cafile=str(info.ca_bundle))
+    with ctx.wrap_socket(
+        socket.create_connection(("127.0.0.1", info.port), timeout=5), server_hostname="127.0.0.1"
+    ) as idle:
+        idle.sendall(f"GET {HEALTH_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        assert idle.recv(65536).startswith(b"HTTP/1.1 200")  # the connection stays open, idle
+        started = time.monotonic()
+        assert control.stop(tmp_path) is True
+        assert time.monotonic() - started < 3  # an idle kept-alive connection does not hold the exit
     with pytest.raises(ProcessLookupError):
         os.killpg(info.pid, 0)
     st = control.status(tmp_path)

@@ -166,3 +166,123 @@ def test_continue_and_error_answers_still_leave(listener: tuple[int, Path, Route
             while chunk := conn.recv(65536):
                 answer += chunk
     assert answer.startswith(b"HTTP/1.1 414"), answer[:80]
+
+
+def _read_answer(
+    conn: Any, buffered: bytes = b"", *, head: bool = False
+) -> tuple[bytes, dict[str, str], bytes, bytes]:
+    """One framed answer off a kept-alive connection: (status line, headers, body, bytes left over)."""
+    data = buffered
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        assert chunk, f"connection ended before an answer: {data!r}"
+        data += chunk
+    top, _, rest = data.partition(b"\r\n\r\n")
+    status, *lines = top.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+
+    def need(n: int) -> None:
+        nonlocal rest
+        while len(rest) < n:
+            chunk = conn.recv(65536)
+            assert chunk, "connection ended inside an answer"
+            rest += chunk
+
+    body = b""
+    code = int(status.split()[1])
+    if code in (204, 304) or head:
+        pass
+    elif "content-length" in headers:
+        need(int(headers["content-length"]))
+        body, rest = rest[: int(headers["content-length"])], rest[int(headers["content-length"]) :]
+    elif headers.get("transfer-encoding") == "chunked":
+        while True:
+            while b"\r\n" not in rest:
+                need(len(rest) + 1)
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line, 16)
+            need(size + 2)
+            body, rest = body + rest[:size], rest[size + 2 :]
+            if size == 0:
+                break
+    return status.encode(), headers, body, rest
+
+
+def _streamed(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"first,"
+    yield b""
+    yield b"second"
+
+
+def _empty(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("204 No Content", [])
+    return [b"ignored"]
+
+
+def _failing(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise RuntimeError("application failure")
+
+
+def test_answers_keep_the_connection_open(listener: tuple[int, Path, Router]) -> None:
+    """Every answer is framed and the connection serves the next request, unless the client closes it.
+
+    werkzeug answers ``Connection: close`` to every request: a TLS handshake and a thread per call for
+    every SDK client. Here bodies the application left unread (plain or chunked) are skipped, streamed
+    answers are chunked, HEAD and 204 carry no body, and a failing application's 500 ends the
+    connection."""
+    port, state_dir, router = listener
+    router.mount(r"/stream", _streamed)
+    router.mount(r"/empty", _empty)
+    router.mount(r"/fail", _failing)
+    host = f"Host: 127.0.0.1:{port}\r\n"
+    with _tls_client(port, state_dir) as conn:
+        left = b""
+        conn.sendall(f"POST /one HTTP/1.1\r\n{host}Content-Length: 5\r\n\r\nabcde".encode())
+        status, headers, body, left = _read_answer(conn, left)
+        assert status.startswith(b"HTTP/1.1 200") and "connection" not in headers
+        assert json.loads(body)["path"] == "/one"
+        chunked = b"4\r\nwxyz\r\n3\r\nabc\r\n0\r\n\r\n"
+        conn.sendall(f"PUT /two HTTP/1.1\r\n{host}Transfer-Encoding: chunked\r\n\r\n".encode() + chunked)
+        status, headers, body, left = _read_answer(conn, left)
+        assert json.loads(body)["path"] == "/two"
+        conn.sendall(f"GET /stream HTTP/1.1\r\n{host}\r\n".encode())
+        status, headers, body, left = _read_answer(conn, left)
+        assert headers["transfer-encoding"] == "chunked" and body == b"first,second"
+        conn.sendall(f"GET /stream HTTP/1.0\r\n{host}Connection: keep-alive\r\n\r\n".encode())
+        status, headers, body, left = _read_answer(conn, left)
+        assert headers["connection"] == "close"  # HTTP/1.0 cannot frame a stream: it ends with the connection
+        while chunk := conn.recv(65536):
+            left += chunk
+        assert left == b"first,second"
+    with _tls_client(port, state_dir) as conn:
+        conn.sendall(f"HEAD /three HTTP/1.1\r\n{host}\r\n".encode())
+        conn.sendall(f"GET /empty HTTP/1.1\r\n{host}\r\n".encode())  # pipelined
+        status, headers, body, left = _read_answer(conn, head=True)
+        assert status.startswith(b"HTTP/1.1 200") and int(headers["content-length"]) > 0
+        status, headers, body, left = _read_answer(conn, left)
+        assert status.startswith(b"HTTP/1.1 204") and body == b"" and left == b""
+        conn.sendall(f"GET /fail HTTP/1.1\r\n{host}\r\n".encode())
+        status, headers, body, left = _read_answer(conn, left)
+        assert status.startswith(b"HTTP/1.1 500") and headers["connection"] == "close"
+        assert conn.recv(65536) == b""
+    with _tls_client(port, state_dir) as conn:
+        conn.sendall(f"GET /last HTTP/1.1\r\n{host}Connection: close\r\n\r\n".encode())
+        status, headers, body, left = _read_answer(conn)
+        assert headers["connection"] == "close" and json.loads(body)["path"] == "/last"
+        assert conn.recv(65536) == b""
+
+
+def test_idle_connections_are_closed(
+    listener: tuple[int, Path, Router], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept-alive connection without a next request ends after the idle timeout (its thread too)."""
+    import harness.emulator.server as server
+
+    monkeypatch.setattr(server, "IDLE_TIMEOUT", 0.3)
+    port, _, _ = listener
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        status, _, _, left = _read_answer(conn)
+        assert status.startswith(b"HTTP/1.1 200") and not left
+        assert conn.recv(65536) == b""  # closed by the server after 0.3 s idle, not the 5 s timeout
