@@ -64,7 +64,9 @@ DRAIN_LIMIT = 64 * 1024 * 1024  # an unread body up to this size is skipped to k
 # closed, and a request that crosses the close was never read, so a retry cannot repeat it.
 IDLE_TIMEOUT = float(os.environ.get("EMULATOR_IDLE_TIMEOUT", "30"))
 NO_BODY_STATUSES = (204, 304)
-FAST_METHODS = (b"POST ", b"GET ")
+FAST_METHODS = (b"POST ", b"GET ", b"PUT ", b"DELETE ", b"HEAD ")
+# moto reads this key (underscored header names, which make a request leave the fast path)
+PRESERVED_HEADER_NAMES = "moto.preserved_header_names"
 # Access lines of fast-path requests (every InvokeEndpoint) are DEBUG: formatting one costs more than
 # routing the request. EMULATOR_ACCESS_LOG=1 logs them at INFO like every other request.
 FAST_LOG_LEVEL = logging.INFO if os.environ.get("EMULATOR_ACCESS_LOG") == "1" else logging.DEBUG
@@ -201,22 +203,31 @@ def _request_handler_class() -> type:
                 self.close_connection = True
 
         def _fast_path(self) -> bool:
-            """Answer a request a mounted application claims; False: werkzeug's path takes it as sent."""
+            """Answer a request whose head needs none of werkzeug's parsing; False: werkzeug's path takes it.
+
+            A route a mounted application claims gets the application itself; anything else goes to
+            moto behind the router's middleware, with the environ werkzeug and moto's handler build
+            for such a request (``test_fast_and_werkzeug_paths_build_the_same_environ``)."""
             parts = self.raw_requestline.split()
             if len(parts) != 3 or parts[2] not in (b"HTTP/1.1", b"HTTP/1.0") or not parts[1].startswith(b"/"):
                 return False
             saved = [self.raw_requestline]
             environ = self._fast_environ(parts, saved)
-            app = None
             if environ is not None:
                 router = self.server.app
                 claimed = getattr(router, "claimed", None)
                 app = claimed(environ) if claimed is not None else None
-            if app is None:
-                self.rfile = _Replay(b"".join(saved[1:]), self.rfile)  # werkzeug reads the headers again
-                return False
-            self._fast_answer(app, environ)
-            return True
+                if app is not None:
+                    self._fast_answer(app, environ)
+                    return True
+                target = parts[1]
+                if target.isascii() and not target.startswith(b"//") and b"#" not in target:
+                    environ[PRESERVED_HEADER_NAMES] = {}
+                    self.environ = environ
+                    self._answer(router, environ, logging.INFO)
+                    return True
+            self.rfile = _Replay(b"".join(saved[1:]), self.rfile)  # werkzeug reads the headers again
+            return False
 
         def _fast_environ(self, parts: list[bytes], saved: list[bytes]) -> dict[str, Any] | None:
             """The WSGI environ werkzeug would build; None for anything the fast path leaves to it."""
@@ -261,7 +272,7 @@ def _request_handler_class() -> type:
                     key = "HTTP_" + key
                 if key in environ or key in ("HTTP_TRANSFER_ENCODING", "HTTP_EXPECT"):
                     simple = False
-                environ[key] = value.strip()
+                environ[key] = value.lstrip(" \t").rstrip("\r\n")  # as http.client and werkzeug keep it
             else:
                 return None
             if not simple:

@@ -224,7 +224,8 @@ def _failing(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     raise RuntimeError("application failure")
 
 
-def test_answers_keep_the_connection_open(listener: tuple[int, Path, Router]) -> None:
+@pytest.mark.parametrize("path", ["fast", "werkzeug"])
+def test_answers_keep_the_connection_open(listener: tuple[int, Path, Router], path: str) -> None:
     """Every answer is framed and the connection serves the next request, unless the client closes it.
 
     werkzeug answers ``Connection: close`` to every request: a TLS handshake and a thread per call for
@@ -236,6 +237,8 @@ def test_answers_keep_the_connection_open(listener: tuple[int, Path, Router]) ->
     router.mount(r"/empty", _empty)
     router.mount(r"/fail", _failing)
     host = f"Host: 127.0.0.1:{port}\r\n"
+    if path == "werkzeug":  # a header name with an underscore: werkzeug's parsing and run_wsgi
+        host += "X-Amz-Meta-Odd_Name: 1\r\n"
     with _tls_client(port, state_dir) as conn:
         left = b""
         conn.sendall(f"POST /one HTTP/1.1\r\n{host}Content-Length: 5\r\n\r\nabcde".encode())
@@ -286,3 +289,43 @@ def test_idle_connections_are_closed(
         status, _, _, left = _read_answer(conn)
         assert status.startswith(b"HTTP/1.1 200") and not left
         assert conn.recv(65536) == b""  # closed by the server after 0.3 s idle, not the 5 s timeout
+
+
+def _environ_dump(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    environ["wsgi.input"].read()
+    plain = {k: v for k, v in environ.items() if isinstance(v, str | int | tuple | dict)}
+    body = json.dumps(plain, sort_keys=True).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def test_fast_and_werkzeug_paths_build_the_same_environ(tmp_path: Path) -> None:
+    """A plain request reaches moto through the fast path with the environ werkzeug and moto's handler
+    build; a header with an underscore sends the same request through werkzeug's path."""
+    server = make_server(0, tmp_path, app=_environ_dump)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+            seen = []
+            for extra in ("", "X-Amz-Meta-Odd_Name: 1\r\n"):
+                conn.sendall(
+                    (
+                        "PUT /bucket/a%20key?uploads&x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Content-Type: application/xml\r\nX-Amz-Meta-Note:  two  words \r\n"
+                        f"Authorization: AWS4-HMAC-SHA256 Credential=testing/x, Signature=1\r\n{extra}"
+                        "Content-Length: 3\r\n\r\nabc"
+                    ).encode()
+                )
+                _, _, body, left = _read_answer(conn)
+                assert not left
+                seen.append(json.loads(body))
+        fast, full = seen
+        assert full.pop("HTTP_X_AMZ_META_ODD_NAME") == "1"  # only moto's handler keeps such a header
+        assert full["moto.preserved_header_names"] == {"HTTP_X_AMZ_META_ODD_NAME": "X-Amz-Meta-Odd_Name"}
+        full["moto.preserved_header_names"] = {}
+        assert fast == full
+        assert fast["PATH_INFO"] == "/bucket/a key" and fast["QUERY_STRING"] == "uploads&x=1"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
