@@ -5,17 +5,19 @@ Each accepted connection is peeked at: a first byte of 0x16 (a TLS handshake rec
 wrapped in TLS with a certificate issued by the emulator's own CA (``<state-dir>/ca.pem``),
 anything else is served as plain HTTP. ``wsgi.url_scheme`` tells the application which one it was.
 
-Fast path: a request the front router hands to a mounted application (the SageMaker runtime's
-``POST /endpoints/<name>/invocations``, the health route) is parsed and answered by a lean HTTP/1.1
-loop here instead of werkzeug's request parsing and response machinery, with the same WSGI environ
-keys, the same ``Server`` and ``Date`` headers and one write per answer; its access line is DEBUG
-(``EMULATOR_ACCESS_LOG=1``: INFO) since the model server's access line already lands in CloudWatch.
-Anything unusual (a header with an underscore, a repeated header, ``Transfer-Encoding``, ``Expect``,
-an absolute URL, a request for moto) takes werkzeug's full path, which sees the bytes it would have.
+Fast path: a request whose head is plain (no header with an underscore, no repeated header, no
+``Transfer-Encoding``, no ``Expect``, an ASCII path-only target) is parsed by a lean HTTP/1.1 loop
+here instead of werkzeug's request parsing, into the WSGI environ werkzeug and moto's handler would
+build (test ``test_fast_and_werkzeug_paths_build_the_same_environ``), and answered with the same
+``Server`` and ``Date`` headers and one write per answer. A route the front router hands to a mounted
+application (the SageMaker runtime's ``POST /endpoints/<name>/invocations``, the health route) gets
+that application directly; its access line is DEBUG (``EMULATOR_ACCESS_LOG=1``: INFO) since the model
+server's access line already lands in CloudWatch. Everything else goes to moto behind the router's
+middleware, as on werkzeug's path; sparing werkzeug's parsing saves ~140 us of a moto request's
+~2 ms. Anything unusual takes werkzeug's full path, which sees the bytes it would have.
 The fast path stays hand-written rather than h11's (0.16.0): parsing one InvokeEndpoint request and
 writing its answer took 24-27 us here against 680-980 us with h11 in the same process and load (its
-event and header validation per request); the fast path exists only to spare the route that work, and
-werkzeug, maintained, still parses everything else.
+event and header validation per request); werkzeug, maintained, still parses everything unusual.
 
 Keep-alive: every answer, moto's included, keeps an HTTP/1.1 connection open unless the client asked
 to close it (``Connection: close``, HTTP/1.0 without ``keep-alive``). werkzeug's own ``run_wsgi``
