@@ -113,7 +113,7 @@ def test_router_mount_claims_routes(listener: tuple[int, Path, Router]) -> None:
 
 
 def _tls_client(port: int, state_dir: Path) -> ssl.SSLSocket:
-    """A TLS 1.3 client like the Go SDKs' (one connection per call, every answer closes it)."""
+    """A TLS 1.3 client like the Go SDKs'."""
     ctx = ssl.create_default_context(cafile=str(state_dir / "ca.pem"))
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     raw = socket.create_connection(("127.0.0.1", port), timeout=5)
