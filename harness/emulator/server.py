@@ -33,6 +33,7 @@ to 64 MiB; beyond, or on a malformed body, the connection ends), and closes a co
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import io
 import itertools
@@ -697,6 +698,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
+    # The last line of a process that ended by itself: atexit runs after the interpreter has joined
+    # every non-daemon thread, so a connection's thread that held the exit would keep it unwritten
+    # (and the stop would end in SIGKILL).
+    atexit.register(log.info, "emulator exited")
     log.info("emulator listening on %s:%s (HTTPS and HTTP), pid %s", HOST, server.port, os.getpid())
     server.serve_forever()
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-import time
 from pathlib import Path
 
 import pytest
@@ -55,9 +54,10 @@ def test_stop_kills_the_process_group(tmp_path: Path) -> None:
     ) as idle:
         idle.sendall(f"GET {HEALTH_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         assert idle.recv(65536).startswith(b"HTTP/1.1 200")  # the connection stays open, idle
-        started = time.monotonic()
         assert control.stop(tmp_path) is True
-        assert time.monotonic() - started < 3  # an idle kept-alive connection does not hold the exit
+    # an idle kept-alive connection did not hold the exit: the emulator ended by itself on SIGTERM
+    # (a process that had to be killed never writes its last line)
+    assert (tmp_path / control.LOG_FILE).read_text().splitlines()[-1].endswith("emulator exited")
     with pytest.raises(ProcessLookupError):
         os.killpg(info.pid, 0)
     st = control.status(tmp_path)
