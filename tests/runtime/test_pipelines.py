@@ -248,3 +248,46 @@ def test_unknown_parameter_is_rejected(aws: Callable[..., Any], pipeline: dict) 
         aws("sagemaker").start_pipeline_execution(
             PipelineName=pipeline["name"], PipelineParameters=[{"Name": "Nope", "Value": "1"}]
         )
+
+
+def test_a_stop_while_the_step_creates_its_job_stops_that_job() -> None:
+    """StopPipelineExecution between a step's start (listed) and its job's creation: the job that the
+    step then creates is stopped, not waited for to its end."""
+    import threading
+    from types import SimpleNamespace
+
+    from harness.emulator.runtime.pipelines import PipelineRun
+
+    creating, created = threading.Event(), threading.Event()
+    jobs: dict[str, str] = {}
+
+    class Backend:
+        account_id, region_name = "123456789012", "eu-central-1"
+
+        def create_processing_job(self, processing_job_name: str, **_: Any) -> Any:
+            creating.set()
+            created.wait(5)  # the stop comes now, while the job is being created
+            jobs[processing_job_name] = "InProgress"
+            return SimpleNamespace(
+                arn=f"arn:aws:sagemaker:eu-central-1:123456789012:processing-job/{processing_job_name}"
+            )
+
+        def describe_processing_job(self, name: str) -> dict[str, Any]:
+            return {"ProcessingJobStatus": jobs[name]}
+
+        def stop_processing_job(self, name: str) -> None:
+            jobs[name] = "Stopped"
+
+    definition = {
+        "Version": "2020-12-01",
+        "Steps": [{"Name": "Evaluate", "Type": "Processing", "Arguments": {}}],
+    }
+    execution = SimpleNamespace(arn="arn:aws:sagemaker:eu-central-1:123456789012:pipeline/p/execution/e1")
+    run = PipelineRun(Backend(), SimpleNamespace(), execution, definition, {})
+    run.start()
+    assert creating.wait(5)
+    run.stop()  # no job yet: nothing to stop at this moment
+    created.set()
+    run.thread.join(10)
+    assert not run.thread.is_alive() and list(jobs.values()) == ["Stopped"]
+    assert execution.pipeline_execution_status == "Stopped"

@@ -413,8 +413,14 @@ class PipelineRun:
         record["Metadata"] = {f"{noun}Job": {"Arn": created.arn}}
         describe = getattr(self.backend, f"describe_{kind}_job")
         self.current_job = (kind, job)
+        stopping = False
         try:
             while True:
+                if self.stop_requested.is_set() and not stopping:
+                    # a stop that came while the job was being created found no job to stop: stop it now
+                    stopping = True
+                    with contextlib.suppress(Exception):  # already ended: nothing to stop
+                        getattr(self.backend, f"stop_{kind}_job")(job)
                 described = describe(job)
                 if described.get(f"{noun}JobStatus") in TERMINAL_JOB:
                     break
