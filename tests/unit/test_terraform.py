@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import cli
 from harness.progress import Recorder, TerraformResource
 from harness.terraform import (
     Plan,
@@ -626,9 +627,24 @@ def test_outputs_are_read_from_the_local_backends_state_without_terraform(
     assert runner().output() == {"bucket": "b-1"} and _calls(log, "output") == 5, "another backend: Terraform"
 
 
+def _harness_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plan: Plan) -> cli.Outcome:
+    """``harness plan`` (in-process) on a platform whose plan is ``plan``."""
+
+    class FakePlatform:
+        def __init__(self, target: object, **kwargs: object) -> None:
+            pass
+
+        def plan(self) -> Plan:
+            return plan
+
+    monkeypatch.setattr(cli, "Platform", FakePlatform)
+    done = cli.run(["plan"], cwd=tmp_path, environ={"TARGET": "aws"}, resolve=lambda name, **_: object())
+    assert done.status == cli.ExitStatus.OK
+    return done
+
+
 def test_harness_plan_lists_the_plans_json_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The stream does not say which way round a replace runs; ``harness plan`` prints it from the JSON."""
-    from harness import cli
     from harness.terraform import ResourceChange
 
     data = {
@@ -643,17 +659,7 @@ def test_harness_plan_lists_the_plans_json_actions(tmp_path: Path, monkeypatch: 
         changes=[ResourceChange("aws_s3_bucket.b", ("delete", "create"))],
         outputs=[],
     )
-
-    class FakePlatform:
-        def __init__(self, target: object, **kwargs: object) -> None:
-            pass
-
-        def plan(self) -> Plan:
-            return streamed
-
-    monkeypatch.setattr(cli, "Platform", FakePlatform)
-    done = cli.run(["plan"], cwd=tmp_path, environ={"TARGET": "aws"}, resolve=lambda name, **_: object())
-    assert done.status == cli.ExitStatus.OK
+    done = _harness_plan(tmp_path, monkeypatch, streamed)
     assert done.stdout.split() == ["create/delete", "aws_s3_bucket.b"]
 
 
@@ -661,7 +667,6 @@ def test_harness_plan_without_a_replace_prints_from_the_stream(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Creates, updates and deletes say all there is from the plan's stream: no ``show -json``."""
-    from harness import cli
     from harness.terraform import ResourceChange
 
     def never() -> dict[str, object]:
@@ -676,15 +681,6 @@ def test_harness_plan_without_a_replace_prints_from_the_stream(
         ],
         outputs=[],
     )
-
-    class FakePlatform:
-        def __init__(self, target: object, **kwargs: object) -> None:
-            pass
-
-        def plan(self) -> Plan:
-            return streamed
-
-    monkeypatch.setattr(cli, "Platform", FakePlatform)
-    done = cli.run(["plan"], cwd=tmp_path, environ={"TARGET": "aws"}, resolve=lambda name, **_: object())
-    assert done.status == cli.ExitStatus.OK and not streamed.loaded
+    done = _harness_plan(tmp_path, monkeypatch, streamed)
+    assert not streamed.loaded
     assert done.stdout.split() == ["create", "aws_s3_bucket.b", "update", "aws_iam_role.c"]
