@@ -319,7 +319,8 @@ def cmd_plan(args: argparse.Namespace, env: Environment) -> ExitStatus:
         # ...unless a replace is pending: the JSON says the order Terraform will run it in (create
         # before delete, or delete first), which the stream does not
         changes = [rc for rc in plan.resource_changes if rc.steps]
-    for rc in changes:
+    # by address, as the JSON lists them (the stream follows Terraform's graph walk, which varies)
+    for rc in sorted(changes, key=lambda rc: rc.address):
         env.out(f"  {'/'.join(rc.actions):<16} {rc.address}")
     return ExitStatus.OK
 

@@ -61,9 +61,23 @@ def start_session(command: Sequence[str], *, nice: int = 0, **kwargs: Any) -> su
             os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, own + nice))
     level = max(min(19, own + nice), _autogroup_nice("self") or 0)
     if level > 0:
-        with contextlib.suppress(OSError):  # no autogroup here, or the child is already gone
-            Path(AUTOGROUP.format(pid=proc.pid)).write_text(f"{level}\n")
+        _set_autogroup_nice(proc.pid, level)
     return proc
+
+
+def _set_autogroup_nice(pid: int, level: int) -> None:
+    """Write ``level`` to ``pid``'s autogroup. Without CAP_SYS_ADMIN the kernel accepts one such write per
+    100 ms on the whole machine and answers EAGAIN to the others (``proc_sched_autogroup_set_nice``): a
+    refused write is tried again, for up to 0.3 s. No autogroup here, or the child already gone: nothing."""
+    path = Path(AUTOGROUP.format(pid=pid))
+    for _ in range(7):
+        try:
+            path.write_text(f"{level}\n")
+            return
+        except BlockingIOError:
+            time.sleep(0.05)
+        except OSError:
+            return
 
 
 def pid_alive(pid: int) -> bool:

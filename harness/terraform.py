@@ -293,9 +293,9 @@ def provider_package_hash(package_dir: Path, *, cache: Path | None = None) -> st
     Reading the AWS provider's 700 MB costs a CPU-second or more, at every harness command. With
     ``cache`` (a JSON file, e.g. :data:`PROVIDER_HASHES` in the data directory), a package whose files are
     the same files as when it was last hashed is not read again: same paths, sizes, inodes and devices,
-    modification and status-change times. Any write to a file, a replaced file and a ``touch -d`` all
-    change its status-change time, which no user can set. A cache that cannot be read is ignored, and one
-    that cannot be written is not kept."""
+    modification and status-change times. A replaced file, a ``touch -d`` and any write a clock tick
+    after the last hash change its status-change time, which no user can set. A cache that cannot be
+    read is ignored, and one that cannot be written is not kept."""
     files = _package_files(package_dir)
     key = str(package_dir.resolve())
     known: dict[str, Any] = {}
@@ -543,7 +543,8 @@ class Plan:
     gives only when no resource action other than no-op, no move, no import and no change to a root
     output is planned), or the ``changes``/``outputs`` its machine-readable UI stream reported (see
     :class:`_PlanStream`). The JSON is read on first use (``load``) by whoever reads :attr:`data`,
-    :attr:`resource_changes` or :meth:`resources` (the plan scan, ``harness scan``, ``harness plan``),
+    :attr:`resource_changes` or :meth:`resources` (the plan scan, ``harness scan``, ``harness plan`` when
+    a replace is pending),
     and by the properties above when the stream did not account for the plan. From the stream a
     replace is ``("delete", "create")`` whichever order Terraform will use (the stream does not say;
     :attr:`resource_changes` does); steps and summary counts are the same either way.

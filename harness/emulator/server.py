@@ -23,7 +23,8 @@ Keep-alive: every answer, moto's included, keeps an HTTP/1.1 connection open unl
 to close it (``Connection: close``, HTTP/1.0 without ``keep-alive``). werkzeug's own ``run_wsgi``
 answers ``Connection: close`` to everything, which cost each SDK call a TCP connect, a TLS handshake
 and an emulator thread: 500 boto3 calls took 2.1 emulator and 2.1 client CPU-seconds that way and
-1.1-1.2 and 0.9-1.0 on kept-alive connections. ``run_wsgi`` here bounds the request body
+1.1-1.2 and 0.9-1.0 on kept-alive connections. Here ``_answer`` (behind the fast path and the
+``run_wsgi`` that replaces werkzeug's for everything unusual) bounds the request body
 (Content-Length or chunked), frames every answer (the application's Content-Length, else one computed
 when the whole body is at hand, else chunked), skips what the application left unread of the body (up
 to 64 MiB; beyond, or on a malformed body, the connection ends), and closes a connection left idle for
@@ -448,9 +449,12 @@ class _Body:
 
     def drain(self) -> bool:
         """Skip what the application left unread; False when the connection ended first."""
-        while self.remaining:
-            if not self.read(min(self.remaining, 1 << 16)):
-                return False
+        try:
+            while self.remaining:
+                if not self.read(min(self.remaining, 1 << 16)):
+                    return False
+        except OSError:  # the client went away meanwhile
+            return False
         return True
 
 
@@ -688,6 +692,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The last line of a process that ended by itself (registered before the application's own exit
+    # handlers, so written after them: atexit runs them in reverse order, once the interpreter has
+    # joined every non-daemon thread). A stop that had to SIGKILL it leaves the line unwritten.
+    atexit.register(log.info, "emulator exited")
     server = make_server(args.port, args.state_dir)
     # Step Functions' AWS SDK integrations call back into this server (plain HTTP on the same port).
     os.environ["MOTO_PORT"] = str(server.port)
@@ -698,10 +706,6 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
-    # The last line of a process that ended by itself: atexit runs after the interpreter has joined
-    # every non-daemon thread, so a connection's thread that held the exit would keep it unwritten
-    # (and the stop would end in SIGKILL).
-    atexit.register(log.info, "emulator exited")
     log.info("emulator listening on %s:%s (HTTPS and HTTP), pid %s", HOST, server.port, os.getpid())
     server.serve_forever()
     return 0

@@ -55,8 +55,8 @@ def test_stop_kills_the_process_group(tmp_path: Path) -> None:
         idle.sendall(f"GET {HEALTH_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
         assert idle.recv(65536).startswith(b"HTTP/1.1 200")  # the connection stays open, idle
         assert control.stop(tmp_path) is True
-    # an idle kept-alive connection did not hold the exit: the emulator ended by itself on SIGTERM
-    # (a process that had to be killed never writes its last line)
+    # the emulator ended by itself on SIGTERM, an idle kept-alive connection open (its thread must not
+    # hold the exit): a process that had to be killed never writes its last line
     assert (tmp_path / control.LOG_FILE).read_text().splitlines()[-1].endswith("emulator exited")
     with pytest.raises(ProcessLookupError):
         os.killpg(info.pid, 0)

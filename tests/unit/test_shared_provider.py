@@ -8,6 +8,7 @@ import signal
 import stat
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -236,6 +237,7 @@ def test_the_package_hash_is_kept_between_commands_until_a_file_changes(
     assert provider_package_hash(package, cache=cache) == first and read == []
     binary = package / "terraform-provider-aws_v5.100.0_x5"
     before = binary.stat()
+    time.sleep(0.02)  # past a clock tick: the status-change time moves with the write
     binary.write_text(binary.read_text().replace("sleep 60", "sleep 61"))  # same size
     os.utime(binary, ns=(before.st_atime_ns, before.st_mtime_ns))
     changed = provider_package_hash(package, cache=cache)

@@ -683,4 +683,5 @@ def test_harness_plan_without_a_replace_prints_from_the_stream(
     )
     done = _harness_plan(tmp_path, monkeypatch, streamed)
     assert not streamed.loaded
-    assert done.stdout.split() == ["create", "aws_s3_bucket.b", "update", "aws_iam_role.c"]
+    # by address, as `show -json` lists them (the stream's order follows Terraform's graph walk)
+    assert done.stdout.split() == ["update", "aws_iam_role.c", "create", "aws_s3_bucket.b"]

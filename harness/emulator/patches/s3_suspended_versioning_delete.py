@@ -49,9 +49,9 @@ def apply() -> None:
             else:
                 dict.pop(bucket.keys, key_name)  # the store's own pop disposes of every version, markers too
             if isinstance(chosen, FakeKey):
-                chosen.dispose()
                 event = notifications.S3NotificationEvent.OBJECT_REMOVED_DELETE_EVENT
-                notifications.send_event(self.account_id, event, bucket, chosen)
+                notifications.send_event(self.account_id, event, bucket, chosen)  # reads the ETag
+                chosen.dispose()
             return True, meta
 
         return delete_object
