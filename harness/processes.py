@@ -49,7 +49,7 @@ def start_session(command: Sequence[str], *, nice: int = 0, **kwargs: Any) -> su
     other group whatever its processes' nice values. A child of a process that runs niced (``nice make
     test``, the suite's background workers, the scan beside a qualification) would escape that priority
     and compete as an equal. Measured with ``make test`` on a 2-core machine: the background workers'
-    emulators and Terraform stretched the foreground qualification from 149 s alone to 235 s. So the new
+    emulators and Terraform stretched the foreground qualification from 151 s alone to 235 s. So the new
     group is given the nice value its leader runs at (or this process's own group's, if higher).
     """
     niced = shutil.which("nice") if nice else None

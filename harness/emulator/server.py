@@ -370,9 +370,9 @@ class _AnswerWriter(io.BufferedIOBase):
     segmentation changes. Known gap: an answer over 16 KiB still spans several records (the head comes
     with the first 16 KiB of the body); the writes seen failing answer a few hundred bytes.
 
-    Holding starts at ``send_response`` and ends at the next ``flush()`` (werkzeug flushes after each
-    body write, the request loop after each request); what is written outside (``100 Continue``, the
-    fast path's answers, later chunks of a streamed body) goes out at once.
+    Holding starts at ``send_response`` (``send_error``'s answers) and ends at the next ``flush()`` (the
+    request loop's, after each request); what is written outside (``100 Continue``, the answers
+    ``_answer`` frames, each already one write, later chunks of a streamed body) goes out at once.
     """
 
     def __init__(self, sock: socket.socket, trace: connlog.ConnTrace | None = None) -> None:

@@ -204,7 +204,6 @@ class PipelineRun:
         self.properties: dict[str, dict[str, Any]] = {}
         self.skipped: set[str] = set()
         self.stop_requested = threading.Event()
-        self.current_job: tuple[str, str] | None = None
         self.thread = threading.Thread(target=self._run, name=f"pipeline-{self.execution_id}", daemon=True)
 
     # -------------------------------------------------------------------------------------- status
@@ -218,15 +217,9 @@ class PipelineRun:
         self.thread.start()
 
     def stop(self) -> None:
-        """StopPipelineExecution: Stopping, the running job is stopped, then Stopped."""
+        """StopPipelineExecution: Stopping; the step waiting on a job stops it (``_job``), then Stopped."""
         self._set(pipeline_execution_status="Stopping")
         self.stop_requested.set()
-        job = self.current_job
-        if job is None:
-            return
-        kind, name = job
-        with contextlib.suppress(Exception):  # already ended: nothing to stop
-            getattr(self.backend, f"stop_{kind}_job")(name)
 
     # ----------------------------------------------------------------------------------------- run
 
@@ -412,21 +405,17 @@ class PipelineRun:
             raise StepError(f"Create{noun}Job: {getattr(exc, 'message', exc)}") from None
         record["Metadata"] = {f"{noun}Job": {"Arn": created.arn}}
         describe = getattr(self.backend, f"describe_{kind}_job")
-        self.current_job = (kind, job)
         stopping = False
-        try:
-            while True:
-                if self.stop_requested.is_set() and not stopping:
-                    # a stop that came while the job was being created found no job to stop: stop it now
-                    stopping = True
-                    with contextlib.suppress(Exception):  # already ended: nothing to stop
-                        getattr(self.backend, f"stop_{kind}_job")(job)
-                described = describe(job)
-                if described.get(f"{noun}JobStatus") in TERMINAL_JOB:
-                    break
-                time.sleep(JOB_POLL_SECONDS)
-        finally:
-            self.current_job = None
+        while True:
+            if self.stop_requested.is_set() and not stopping:
+                # the one place a stop reaches the job: also when it came while the job was being created
+                stopping = True
+                with contextlib.suppress(Exception):  # already ended: nothing to stop
+                    getattr(self.backend, f"stop_{kind}_job")(job)
+            described = describe(job)
+            if described.get(f"{noun}JobStatus") in TERMINAL_JOB:
+                break
+            time.sleep(JOB_POLL_SECONDS)
         self.properties[name] = described
         status = described.get(f"{noun}JobStatus")
         if status == "Completed":
