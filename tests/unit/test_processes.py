@@ -85,5 +85,9 @@ def test_a_child_in_a_session_of_its_own_keeps_its_parents_priority() -> None:
     done = subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     child, own = done.stdout.splitlines()
+    if not child or not own:
+        # the kernel prints a task's autogroup only when it is not the default group (the root task
+        # group): where it prints nothing, sessions share one group and a new one has none to escape into
+        pytest.skip(f"sessions here run in no autogroup (child {child!r}, parent {own!r})")
     # a group of its own (``/autogroup-<n> nice <v>``), at the priority its parent runs at
     assert child.split()[0] != own.split()[0] and child.split()[-1] == "7", (child, own)
