@@ -7,7 +7,9 @@ output is printed whole.
 
 ``test`` attaches every run to one shared AWS provider process (``terraform.shared_provider``):
 Terraform would otherwise launch the ~700 MB provider twice per ``run`` block only to read its schema,
-which is most of the CPU time of the module tests. ``TF_SHARED_PROVIDER=0`` launches them as usual.
+which is most of the CPU time of the module tests. A test file that configures the real provider gets
+a shared process of its own (:func:`_configured_provider`). ``TF_SHARED_PROVIDER=0`` launches them as
+usual.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from harness.terraform import (
     TerraformRunner,
     cli_config_env,
     installed_provider,
+    provider_environment,
     shared_provider,
     sharing_enabled,
 )
@@ -70,17 +73,33 @@ def check(action: str, directory: Path, extra_env: Mapping[str, str] | None = No
         elif not extra_env:
             runner.test()
         else:
-            # A file that configures the real provider (plan-time policy rendering) needs a provider
-            # process of its own: a shared one holds one configuration.
             configured, mocked = _test_files(directory)
             if mocked:
                 _runner(action, directory, said, extra_env).test(mocked)
-            if configured:
-                runner.test(configured)
+            for name in configured:
+                with _configured_provider(directory) as own:
+                    _runner(action, directory, said, own).test([name])
     except HarnessError as exc:
         return False, "\n".join([*said.lines(), f"FAILED {directory}: {exc}"])
     summary = [line for line in said.lines() if line.startswith(("Success!", "Failure!"))]
     return True, "\n".join([*summary, f"ok ({time.monotonic() - start:.1f}s)"])
+
+
+def _configured_provider(directory: Path) -> contextlib.AbstractContextManager[dict[str, str]]:
+    """A shared provider for ONE test file that configures the real provider (plan-time policy
+    rendering: no AWS call, the identity data sources overridden).
+
+    Such a file cannot use the mock files' shared provider, which must stay unconfigured, and
+    Terraform would launch the provider twice per ``run`` block (the IAM module's two files: 23
+    launches, about 14 CPU-seconds). One process per file is configured again by each of its runs,
+    with the same values (the file's one ``provider`` block), one run at a time (Terraform runs a
+    file's ``run`` blocks in order). Its environment is :func:`provider_environment`'s, as for the
+    harness's own shared providers: the AWS provider refuses a second configuration while
+    ``AWS_CA_BUNDLE`` is set."""
+    binary = installed_provider(_data_dir(directory))
+    if binary is None:
+        return contextlib.nullcontext({})
+    return shared_provider(binary, env=provider_environment(os.environ))
 
 
 #: A top-level ``provider "aws" {`` block in a test file: the runs configure the real provider.

@@ -344,6 +344,58 @@ def test_module_test_files_that_configure_the_real_provider_are_run_apart(tmp_pa
     assert _test_files(tmp_path) == (["tests/b.tftest.hcl"], ["tests/a.tftest.hcl"])
 
 
+def test_each_file_that_configures_the_real_provider_gets_a_shared_provider_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mock files share the unconfigured provider; each configured file runs in a Terraform command
+    of its own, attached to a process of its own, started without ``AWS_CA_BUNDLE`` (the AWS provider
+    refuses a second configuration with it)."""
+    import contextlib
+    from collections.abc import Iterator
+
+    import harness.tfcheck as tfcheck
+
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "a.tftest.hcl").write_text('mock_provider "aws" {}\nrun "x" {}\n')
+    for name in ("b", "c"):
+        (tests / f"{name}.tftest.hcl").write_text('provider "aws" {\n  region = "eu-central-1"\n}\n')
+    started: list[dict[str, str]] = []
+    stopped: list[int] = []
+
+    @contextlib.contextmanager
+    def fake_shared(binary: Path, *, env: dict[str, str], timeout: float = 60.0) -> Iterator[dict[str, str]]:
+        started.append(env)
+        yield {"TF_REATTACH_PROVIDERS": f"own-{len(started)}"}
+        stopped.append(len(started))
+
+    ran: list[tuple[list[str], dict[str, str] | None]] = []
+
+    class FakeRunner:
+        def __init__(self, extra_env: dict[str, str] | None) -> None:
+            self.extra_env = extra_env
+
+        def test(self, files: list[str] = ()) -> str:  # type: ignore[assignment]
+            ran.append((list(files), self.extra_env))
+            return ""
+
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+    monkeypatch.setattr(tfcheck, "shared_provider", fake_shared)
+    monkeypatch.setattr(tfcheck, "installed_provider", lambda data_dir: tmp_path / "provider")
+    monkeypatch.setattr(tfcheck, "_runner", lambda action, d, said, extra_env=None: FakeRunner(extra_env))
+    ok, output = tfcheck.check("test", tmp_path, {"TF_REATTACH_PROVIDERS": "mocks"})
+    assert ok, output
+    assert ran == [
+        (["tests/a.tftest.hcl"], {"TF_REATTACH_PROVIDERS": "mocks"}),
+        (["tests/b.tftest.hcl"], {"TF_REATTACH_PROVIDERS": "own-1"}),
+        (["tests/c.tftest.hcl"], {"TF_REATTACH_PROVIDERS": "own-2"}),
+    ]
+    assert stopped == [1, 2], "each file's provider is stopped after its command"
+    assert all(
+        "AWS_CA_BUNDLE" not in env and env["SSL_CERT_FILE"] == str(tmp_path / "ca.pem") for env in started
+    )
+
+
 def _calls(log: Path, command: str) -> int:
     return sum(1 for c in log.read_text().splitlines() if c.split()[:1] == [command]) if log.exists() else 0
 
