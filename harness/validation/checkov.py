@@ -124,6 +124,26 @@ def find_checkov(repo_root: Path) -> str:
     raise ScanError("checkov is not installed", hint="run `make setup` (it creates .venv-checkov)")
 
 
+#: The JSONPath parse tables checkov's environment reads instead of building them for every expression
+#: (written by ``jsonpath_tables.py``; see there for the measurement).
+JSONPATH_TABLES = (
+    "bc_jsonpath_ng/parser_jsonpath_parsetab.py",
+    "bc_jsonpath_ng/ext/parser_jsonpath_parsetab.py",
+)
+
+
+def ensure_jsonpath_tables(binary: str, runner: Runner = run_captured) -> None:
+    """Write the JSONPath parse tables into the environment of checkov ``binary`` when they are missing
+    (once per installation: a fresh ``.venv-checkov`` has none). Only for the project's own environment,
+    whose Python runs ``jsonpath_tables.py``; a failure there costs speed, not results, so it is not an
+    error."""
+    python = Path(binary).with_name("python")
+    site = sorted(python.parent.parent.glob("lib/python*/site-packages"))
+    if not python.is_file() or not site or all((site[0] / t).is_file() for t in JSONPATH_TABLES):
+        return
+    runner([str(python), str(Path(__file__).with_name("jsonpath_tables.py"))])
+
+
 def _findings(items: Sequence[dict[str, Any]], *, skipped: bool) -> list[Finding]:
     out = []
     for item in items:
@@ -209,6 +229,7 @@ def scan(
     binary = find_checkov(repo_root)
     say = progress or (lambda _m: None)
     jobs = CODE_SCANS
+    ensure_jsonpath_tables(binary)  # not through ``runner``, which runs checkov processes only
     # The scans are independent checkov processes: run them side by side, report them in order.
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs) + 1) as pool:
         futures = []
