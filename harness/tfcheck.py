@@ -92,11 +92,11 @@ def _configured_provider(directory: Path) -> contextlib.AbstractContextManager[d
     Such a file cannot use the mock files' shared provider, which must stay unconfigured, and
     Terraform would launch the provider twice per ``run`` block (the IAM module's two such files: 23
     launches; the IAM and KMS module tests together took 40 and 33 CPU-seconds in two runs, 30 and 26
-    this way). One process per file is configured again by each of its runs,
-    with the same values (the file's one ``provider`` block), one run at a time (Terraform runs a
-    file's ``run`` blocks in order). Its environment is :func:`provider_environment`'s, as for the
-    harness's own shared providers: the AWS provider refuses a second configuration while
-    ``AWS_CA_BUNDLE`` is set."""
+    this way). One process per file is configured again by each of its runs, with the same values (the
+    file's one ``provider`` block), one run at a time (Terraform runs a file's ``run`` blocks in order
+    unless they set ``parallel = true``, which none of ours does). Its environment is
+    :func:`provider_environment`'s, as for the harness's own shared providers: the AWS provider refuses
+    a second configuration while ``AWS_CA_BUNDLE`` is set."""
     binary = installed_provider(_data_dir(directory))
     if binary is None:
         return contextlib.nullcontext({})
