@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from harness.processes import stop_process
+from harness.processes import pid_alive, stop_process
 
 from .backends import LOGS
 
@@ -35,14 +35,45 @@ pending: dict[tuple[str, str, str], Any] = {}
 
 _root: Path | None = None
 
+#: The runtime folders' name prefix in the system's temporary folder, and the file in each that names
+#: the emulator process it belongs to.
+RUNTIME_PREFIX = "emulator-runtime-"
+OWNER_FILE = "emulator.pid"
+
 
 def work_root() -> Path:
-    """Temporary folder for job layouts and unpacked models (removed at shutdown)."""
+    """Temporary folder for job layouts and unpacked models (removed at shutdown).
+
+    An emulator that was killed (SIGKILL, a crash) never reaches :func:`shutdown`: its folder, with the
+    layouts and models of the jobs it ran, would stay in the temporary folder for good. Each folder
+    names its emulator's pid, and the next emulator to create one removes those whose emulator is gone
+    (:func:`remove_orphans`)."""
     global _root
     with lock:
         if _root is None:
-            _root = Path(tempfile.mkdtemp(prefix="emulator-runtime-"))
+            _root = Path(tempfile.mkdtemp(prefix=RUNTIME_PREFIX))
+            if os.environ.get("EMULATOR_RUNTIME_KEEP_FILES") != "1":  # kept on purpose: claimed by none
+                (_root / OWNER_FILE).write_text(f"{os.getpid()}\n")
+            remove_orphans(_root.parent, keep=_root)
         return _root
+
+
+def remove_orphans(parent: Path, *, keep: Path | None = None) -> list[Path]:
+    """Remove the runtime folders under ``parent`` whose emulator process no longer runs; returns them.
+    A folder that names a live pid, or none (one being created at this moment, one kept on purpose with
+    ``EMULATOR_RUNTIME_KEEP_FILES=1``), is kept."""
+    removed = []
+    for folder in sorted(parent.glob(f"{RUNTIME_PREFIX}*")):
+        if folder == keep or not folder.is_dir():
+            continue
+        try:
+            pid = int((folder / OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if not pid_alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 CONTAINER_THREADS = {"OMP_NUM_THREADS": "1"}
