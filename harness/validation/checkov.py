@@ -132,16 +132,18 @@ JSONPATH_TABLES = (
 )
 
 
-def ensure_jsonpath_tables(binary: str, runner: Runner = run_captured) -> None:
-    """Write the JSONPath parse tables into the environment of checkov ``binary`` when they are missing
-    (once per installation: a fresh ``.venv-checkov`` has none). Only for the project's own environment,
-    whose Python runs ``jsonpath_tables.py``; a failure there costs speed, not results, so it is not an
-    error."""
-    python = Path(binary).with_name("python")
-    site = sorted(python.parent.parent.glob("lib/python*/site-packages"))
-    if not python.is_file() or not site or all((site[0] / t).is_file() for t in JSONPATH_TABLES):
+def ensure_jsonpath_tables(repo_root: Path, binary: str, runner: Runner = run_captured) -> None:
+    """Write the JSONPath parse tables into ``.venv-checkov`` when they are missing (once per
+    installation: a fresh one has none), when ``binary`` is that environment's checkov. A checkov found
+    elsewhere (on PATH) is left as it is: its environment is not the project's to write into. A failure
+    costs speed, not results, so it is not an error."""
+    venv = repo_root / ".venv-checkov"
+    python = venv / "bin" / "python"
+    site = sorted(venv.glob("lib/python*/site-packages"))
+    if Path(binary) != venv / "bin" / "checkov" or not python.is_file() or not site:
         return
-    runner([str(python), str(Path(__file__).with_name("jsonpath_tables.py"))])
+    if not all((site[0] / table).is_file() for table in JSONPATH_TABLES):
+        runner([str(python), str(Path(__file__).with_name("jsonpath_tables.py"))])
 
 
 def _findings(items: Sequence[dict[str, Any]], *, skipped: bool) -> list[Finding]:
@@ -229,7 +231,7 @@ def scan(
     binary = find_checkov(repo_root)
     say = progress or (lambda _m: None)
     jobs = CODE_SCANS
-    ensure_jsonpath_tables(binary)  # not through ``runner``, which runs checkov processes only
+    ensure_jsonpath_tables(repo_root, binary)  # not through ``runner``, which runs checkov processes only
     # The scans are independent checkov processes: run them side by side, report them in order.
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs) + 1) as pool:
         futures = []

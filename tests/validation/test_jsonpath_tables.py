@@ -81,11 +81,12 @@ def test_tables_of_another_grammar_are_not_used(package_copy: Path) -> None:
 
 
 def test_a_scan_writes_the_tables_once_where_they_are_missing(tmp_path: Path) -> None:
-    binary = tmp_path / "venv" / "bin" / "checkov"
+    venv = tmp_path / ".venv-checkov"
+    binary = venv / "bin" / "checkov"
     binary.parent.mkdir(parents=True)
     binary.write_text("")
     (binary.parent / "python").write_text("")
-    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    site = venv / "lib" / "python3.11" / "site-packages"
     site.mkdir(parents=True)
     calls: list[list[str]] = []
 
@@ -96,9 +97,15 @@ def test_a_scan_writes_the_tables_once_where_they_are_missing(tmp_path: Path) ->
             (site / name).write_text("")
         return subprocess.CompletedProcess(command, 0, "", "")
 
-    checkov.ensure_jsonpath_tables(str(binary), runner)
-    checkov.ensure_jsonpath_tables(str(binary), runner)
+    checkov.ensure_jsonpath_tables(tmp_path, str(binary), runner)
+    checkov.ensure_jsonpath_tables(tmp_path, str(binary), runner)
     assert calls == [[str(binary.parent / "python"), str(SCRIPT)]]
-    # checkov from PATH (no environment of the project's beside it): nothing is run
-    checkov.ensure_jsonpath_tables(str(tmp_path / "elsewhere" / "checkov"), runner)
+    # a checkov from elsewhere (on PATH), even with a Python beside it: its environment is left alone
+    elsewhere = tmp_path / "usr" / "bin"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "checkov").write_text("")
+    (elsewhere / "python").write_text("")
+    for name in checkov.JSONPATH_TABLES:
+        (site / name).unlink()
+    checkov.ensure_jsonpath_tables(tmp_path, str(elsewhere / "checkov"), runner)
     assert len(calls) == 1
