@@ -222,7 +222,7 @@ def _request_handler_class() -> type:
                 claimed = getattr(router, "claimed", None)
                 app = claimed(environ) if claimed is not None else None
                 if app is not None:
-                    self._fast_answer(app, environ)
+                    self._answer(app, environ, FAST_LOG_LEVEL)
                     return True
                 target = parts[1]
                 if target.isascii() and not target.startswith(b"//") and b"#" not in target:
@@ -295,9 +295,6 @@ def _request_handler_class() -> type:
                 version == "HTTP/1.0" and connection != "keep-alive"
             )
             return environ
-
-        def _fast_answer(self, app: Any, environ: dict[str, Any]) -> None:
-            self._answer(app, environ, FAST_LOG_LEVEL)
 
         def _answer(self, app: Any, environ: dict[str, Any], level: int) -> None:
             """Run the application and send its answer, framed so that the connection can stay open.
